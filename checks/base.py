@@ -1,0 +1,98 @@
+"""What every check shares: the :class:`Finding` value, severities, and the check protocol.
+
+A finding has an *identity* (check, site and subject) that stays the same across scans, so a
+problem can be followed from one quarter to the next and marked as handled.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+# code -> severity, from the public interface
+SEVERITIES: Mapping[str, str] = {
+    "site.unreachable": "veto",
+    "site.availability": "deduction",
+    "link.broken": "deduction",
+    "link.blocked": "info",
+    "homepage.stale": "veto",
+    "column.stale": "deduction",
+    "column.blank": "deduction",
+    "column.irregular": "deduction",
+    "column.undated": "warning",
+    "message.unanswered": "veto",
+    "message.late_reply": "deduction",
+    "message.overdue": "deduction",
+    "message.incomplete": "deduction",
+    "policy.no_interpretation": "deduction",
+    "service.guide_incomplete": "deduction",
+    "content.typo": "deduction",
+    "content.sensitive": "veto",
+    "newmedia.stale": "veto",
+    "content.pii": "deduction",
+    "content.hidden_link": "veto",
+    "content.backdated": "warning",
+    "link.hijacked": "veto",
+    "site.no_search": "deduction",
+    "site.search_broken": "deduction",
+    "site.no_ipv6": "deduction",
+    "site.no_zhaocuo": "deduction",
+    "column.too_few": "deduction",
+    "message.no_statistics": "deduction",
+    "check.error": "warning",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    check: str
+    site: str
+    unit: str
+    url: str  # the subject
+    page: str | None = None  # where it was seen
+    column: str | None = None
+    detail: Mapping[str, Any] = field(default_factory=dict)
+    severity: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.severity:
+            object.__setattr__(self, "severity", SEVERITIES.get(self.check, "warning"))
+
+    @property
+    def identity(self) -> str:
+        """Stable across scans: the same check, site and subject."""
+        raw = f"{self.check}\x1f{self.site}\x1f{self.column or ''}\x1f{self.url}"
+        return hashlib.sha1(raw.encode("utf-8")).hexdigest()[:16]
+
+    def detail_json(self) -> str:
+        return json.dumps(self.detail, ensure_ascii=False, sort_keys=True)
+
+
+class SiteContext(Protocol):
+    """What a check may know about the site a page belongs to."""
+
+    @property
+    def site_id(self) -> str: ...
+
+    @property
+    def unit(self) -> str: ...
+
+    @property
+    def home(self) -> str: ...
+
+
+class PageCheck(Protocol):
+    """A pluggable check over each parsed in-scope page, with a site-level finish.
+
+    Third-party checks register a factory under the ``govmon.checks`` entry-point group. A check
+    that raises becomes a ``check.error`` finding; it never stops the scan.
+    """
+
+    codes: tuple[str, ...]
+
+    def on_page(self, site: SiteContext, url: str, parsed: Any) -> Iterable[Finding]: ...
+
+    def finish(self, site: SiteContext) -> Iterable[Finding]: ...

@@ -1,0 +1,190 @@
+"""The ``govmon`` command line. Exit status: 0 done, 1 a run-time failure, 2 bad usage/config."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Coroutine, Sequence
+from pathlib import Path
+from typing import Any
+
+from crawler import __version__
+from crawler.config import Config, ConfigError, load_config, parse_when
+from storage.base import StoreError
+
+EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
+
+
+class UsageError(Exception):
+    """Bad usage: exit 2 with the message."""
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="govmon",
+        description="Inspect government websites: links, columns, replies, verdicts.",
+    )
+    p.add_argument("--version", action="version", version=f"govmon {__version__}")
+    p.add_argument("--log-level", default="warning", help="debug, info, warning (default), error")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    scan = sub.add_parser("scan", help="inspect every site of CONFIG into the store")
+    scan.add_argument("config")
+    scan.add_argument("--db", default="govmon.db", help="store (default: govmon.db)")
+    scan.add_argument("--as-of", dest="as_of", metavar="WHEN", help="monitoring time point")
+    scan.add_argument("--site", action="append", default=[], metavar="ID", help="only this site")
+
+    report = sub.add_parser("report", help="print the findings of a scan")
+    report.add_argument("--db", default="govmon.db")
+    report.add_argument("--scan", default="latest", metavar="ID|latest")
+    report.add_argument("--format", default="json", choices=("json", "csv", "md"))
+    report.add_argument("--output", metavar="FILE")
+
+    inspect = sub.add_parser("inspect", help="show what the crawler sees on one page")
+    inspect.add_argument("url")
+    inspect.add_argument("--as-of", dest="as_of", metavar="WHEN")
+    inspect.add_argument("--format", default="text", choices=("text", "json"))
+    inspect.add_argument("--config", help="use this config's [crawl] settings (resolve, timeout)")
+
+    demo = sub.add_parser("demo", help="scan the bundled demo district and write its report")
+    demo.add_argument("--output", default="demo-out", metavar="DIR")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    from crawler.logs import configure
+
+    configure(args.log_level)
+    try:
+        if args.command == "scan":
+            return _run(_scan(args))
+        if args.command == "report":
+            return _run(_report(args))
+        if args.command == "inspect":
+            return _run(_inspect(args))
+        if args.command == "demo":
+            from crawler.demo import run_demo
+
+            return run_demo(Path(args.output))
+    except ConfigError as exc:
+        print(f"govmon: config error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except UsageError as exc:
+        print(f"govmon: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except StoreError as exc:
+        print(f"govmon: store error: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
+    except KeyboardInterrupt:
+        print("govmon: interrupted", file=sys.stderr)
+        return 130
+    print(f"govmon: unknown command {args.command}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def _run(coro: Coroutine[Any, Any, int]) -> int:
+    try:
+        import uvloop
+
+        return uvloop.run(coro)
+    except ImportError:  # pragma: no cover - uvloop is a dependency, but not on every platform
+        return asyncio.run(coro)
+
+
+def _load(path: str) -> Config:
+    return load_config(path)
+
+
+def _sites(config: Config, wanted: list[str]) -> tuple[Any, ...]:
+    if not wanted:
+        return config.sites
+    known = {s.id for s in config.sites}
+    for w in wanted:
+        if w not in known:
+            raise UsageError(
+                f"--site {w}: no such site in {config.path} ({', '.join(sorted(known))})"
+            )
+    return tuple(s for s in config.sites if s.id in wanted)
+
+
+async def _scan(args: argparse.Namespace) -> int:
+    from crawler.engine import Scan
+    from crawler.logs import ProgressLine
+    from storage.sqlite import SQLiteStore
+
+    config = _load(args.config)
+    sites = _sites(config, args.site)
+    as_of = config.as_of
+    if args.as_of:
+        try:
+            as_of = parse_when(args.as_of, config.tz)
+        except ValueError as exc:
+            raise UsageError(f"--as-of: {exc}") from None
+    store = await SQLiteStore.open(args.db)
+    progress = ProgressLine()
+    try:
+        scan = Scan(config, store, sites=sites, as_of=as_of, progress=progress)
+        result = await scan.run()
+    finally:
+        progress.done()
+        await store.close()
+    _summary(scan, result.scan_id, args.db)
+    return EXIT_OK
+
+
+def _summary(scan: Any, scan_id: int, db: str) -> None:
+    s = scan.stats
+    out = sys.stdout
+    out.write(
+        f"scan {scan_id} complete: {s.pages} pages, {s.requests} requests, "
+        f"{s.broken} broken, {s.blocked} blocked, {s.retries} retries, {s.rechecks} re-checks"
+        f" in {scan.elapsed:.1f}s\n"
+    )
+    for st in scan.sites:
+        out.write(
+            f"  {st.site.id:<12} {st.pages:>6} pages  {st.errors:>4} broken  {st.site.name}\n"
+        )
+    out.write(f"report: govmon report --db {db} --scan {scan_id} --format md\n")
+
+
+async def _report(args: argparse.Namespace) -> int:
+    from crawler.report import build_report, render
+    from storage.sqlite import SQLiteStore
+
+    store = await SQLiteStore.open(args.db, create=False)
+    try:
+        report = await build_report(store, args.scan)
+    finally:
+        await store.close()
+    text = render(report, args.format)
+    if args.output:
+        try:
+            await asyncio.to_thread(Path(args.output).write_text, text, encoding="utf-8")
+        except OSError as exc:
+            print(f"govmon: cannot write {args.output}: {exc.strerror}", file=sys.stderr)
+            return EXIT_FAILURE
+    else:
+        sys.stdout.write(text)
+    return EXIT_OK
+
+
+async def _inspect(args: argparse.Namespace) -> int:
+    from crawler.inspect import inspect_url
+
+    config = _load(args.config) if args.config else None
+    result = await inspect_url(args.url, config)
+    if args.format == "json":
+        print(json.dumps(result, ensure_ascii=False, indent=2))
+    else:
+        for key in ("url", "status", "charset", "title", "published"):
+            print(f"{key:>10}: {result[key]}")
+        print(f"{'items':>10}: {len(result['items'])}")
+        for item in result["items"]:
+            print(f"            {item['date'] or '----------'}  {item['title']}  {item['url']}")
+        print(f"{'links':>10}: {len(result['links'])}")
+        for link in result["links"]:
+            print(f"            {link}")
+    return EXIT_OK if result["status"] is not None else EXIT_FAILURE

@@ -1,0 +1,518 @@
+"""Configuration: the only module that reads TOML.
+
+The file is validated once, completely, into frozen value objects. Any problem raises
+:class:`ConfigError` naming the file, the key (a dotted path such as ``site[2].url``) and what is
+wrong; a bad config never starts a scan.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+import re
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from crawler import __version__
+
+DEFAULT_USER_AGENT = f"govmon/{__version__} (+https://github.com/govmon/govmon)"
+
+CATEGORIES = (
+    "news",
+    "notice",
+    "policy",
+    "interpretation",
+    "personnel",
+    "planning",
+    "faq",
+    "consultation",
+    "survey",
+    "interview",
+    "service",
+    "stats",
+    "other",
+)
+SITE_KINDS = ("department", "institution", "town", "portal")
+_SITE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+
+T = TypeVar("T")
+_UNSET: Any = object()
+
+
+class ConfigError(Exception):
+    """A configuration problem: which file, which key, what is wrong."""
+
+    def __init__(self, path: str, key: str, reason: str) -> None:
+        self.path = path
+        self.key = key
+        self.reason = reason
+        where = f"{path}: {key}" if key else path
+        super().__init__(f"{where}: {reason}")
+
+
+@dataclass(frozen=True, slots=True)
+class CrawlSettings:
+    """The ``[crawl]`` section: politeness, limits and the network."""
+
+    rate: float = 2.0
+    concurrency: int = 2
+    timeout: float = 15.0
+    max_pages: int = 20000
+    max_depth: int = 12
+    robots: str = "obey"
+    user_agent: str = DEFAULT_USER_AGENT
+    allow_private: bool = False
+    workers: int = 32
+    retries: int = 2
+    retry_backoff: float = 1.0
+    recheck_delay: float = 10.0
+    max_body: int = 5_000_000
+    max_redirects: int = 10
+    resolve: Mapping[str, tuple[str, int | None]] = field(default_factory=dict)
+    resolve_only: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Rules:
+    """The ``[rules]`` section: thresholds of the national rules and local ones."""
+
+    news_max_age_days: int = 14
+    notice_max_age_days: int = 183
+    policy_max_age_days: int = 183
+    personnel_max_age_days: int = 365
+    planning_max_age_days: int = 365
+    faq_max_age_days: int = 0
+    news_max_gap_days: int = 0
+    news_gap_window_days: int = 90
+    reply_working_days: int = 5
+    simple_reply_working_days: int = 0
+    unanswered_max_days: int = 90
+    stats_max_age_days: int = 92
+
+
+@dataclass(frozen=True, slots=True)
+class ChecksSettings:
+    disable: tuple[str, ...] = ()
+
+    def enabled(self, code: str) -> bool:
+        """Whether the check ``code`` (e.g. ``link.broken``) runs."""
+        family = code.split(".", 1)[0]
+        return code not in self.disable and family not in self.disable
+
+
+@dataclass(frozen=True, slots=True)
+class ContentSettings:
+    typo_lexicon: Path | None = None
+    sensitive_lexicon: Path | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    name: str
+    url: str
+    category: str | None = None
+    unit: str | None = None
+    top_level: bool = False
+    simple: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class NewMedia:
+    name: str
+    url: str
+
+
+@dataclass(frozen=True, slots=True)
+class Site:
+    id: str
+    name: str
+    unit: str
+    kind: str
+    url: str
+    scope: tuple[str, ...]
+    columns: tuple[Column, ...] = ()
+    newmedia: tuple[NewMedia, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    path: str
+    sites: tuple[Site, ...]
+    crawl: CrawlSettings = CrawlSettings()
+    rules: Rules = Rules()
+    checks: ChecksSettings = ChecksSettings()
+    content: ContentSettings = ContentSettings()
+    timezone: str = "Asia/Shanghai"
+    as_of: dt.datetime | None = None
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def site(self, site_id: str) -> Site:
+        for s in self.sites:
+            if s.id == site_id:
+                return s
+        raise KeyError(site_id)
+
+
+# ---------------------------------------------------------------------------------------------
+# validation helpers
+
+
+class _Reader:
+    """Reads one table of the file, remembering which keys were used."""
+
+    def __init__(self, path: str, prefix: str, table: Mapping[str, Any]) -> None:
+        self.path = path
+        self.prefix = prefix
+        self.table = table
+
+    def key(self, name: str) -> str:
+        return f"{self.prefix}.{name}" if self.prefix else name
+
+    def error(self, name: str, reason: str) -> ConfigError:
+        return ConfigError(self.path, self.key(name), reason)
+
+    def check_unknown(self, allowed: set[str]) -> None:
+        for name in self.table:
+            if name not in allowed:
+                hint = ", ".join(sorted(allowed))
+                raise self.error(name, f"unknown key (known keys: {hint})")
+
+    def get(self, name: str, kind: type[T], default: T, what: str) -> T:
+        if name not in self.table:
+            return default
+        value = self.table[name]
+        ok = isinstance(value, kind)
+        if kind is float:
+            ok = isinstance(value, int | float) and not isinstance(value, bool)
+            if ok:
+                value = float(value)
+        elif kind is int:
+            ok = isinstance(value, int) and not isinstance(value, bool)
+        if not ok:
+            raise self.error(name, f"must be {what}, not {_describe(value)}")
+        return value  # type: ignore[no-any-return]
+
+    def number(self, name: str, default: float, *, minimum: float, positive: bool = False) -> float:
+        value = self.get(name, float, default, "a number")
+        if value < minimum or (positive and value <= 0):
+            bound = f"> {minimum:g}" if positive else f">= {minimum:g}"
+            raise self.error(name, f"must be {bound}, not {value:g}")
+        return value
+
+    def integer(self, name: str, default: int, *, minimum: int) -> int:
+        value = self.get(name, int, default, "an integer")
+        if value < minimum:
+            raise self.error(name, f"must be >= {minimum}, not {value}")
+        return value
+
+    def boolean(self, name: str, default: bool) -> bool:
+        return self.get(name, bool, default, "true or false")
+
+    def string(self, name: str, default: str | None = None, *, required: bool = False) -> str:
+        if required and name not in self.table:
+            raise self.error(name, "is required")
+        value = self.get(name, str, default if default is not None else "", "a string")
+        if required and not value.strip():
+            raise self.error(name, "must not be empty")
+        return value
+
+    def choice(self, name: str, default: str, choices: tuple[str, ...]) -> str:
+        value = self.string(name, default)
+        if value not in choices:
+            raise self.error(name, f"must be one of {', '.join(choices)}, not {value!r}")
+        return value
+
+    def url(self, name: str, *, required: bool = True, value: object = _UNSET) -> str:
+        raw = self.table.get(name) if value is _UNSET else value
+        if raw is None:
+            if required:
+                raise self.error(name, "is required")
+            return ""
+        if not isinstance(raw, str):
+            raise self.error(name, f"must be a URL string, not {_describe(raw)}")
+        return _check_url(raw, lambda reason: self.error(name, reason))
+
+    def tables(self, name: str) -> list[Mapping[str, Any]]:
+        value = self.table.get(name, [])
+        if isinstance(value, Mapping):
+            value = [value]
+        if not isinstance(value, list) or not all(isinstance(v, Mapping) for v in value):
+            raise self.error(name, f"must be a table or an array of tables ([[{name}]])")
+        return value
+
+    def sub(self, name: str) -> _Reader:
+        value = self.table.get(name, {})
+        if not isinstance(value, Mapping):
+            raise self.error(name, f"must be a table ([{name}]), not {_describe(value)}")
+        return _Reader(self.path, self.key(name), value)
+
+
+def _describe(value: object) -> str:
+    names = {bool: "a boolean", int: "an integer", float: "a number", str: "a string"}
+    for kind, label in names.items():
+        if type(value) is kind:
+            return f"{label} ({value!r})"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, Mapping):
+        return "a table"
+    if isinstance(value, dt.date | dt.datetime | dt.time):
+        return f"a date/time ({value})"
+    return type(value).__name__
+
+
+def _check_url(raw: str, error: Callable[[str], ConfigError]) -> str:
+    from crawler.urls import canonicalize
+
+    text = raw.strip()
+    scheme = text.split(":", 1)[0].lower() if ":" in text else ""
+    if scheme not in ("http", "https"):
+        raise error(f"must be an http(s) URL, not {raw!r}")
+    canon = canonicalize(text)
+    if canon is None:
+        raise error(f"is not a valid URL: {raw!r}")
+    return canon
+
+
+def _parse_resolve(reader: _Reader) -> dict[str, tuple[str, int | None]]:
+    raw = reader.table.get("resolve", {})
+    if not isinstance(raw, Mapping):
+        raise reader.error("resolve", 'must be a table of host = "IP" or "IP:port"')
+    out: dict[str, tuple[str, int | None]] = {}
+    for host, target in raw.items():
+        key = f"resolve.{host}"
+        if not isinstance(target, str):
+            raise reader.error(key, f'must be "IP" or "IP:port", not {_describe(target)}')
+        addr, port = target, None
+        if target.count(":") == 1:
+            addr, _, port_text = target.partition(":")
+            if not port_text.isdigit() or not 0 < int(port_text) < 65536:
+                raise reader.error(key, f"bad port in {target!r}")
+            port = int(port_text)
+        elif target.startswith("["):
+            addr, _, rest = target[1:].partition("]")
+            if rest:
+                if not rest.startswith(":") or not rest[1:].isdigit():
+                    raise reader.error(key, f"bad port in {target!r}")
+                port = int(rest[1:])
+        try:
+            ipaddress.ip_address(addr)
+        except ValueError:
+            reason = f"must be an IP address (optionally :port), not {target!r}"
+            raise reader.error(key, reason) from None
+        out[host.lower().rstrip(".")] = (addr, port)
+    return out
+
+
+def parse_when(text: str, tz: ZoneInfo) -> dt.datetime:
+    """Parse ``YYYY-MM-DD`` (00:00 in ``tz``) or an ISO 8601 time with an offset."""
+    value = text.strip()
+    try:
+        if len(value) == 10:
+            day = dt.date.fromisoformat(value)
+            return dt.datetime.combine(day, dt.time(), tzinfo=tz)
+        moment = dt.datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise ValueError(f"not a date (YYYY-MM-DD) or an ISO 8601 time: {text!r}") from exc
+    if moment.tzinfo is None:
+        raise ValueError(f"an ISO 8601 time needs an offset such as +08:00: {text!r}")
+    return moment
+
+
+def _as_of(value: object, tz: ZoneInfo, error: Callable[[str], ConfigError]) -> dt.datetime:
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is None:
+            return value.replace(tzinfo=tz)
+        return value
+    if isinstance(value, dt.date):
+        return dt.datetime.combine(value, dt.time(), tzinfo=tz)
+    if isinstance(value, str):
+        try:
+            return parse_when(value, tz)
+        except ValueError as exc:
+            raise error(str(exc)) from None
+    raise error(f"must be a date such as 2020-06-16, not {_describe(value)}")
+
+
+# ---------------------------------------------------------------------------------------------
+# the sections
+
+_CRAWL_KEYS = {
+    "rate",
+    "concurrency",
+    "timeout",
+    "max_pages",
+    "max_depth",
+    "robots",
+    "user_agent",
+    "allow_private",
+    "workers",
+    "retries",
+    "retry_backoff",
+    "recheck_delay",
+    "max_body",
+    "max_redirects",
+    "resolve",
+    "resolve_only",
+}
+
+
+def _crawl(r: _Reader) -> CrawlSettings:
+    r.check_unknown(_CRAWL_KEYS)
+    d = CrawlSettings()
+    return CrawlSettings(
+        rate=r.number("rate", d.rate, minimum=0),
+        concurrency=r.integer("concurrency", d.concurrency, minimum=1),
+        timeout=r.number("timeout", d.timeout, minimum=0, positive=True),
+        max_pages=r.integer("max_pages", d.max_pages, minimum=1),
+        max_depth=r.integer("max_depth", d.max_depth, minimum=0),
+        robots=r.choice("robots", d.robots, ("obey", "ignore")),
+        user_agent=r.string("user_agent", d.user_agent) or d.user_agent,
+        allow_private=r.boolean("allow_private", d.allow_private),
+        workers=r.integer("workers", d.workers, minimum=1),
+        retries=r.integer("retries", d.retries, minimum=0),
+        retry_backoff=r.number("retry_backoff", d.retry_backoff, minimum=0),
+        recheck_delay=r.number("recheck_delay", d.recheck_delay, minimum=0),
+        max_body=r.integer("max_body", d.max_body, minimum=1024),
+        max_redirects=r.integer("max_redirects", d.max_redirects, minimum=0),
+        resolve=_parse_resolve(r),
+        resolve_only=r.boolean("resolve_only", d.resolve_only),
+    )
+
+
+def _rules(r: _Reader) -> Rules:
+    defaults = Rules()
+    names = set(Rules.__dataclass_fields__)
+    r.check_unknown(names)
+    values = {n: r.integer(n, getattr(defaults, n), minimum=0) for n in sorted(names)}
+    return Rules(**values)
+
+
+def _checks(r: _Reader) -> ChecksSettings:
+    r.check_unknown({"disable"})
+    raw = r.table.get("disable", [])
+    if not isinstance(raw, list) or not all(isinstance(x, str) for x in raw):
+        raise r.error("disable", "must be an array of check codes or families (strings)")
+    return ChecksSettings(disable=tuple(raw))
+
+
+def _content(r: _Reader, base: Path) -> ContentSettings:
+    r.check_unknown({"typo_lexicon", "sensitive_lexicon"})
+    out: dict[str, Path | None] = {}
+    for name in ("typo_lexicon", "sensitive_lexicon"):
+        text = r.string(name)
+        if not text:
+            out[name] = None
+            continue
+        path = (base / text).resolve()
+        if not path.is_file():
+            raise r.error(name, f"file not found: {path}")
+        out[name] = path
+    return ContentSettings(**out)
+
+
+def _column(r: _Reader) -> Column:
+    r.check_unknown({"name", "url", "category", "unit", "top_level", "simple"})
+    category = r.string("category") or None
+    if category is not None and category not in CATEGORIES:
+        raise r.error("category", f"must be one of {', '.join(CATEGORIES)}, not {category!r}")
+    return Column(
+        name=r.string("name", required=True),
+        url=r.url("url"),
+        category=category,
+        unit=r.string("unit") or None,
+        top_level=r.boolean("top_level", False),
+        simple=r.boolean("simple", False),
+    )
+
+
+def _site(r: _Reader) -> Site:
+    r.check_unknown({"id", "name", "unit", "kind", "url", "scope", "column", "newmedia"})
+    site_id = r.string("id", required=True)
+    if not _SITE_ID.match(site_id):
+        raise r.error("id", f"must be short letters, digits, '-', '_' or '.', not {site_id!r}")
+    url = r.url("url")
+    raw_scope = r.table.get("scope", [url])
+    if isinstance(raw_scope, str):
+        raw_scope = [raw_scope]
+    if not isinstance(raw_scope, list) or not raw_scope:
+        raise r.error("scope", "must be a non-empty array of URL prefixes")
+    scope = tuple(r.url(f"scope[{i}]", value=item) for i, item in enumerate(raw_scope))
+    columns = tuple(
+        _column(_Reader(r.path, f"{r.prefix}.column[{i}]", t))
+        for i, t in enumerate(r.tables("column"))
+    )
+    media = []
+    for i, t in enumerate(r.tables("newmedia")):
+        mr = _Reader(r.path, f"{r.prefix}.newmedia[{i}]", t)
+        mr.check_unknown({"name", "url"})
+        media.append(NewMedia(name=mr.string("name", required=True), url=mr.url("url")))
+    name = r.string("name") or site_id
+    return Site(
+        id=site_id,
+        name=name,
+        unit=r.string("unit") or name,
+        kind=r.choice("kind", "department", SITE_KINDS),
+        url=url,
+        scope=scope,
+        columns=columns,
+        newmedia=tuple(media),
+    )
+
+
+def parse_config(data: Mapping[str, Any], path: str = "<config>") -> Config:
+    """Validate a parsed TOML document into a :class:`Config`."""
+    base = Path(path).parent if path != "<config>" else Path.cwd()
+    top = _Reader(path, "", data)
+    top.check_unknown({"as_of", "timezone", "crawl", "rules", "checks", "content", "site"})
+    timezone = top.string("timezone", "Asia/Shanghai")
+    try:
+        tz = ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise top.error("timezone", f"unknown time zone {timezone!r}") from None
+    as_of = None
+    if "as_of" in data:
+        as_of = _as_of(data["as_of"], tz, lambda reason: top.error("as_of", reason))
+    sites = tuple(_site(_Reader(path, f"site[{i}]", t)) for i, t in enumerate(top.tables("site")))
+    if not sites:
+        raise top.error("site", "at least one [[site]] is required")
+    seen: dict[str, int] = {}
+    for i, s in enumerate(sites):
+        if s.id in seen:
+            raise ConfigError(
+                path, f"site[{i}].id", f"duplicate site id {s.id!r} (also site[{seen[s.id]}])"
+            )
+        seen[s.id] = i
+    return Config(
+        path=path,
+        sites=sites,
+        crawl=_crawl(top.sub("crawl")),
+        rules=_rules(top.sub("rules")),
+        checks=_checks(top.sub("checks")),
+        content=_content(top.sub("content"), base),
+        timezone=timezone,
+        as_of=as_of,
+    )
+
+
+def load_config(path: str | Path) -> Config:
+    """Read and validate the TOML file at ``path``."""
+    name = str(path)
+    try:
+        raw = Path(path).read_bytes()
+    except OSError as exc:
+        raise ConfigError(name, "", f"cannot read: {exc.strerror or exc}") from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ConfigError(name, "", f"not UTF-8 text (byte {exc.start})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(name, "", f"not valid TOML: {exc}") from None
+    return parse_config(data, name)

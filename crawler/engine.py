@@ -1,0 +1,613 @@
+"""The scan engine: wires frontier, scheduler, fetcher, extraction, checks and the store.
+
+Flow of one request (see ``docs/architecture.md``)::
+
+    scheduler.get() ─▶ fetch ─▶ release the host slot ─▶ judge (checks.links.classify)
+        ├─ transient and retries left ─▶ back into the frontier with a not-before time
+        ├─ broken, not yet re-checked ─▶ back into the frontier after ``recheck_delay``
+        ├─ an in-scope HTML page ─▶ soft-404 test ─▶ parse once ─▶ new links into the frontier
+        └─ record: page / link rows, and a finding per (site, target) when broken or blocked
+
+Every finding is committed as the scan goes; at the end each broken or blocked target's finding
+is rewritten with every page that links it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import hashlib
+import time
+import urllib.robotparser
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import structlog
+
+from checks.base import Finding
+from checks.links import (
+    Fingerprint,
+    Verdict,
+    classify,
+    head_is_enough,
+    is_soft_404,
+    shingles,
+)
+from crawler.config import Config, Site
+from crawler.encoding import decode_html
+from crawler.extract import ParsedPage, link_kind, parse_html
+from crawler.fetcher import (
+    SNIFF_BYTES,
+    Fetcher,
+    FetchResult,
+    GovResolver,
+    HttpFetcher,
+    is_private_address,
+)
+from crawler.frontier import Frontier, Kind, Request
+from crawler.ratelimit import HostPolicy, parse_retry_after
+from crawler.scheduler import Clock, Scheduler
+from crawler.urls import hostname, origin
+from storage.base import FindingRow, LinkRow, PageRow, Progress, RefRow, Store
+
+log = structlog.get_logger("govmon.scan")
+
+
+@dataclass(slots=True)
+class SiteState:
+    index: int
+    site: Site
+    home_ids: set[int] = field(default_factory=set)
+    pages: int = 0
+    enqueued: int = 0
+    errors: int = 0
+
+
+@dataclass(slots=True)
+class Bad:
+    """A target judged broken or blocked, and who links it."""
+
+    verdict: Verdict
+    result: FetchResult
+    attempts: int
+    refs: dict[int, dict[int, str]] = field(default_factory=dict)  # site -> page id -> tag
+    reported: set[int] = field(default_factory=set)  # sites with a committed finding
+
+
+@dataclass(slots=True)
+class Stats:
+    started: float = field(default_factory=time.monotonic)
+    pages: int = 0
+    requests: int = 0
+    checked: int = 0
+    broken: int = 0
+    blocked: int = 0
+    retries: int = 0
+    rechecks: int = 0
+    robots_skipped: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ScanResult:
+    scan_id: int
+    status: str
+    pages: int
+    requests: int
+    broken: int
+    blocked: int
+    elapsed: float
+
+
+def config_digest(config: Config) -> str:
+    return hashlib.sha256(repr(config).encode("utf-8")).hexdigest()[:16]
+
+
+class Scan:
+    """One inspection of a set of sites into a store."""
+
+    def __init__(
+        self,
+        config: Config,
+        store: Store,
+        *,
+        sites: tuple[Site, ...] | None = None,
+        as_of: dt.datetime | None = None,
+        fetcher: Fetcher | None = None,
+        clock: Clock | None = None,
+        progress: Callable[[Scan], None] | None = None,
+    ) -> None:
+        self.config = config
+        self.crawl = config.crawl
+        self.store = store
+        self.sites = [SiteState(i, s) for i, s in enumerate(sites or config.sites)]
+        self.as_of = as_of or config.as_of or dt.datetime.now(config.tz)
+        self._fetcher = fetcher
+        self.frontier = Frontier()
+        self.scheduler = Scheduler(self.frontier, self._policy_for, clock)
+        self.stats = Stats()
+        self._progress = progress
+        # scope prefixes, longest first: a URL belongs to the most specific site
+        pairs = [(p, st.index) for st in self.sites for p in st.site.scope]
+        self._scopes = sorted(pairs, key=lambda x: -len(x[0]))
+        self._trusted_hosts = frozenset(hostname(p) for p, _ in pairs)
+        self._status: dict[int, int] = {}  # target id -> 0 pending, 1 ok, 2 bad
+        self._pending_refs: dict[int, list[tuple[int, int, str]]] = {}
+        self._bad: dict[int, Bad] = {}
+        self._urls: dict[int, str] = {}
+        self._robots: dict[str, urllib.robotparser.RobotFileParser | None] = {}
+        self._fingerprints: dict[str, Fingerprint | None] = {}
+        self._probe_locks: dict[str, asyncio.Lock] = {}
+        self._owned_fetcher = fetcher is None
+
+    @property
+    def elapsed(self) -> float:
+        return time.monotonic() - self.stats.started
+
+    # -- wiring -----------------------------------------------------------------------------
+
+    def _policy_for(self, key: str) -> HostPolicy:
+        return HostPolicy(rate=self.crawl.rate, concurrency=self.crawl.concurrency)
+
+    def _make_fetcher(self) -> Fetcher:
+        c = self.crawl
+        resolver = GovResolver(
+            c.resolve,
+            only=c.resolve_only,
+            allow_private=c.allow_private,
+            trusted_hosts=self._trusted_hosts,
+        )
+        return HttpFetcher(
+            user_agent=c.user_agent,
+            timeout=c.timeout,
+            max_body=c.max_body,
+            max_redirects=c.max_redirects,
+            resolver=resolver,
+            connections=max(c.workers * 2, 16),
+        )
+
+    def owner(self, url: str) -> int | None:
+        """The index of the site whose scope holds ``url``, if any."""
+        for prefix, index in self._scopes:
+            if url.startswith(prefix) or (prefix.endswith("/") and url == prefix[:-1]):
+                return index
+        return None
+
+    # -- running ----------------------------------------------------------------------------
+
+    async def run(self) -> ScanResult:
+        sites_json = [
+            {
+                "id": s.site.id,
+                "name": s.site.name,
+                "unit": s.site.unit,
+                "kind": s.site.kind,
+                "url": s.site.url,
+            }
+            for s in self.sites
+        ]
+        scan_id = await self.store.begin_scan(
+            config_path=self.config.path,
+            config_digest=config_digest(self.config),
+            as_of=self.as_of.isoformat(),
+            sites=sites_json,
+        )
+        log.info("scan.start", scan=scan_id, sites=len(self.sites), as_of=self.as_of.isoformat())
+        fetcher = self._fetcher or self._make_fetcher()
+        self._fetcher = fetcher
+        status = "interrupted"
+        try:
+            await self._prepare(fetcher)
+            for st in self.sites:
+                self._seed(st)
+            async with asyncio.TaskGroup() as tg:
+                workers = [
+                    tg.create_task(self._worker(fetcher), name=f"worker-{i}")
+                    for i in range(self.crawl.workers)
+                ]
+                ticker = tg.create_task(self._tick(), name="progress")
+                await asyncio.gather(*workers)
+                ticker.cancel()
+            await self._finalise()
+            status = "complete"
+        finally:
+            with contextlib.suppress(Exception):
+                await self.store.put(Progress(self.stats.pages, self.stats.requests))
+            if status == "complete":
+                await self.store.finish_scan(status, self.stats.pages, self.stats.requests)
+            if self._owned_fetcher:
+                await fetcher.close()
+        elapsed = time.monotonic() - self.stats.started
+        log.info(
+            "scan.done",
+            scan=scan_id,
+            status=status,
+            pages=self.stats.pages,
+            requests=self.stats.requests,
+            broken=self.stats.broken,
+            blocked=self.stats.blocked,
+            seconds=round(elapsed, 2),
+        )
+        return ScanResult(
+            scan_id,
+            status,
+            self.stats.pages,
+            self.stats.requests,
+            self.stats.broken,
+            self.stats.blocked,
+            elapsed,
+        )
+
+    async def _tick(self) -> None:
+        while True:
+            await asyncio.sleep(0.5)
+            if self._progress is not None:
+                self._progress(self)
+            await self.store.put(Progress(self.stats.pages, self.stats.requests))
+
+    async def _prepare(self, fetcher: Fetcher) -> None:
+        """robots.txt of every origin the sites' scopes cover (when obeyed)."""
+        if self.crawl.robots != "obey":
+            return
+        origins = {origin(p) for p, _ in self._scopes}
+
+        async def one(o: str) -> None:
+            await self.scheduler.acquire(o)
+            result = await fetcher.fetch(o + "/robots.txt", max_body=512 * 1024)
+            self.scheduler.release(_probe_request(o), result.status, None)
+            self.stats.requests += result.requests
+            self._robots[o] = _robots_parser(result, self.crawl.user_agent)
+
+        await asyncio.gather(*(one(o) for o in sorted(origins)))
+
+    def _allowed_by_robots(self, url: str) -> bool:
+        parser = self._robots.get(origin(url))
+        if parser is None:
+            return True
+        return parser.can_fetch(self.crawl.user_agent, url)
+
+    def _seed(self, st: SiteState) -> None:
+        seeds = [st.site.url, *(c.url for c in st.site.columns)]
+        for i, url in enumerate(seeds):
+            url_id, new = self.frontier.url_id(url)
+            if i == 0:
+                st.home_ids.add(url_id)
+            if new:
+                self._enqueue(url, url_id, Kind.PAGE, st.index, 0, "page")
+
+    def _enqueue(self, url: str, url_id: int, kind: Kind, site: int, depth: int, lk: str) -> None:
+        self._status[url_id] = 0
+        self._urls[url_id] = url
+        req = Request(
+            url=url, id=url_id, kind=kind, site=site, depth=depth, origin=origin(url), link_kind=lk
+        )
+        if kind is Kind.PAGE and not self._allowed_by_robots(url):
+            self.stats.robots_skipped += 1
+            self._status[url_id] = 1  # not requested, not judged
+            self._pending_refs.pop(url_id, None)
+            return
+        if not self.crawl.allow_private and self._literal_private(url):
+            self._judge_without_request(req, Verdict("blocked", "private address"))
+            return
+        if kind is Kind.PAGE:
+            self.sites[site].enqueued += 1
+        self.scheduler.submit(req)
+
+    def _literal_private(self, url: str) -> bool:
+        host = hostname(url)
+        return host not in self._trusted_hosts and is_private_address(host)
+
+    # -- the worker -------------------------------------------------------------------------
+
+    async def _worker(self, fetcher: Fetcher) -> None:
+        while (req := await self.scheduler.get()) is not None:
+            try:
+                result = await self._fetch(fetcher, req)
+            except BaseException:
+                self.scheduler.release(req, None, None)
+                raise
+            try:
+                await self._handle(req, result)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # a bug must not kill the scan: record it, go on
+                log.exception("scan.internal_error", url=req.url)
+                await self._record_check_error(req, exc)
+
+    async def _fetch(self, fetcher: Fetcher, req: Request) -> FetchResult:
+        """Fetch with the host slot held; the slot is released before anything else."""
+        if req.kind is Kind.PAGE:
+            result = await fetcher.fetch(req.url)
+        else:
+            result = await self._check_fetch(fetcher, req)
+        retry_after = parse_retry_after(result.retry_after, time.time())
+        self.scheduler.release(req, result.status if result.error is None else None, retry_after)
+        self.stats.requests += result.requests
+        return result
+
+    async def _check_fetch(self, fetcher: Fetcher, req: Request) -> FetchResult:
+        """HEAD first; GET (a prefix of the body only) when HEAD is refused or fails."""
+        if not req.recheck:
+            head = await fetcher.fetch(req.url, method="HEAD")
+            if head_is_enough(head) or head.error in ("dns", "tls", "private address"):
+                return head
+            if head.status == 429:
+                return head
+            requests = head.requests
+        else:
+            requests = 0
+        got = await fetcher.fetch(req.url, method="GET", max_body=SNIFF_BYTES)
+        got.requests += requests
+        return got
+
+    async def _handle(self, req: Request, result: FetchResult) -> None:
+        verdict = classify(result)
+        c = self.crawl
+        if verdict.outcome == "retry":
+            if req.attempt < c.retries:
+                req.attempt += 1
+                self.stats.retries += 1
+                delay = parse_retry_after(result.retry_after, time.time())
+                if delay is None:
+                    delay = c.retry_backoff * (2 ** (req.attempt - 1))
+                log.debug("fetch.retry", url=req.url, reason=verdict.reason, delay=delay)
+                self.scheduler.defer(req, delay)
+                return
+            verdict = Verdict(verdict.final, verdict.reason)
+        if verdict.outcome == "broken" and not req.recheck:
+            req.recheck = True
+            req.previous = verdict.reason
+            req.attempt = 0
+            self.stats.rechecks += 1
+            self.scheduler.defer(req, c.recheck_delay)
+            return
+        parsed: ParsedPage | None = None
+        if verdict.outcome == "ok" and result.body and result.is_html:
+            parsed, verdict = await self._read_page(req, result)
+        await self._record(req, result, verdict, parsed)
+        if parsed is not None and req.kind is Kind.PAGE and verdict.outcome == "ok":
+            await self._follow(req, parsed)
+
+    async def _read_page(self, req: Request, result: FetchResult) -> tuple[ParsedPage, Verdict]:
+        decoded = decode_html(result.body, result.content_type)
+        parsed = parse_html(result.final_url, decoded.text, decoded.charset)
+        if req.kind is Kind.PAGE or req.link_kind in ("page", "external"):
+            probe = await self._fingerprint(origin(result.final_url))
+            text_sh = None
+            if probe is not None and not probe.honest and probe.final_url is None:
+                body = parsed.tree.body if parsed.tree is not None else None
+                text_sh = shingles(body.text(separator=" ") if body is not None else "")
+            if is_soft_404(
+                probe,
+                url=req.url,
+                final_url=result.final_url,
+                redirected=bool(result.redirects),
+                title=parsed.title,
+                text_shingles=text_sh,
+            ):
+                return parsed, Verdict("broken", "soft-404")
+        return parsed, Verdict("ok")
+
+    async def _fingerprint(self, key: str) -> Fingerprint | None:
+        """What ``key`` (an origin) serves for a surely-missing path, fetched once."""
+        if key in self._fingerprints:
+            return self._fingerprints[key]
+        lock = self._probe_locks.setdefault(key, asyncio.Lock())
+        async with lock:
+            if key in self._fingerprints:
+                return self._fingerprints[key]
+            fetcher = self._fetcher
+            assert fetcher is not None
+            await self.scheduler.acquire(key)
+            probe_url = f"{key}/govmon-404-probe-{uuid.uuid4().hex[:12]}.html"
+            try:
+                result = await fetcher.fetch(probe_url, max_body=256 * 1024)
+            finally:
+                self.scheduler.release(_probe_request(key), None, None)
+            self.stats.requests += result.requests
+            fp: Fingerprint | None = None
+            if result.error is None and result.status is not None:
+                title, sh = "", frozenset[int]()
+                if result.status < 400 and result.body:
+                    d = decode_html(result.body, result.content_type)
+                    page = parse_html(result.final_url, d.text, d.charset)
+                    title = page.title
+                    body = page.tree.body if page.tree is not None else None
+                    sh = shingles(body.text(separator=" ") if body is not None else "")
+                final = result.final_url if result.redirects else None
+                fp = Fingerprint(result.status, final, title, sh)
+            self._fingerprints[key] = fp
+            return fp
+
+    # -- links --------------------------------------------------------------------------------
+
+    async def _follow(self, req: Request, parsed: ParsedPage) -> None:
+        site = req.site
+        page_id = req.id
+        depth = req.depth + 1
+        max_depth = self.crawl.max_depth
+        for link in parsed.links:
+            url = link.url
+            target_id, new = self.frontier.url_id(url)
+            if new:
+                owner = self.owner(url)
+                lk = link_kind(link.tag, url, owner == site or owner is not None)
+                if owner is not None and lk == "page":
+                    st = self.sites[owner]
+                    if depth <= max_depth and st.enqueued < self.crawl.max_pages:
+                        self._pending_refs[target_id] = [(site, page_id, link.tag)]
+                        self._enqueue(url, target_id, Kind.PAGE, owner, depth, "page")
+                        continue
+                self._pending_refs[target_id] = [(site, page_id, link.tag)]
+                self._enqueue(
+                    url, target_id, Kind.CHECK, owner if owner is not None else site, depth, lk
+                )
+                continue
+            state = self._status.get(target_id, 1)
+            if state == 1:
+                continue
+            if state == 0:
+                self._pending_refs.setdefault(target_id, []).append((site, page_id, link.tag))
+            else:
+                await self._add_bad_ref(target_id, site, page_id, link.tag)
+
+    async def _add_bad_ref(self, target_id: int, site: int, page_id: int, tag: str) -> None:
+        bad = self._bad[target_id]
+        pages = bad.refs.setdefault(site, {})
+        if page_id in pages:
+            return
+        pages[page_id] = tag
+        await self.store.put(RefRow(target_id, page_id, self.sites[site].site.id, tag))
+        if site not in bad.reported:
+            bad.reported.add(site)
+            await self.store.put(FindingRow(self._finding(target_id, bad, site), _now()))
+
+    # -- recording ----------------------------------------------------------------------------
+
+    async def _record(
+        self, req: Request, result: FetchResult, verdict: Verdict, parsed: ParsedPage | None
+    ) -> None:
+        now = _now()
+        st = self.sites[req.site]
+        if req.kind is Kind.PAGE:
+            st.pages += 1
+            self.stats.pages += 1
+            await self.store.put(
+                PageRow(
+                    url_id=req.id,
+                    site=st.site.id,
+                    url=req.url,
+                    final_url=result.final_url,
+                    status=result.status,
+                    error=result.error,
+                    content_type=result.content_type,
+                    charset=parsed.charset if parsed else None,
+                    title=parsed.title if parsed else None,
+                    depth=req.depth,
+                    bytes=len(result.body),
+                    elapsed_ms=int(result.elapsed * 1000),
+                    fetched_at=now,
+                )
+            )
+            if req.id in st.home_ids and result.final_url != req.url:
+                final_id, _ = self.frontier.url_id(result.final_url)
+                st.home_ids.add(final_id)
+        else:
+            self.stats.checked += 1
+            await self.store.put(
+                LinkRow(
+                    url_id=req.id,
+                    url=req.url,
+                    outcome=verdict.outcome,
+                    reason=verdict.reason,
+                    status=result.status,
+                    final_url=result.final_url,
+                    method=result.method,
+                    attempts=result.requests,
+                    checked_at=now,
+                )
+            )
+        # the final URL of a redirect is the same resource: do not fetch it again
+        if result.redirects and verdict.outcome == "ok":
+            final_id, new = self.frontier.url_id(result.final_url)
+            if new:
+                self._status[final_id] = 1
+        if verdict.outcome == "ok":
+            self._status[req.id] = 1
+            self._pending_refs.pop(req.id, None)
+            return
+        self._judge(req, result, verdict)
+        if verdict.outcome == "broken":
+            st.errors += 1
+        bad = self._bad[req.id]
+        for site, page_id, tag in self._pending_refs.pop(req.id, []):
+            await self._add_bad_ref(req.id, site, page_id, tag)
+        if req.depth == 0 and req.kind is Kind.PAGE:
+            # a seed (home page or configured column) that is itself broken
+            bad.reported.add(req.site)
+            await self.store.put(FindingRow(self._finding(req.id, bad, req.site), now))
+
+    def _judge(self, req: Request, result: FetchResult, verdict: Verdict) -> None:
+        self._status[req.id] = 2
+        if verdict.outcome == "broken":
+            self.stats.broken += 1
+        else:
+            self.stats.blocked += 1
+        self._bad[req.id] = Bad(verdict=verdict, result=result, attempts=result.requests)
+
+    def _judge_without_request(self, req: Request, verdict: Verdict) -> None:
+        result = FetchResult(url=req.url, final_url=req.url, error=verdict.reason, requests=0)
+        self._judge(req, result, verdict)
+        # refs arrive through _pending_refs -> flushed at the end by _finalise
+
+    def _finding(self, target_id: int, bad: Bad, site: int) -> Finding:
+        st = self.sites[site]
+        url = self._urls[target_id]
+        owner = self.owner(url)
+        pages = bad.refs.get(site, {})
+        tags = list(pages.values())
+        tag = tags[0] if tags else "a"
+        kind = link_kind(tag, url, owner is not None)
+        if owner is not None and owner != site and kind == "page":
+            kind = "external"  # another configured site's page, seen from this site
+        page_ids = sorted(pages)
+        result = bad.result
+        check = "link.broken" if bad.verdict.outcome == "broken" else "link.blocked"
+        detail: dict[str, Any] = {
+            "kind": kind,
+            "reason": bad.verdict.reason,
+            "status": result.status,
+            "pages": [],  # filled with URLs by the caller's store lookup at the end
+            "on_homepage": any(p in st.home_ids for p in page_ids),
+            "redirects": list(result.redirects),
+        }
+        if result.error_detail:
+            detail["error"] = result.error_detail
+        first = next((self._urls.get(p) for p in page_ids), None)
+        detail["pages"] = [u for u in (self._urls.get(p) for p in page_ids) if u]
+        return Finding(
+            check=check, site=st.site.id, unit=st.site.unit, url=url, page=first, detail=detail
+        )
+
+    async def _finalise(self) -> None:
+        """Rewrite every broken/blocked target's findings with all the pages that link it."""
+        for target_id, bad in self._bad.items():
+            for site, page_id, tag in self._pending_refs.pop(target_id, []):
+                await self._add_bad_ref(target_id, site, page_id, tag)
+            for site in bad.refs:
+                await self.store.put(FindingRow(self._finding(target_id, bad, site), _now()))
+        await self.store.flush()
+
+    async def _record_check_error(self, req: Request, exc: Exception) -> None:
+        st = self.sites[req.site]
+        finding = Finding(
+            check="check.error",
+            site=st.site.id,
+            unit=st.site.unit,
+            url=req.url,
+            detail={"error": f"{type(exc).__name__}: {exc}"[:500]},
+        )
+        self._status[req.id] = 1
+        with contextlib.suppress(Exception):
+            await self.store.put(FindingRow(finding, _now()))
+
+
+def _probe_request(key: str) -> Request:
+    return Request(url=key + "/", id=0, kind=Kind.CHECK, site=0, depth=0, origin=key)
+
+
+def _robots_parser(result: FetchResult, agent: str) -> urllib.robotparser.RobotFileParser | None:
+    if result.error is not None or result.status is None:
+        return None
+    if result.status >= 400:
+        return None  # no robots.txt: everything allowed
+    parser = urllib.robotparser.RobotFileParser()
+    text = result.body.decode("utf-8", "replace")
+    parser.parse(text.splitlines())
+    return parser
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).astimezone().isoformat(timespec="seconds")

@@ -1,0 +1,134 @@
+"""Parsing a page once with selectolax (lexbor): title, links and their kinds. Pure."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from selectolax.lexbor import LexborHTMLParser, LexborNode
+
+from crawler.urls import canonicalize, path_extension
+
+IMAGE_EXTENSIONS = frozenset(
+    {"jpg", "jpeg", "png", "gif", "bmp", "webp", "svg", "ico", "tif", "tiff", "avif"}
+)
+ATTACHMENT_EXTENSIONS = frozenset(
+    {
+        "pdf", "doc", "docx", "xls", "xlsx", "ppt", "pptx", "wps", "et", "dps", "ofd",
+        "zip", "rar", "7z", "txt", "csv", "rtf", "ceb", "tar", "gz",
+    }
+)  # fmt: skip
+# the tags (and their URL attributes) whose targets are checked
+_SELECTOR = (
+    "a[href], area[href], img, script[src], link[href], iframe[src], frame[src], "
+    "embed[src], source, object[data], meta[http-equiv], base[href]"
+)
+_SKIP_REL = frozenset({"dns-prefetch", "preconnect", "search", "alternate", "canonical"})
+_NAVIGATION_TAGS = frozenset({"a", "area", "iframe", "frame", "meta"})
+
+
+@dataclass(slots=True)
+class Link:
+    url: str  # canonical absolute URL
+    tag: str
+
+
+@dataclass(slots=True)
+class ParsedPage:
+    url: str
+    charset: str
+    title: str
+    links: list[Link] = field(default_factory=list)
+    tree: LexborHTMLParser | None = None
+
+
+def _srcset_urls(value: str) -> list[str]:
+    out = []
+    for part in value.split(","):
+        candidate = part.strip().split(" ", 1)[0].strip()
+        if candidate:
+            out.append(candidate)
+    return out
+
+
+def _refresh_url(content: str) -> str | None:
+    # content="5; url='page.html'"
+    _, sep, rest = content.partition(";")
+    if not sep:
+        return None
+    rest = rest.strip()
+    if rest[:3].lower() != "url":
+        return None
+    rest = rest[3:].lstrip()
+    if not rest.startswith("="):
+        return None
+    return rest[1:].strip().strip("'\"") or None
+
+
+def _raw_targets(node: LexborNode) -> list[str]:
+    tag = node.tag
+    attrs = node.attributes
+    if tag in ("a", "area", "link"):
+        if tag == "link":
+            rel = (attrs.get("rel") or "").lower().split()
+            if any(r in _SKIP_REL for r in rel):
+                return []
+        href = attrs.get("href")
+        return [href] if href else []
+    if tag in ("img", "source"):
+        out = []
+        src = attrs.get("src")
+        if src:
+            out.append(src)
+        srcset = attrs.get("srcset")
+        if srcset:
+            out.extend(_srcset_urls(srcset))
+        return out
+    if tag == "object":
+        data = attrs.get("data")
+        return [data] if data else []
+    if tag == "meta":
+        if (attrs.get("http-equiv") or "").lower() != "refresh":
+            return []
+        target = _refresh_url(attrs.get("content") or "")
+        return [target] if target else []
+    src = attrs.get("src")
+    return [src] if src else []
+
+
+def parse_html(url: str, text: str, charset: str = "utf-8") -> ParsedPage:
+    """Parse ``text`` (the decoded page at ``url``) and extract its checkable links."""
+    tree = LexborHTMLParser(text)
+    title_node = tree.css_first("title")
+    title = title_node.text(strip=True) if title_node is not None else ""
+    base = url
+    links: list[Link] = []
+    seen: set[str] = set()
+    for node in tree.css(_SELECTOR):
+        tag = node.tag or ""
+        if tag == "base":
+            href = node.attributes.get("href")
+            resolved = canonicalize(href, url, charset) if href else None
+            if resolved is not None:
+                base = resolved
+            continue
+        for raw in _raw_targets(node):
+            target = canonicalize(raw, base, charset)
+            if target is None or target in seen:
+                continue
+            seen.add(target)
+            links.append(Link(target, tag))
+    return ParsedPage(url=url, charset=charset, title=title, links=links, tree=tree)
+
+
+def link_kind(tag: str, url: str, in_scope: bool) -> str:
+    """``page``, ``image``, ``attachment``, ``external`` or ``other``."""
+    ext = path_extension(url)
+    if tag == "img" or ext in IMAGE_EXTENSIONS:
+        return "image"
+    if ext in ATTACHMENT_EXTENSIONS:
+        return "attachment"
+    if not in_scope:
+        return "external"
+    if tag in _NAVIGATION_TAGS:
+        return "page"
+    return "other"

@@ -1,0 +1,286 @@
+"""Fetching: a small protocol and its aiohttp implementation.
+
+The :class:`Fetcher` protocol is the transport seam: the engine only sees
+:class:`FetchResult` values. :class:`HttpFetcher` uses one ``aiohttp.ClientSession``, follows
+redirects itself (a chain limit and loop detection, every hop under the whole-response
+timeout), caps the body it reads, and maps every network failure to a short reason
+(``dns``, ``connect``, ``tls``, ``timeout``, ``body`` ...).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import socket
+import ssl
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import aiohttp
+import yarl
+from aiohttp.abc import AbstractResolver, ResolveResult
+from aiohttp.resolver import DefaultResolver
+
+from crawler.urls import canonicalize
+
+SNIFF_BYTES = 65536  # what is read of a checked target's body (challenge and soft-404 sniffing)
+_REDIRECTS = (301, 302, 303, 307, 308)
+
+
+@dataclass(slots=True)
+class FetchResult:
+    url: str
+    final_url: str
+    status: int | None = None
+    error: str | None = None  # dns | connect | tls | timeout | body | redirect loop | ...
+    content_type: str = ""
+    body: bytes = b""
+    truncated: bool = False
+    redirects: list[str] = field(default_factory=list)
+    retry_after: str | None = None
+    elapsed: float = 0.0
+    method: str = "GET"
+    requests: int = 1
+    error_detail: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and self.status is not None and self.status < 400
+
+    @property
+    def is_html(self) -> bool:
+        ct = self.content_type.lower()
+        if not ct:
+            head = self.body[:512].lstrip().lower()
+            return head.startswith((b"<!doctype html", b"<html", b"<head", b"<meta", b"<!--"))
+        return "html" in ct or "xml+xhtml" in ct
+
+
+class Fetcher(Protocol):
+    async def fetch(
+        self, url: str, *, method: str = "GET", max_body: int | None = None
+    ) -> FetchResult:
+        """Fetch ``url`` following redirects; never raises for network or HTTP failures."""
+        ...
+
+    async def close(self) -> None: ...
+
+
+class BlockedAddressError(OSError):
+    """A host resolved to a loopback/private/link-local address that is not allowed."""
+
+
+def is_private_address(address: str) -> bool:
+    try:
+        ip = ipaddress.ip_address(address.split("%", 1)[0])
+    except ValueError:
+        return False
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return (
+        ip.is_private
+        or ip.is_loopback
+        or ip.is_link_local
+        or ip.is_multicast
+        or ip.is_reserved
+        or ip.is_unspecified
+    )
+
+
+class GovResolver(AbstractResolver):
+    """Name resolution with overrides, RFC 6761 ``.invalid``, and the private-address rule.
+
+    ``overrides`` maps a host name to ``(address, port or None)``, like curl's ``--connect-to``.
+    With ``only`` set, any other name fails as a DNS error without a lookup. Unless
+    ``allow_private``, a name resolving to a loopback, private or link-local address fails with
+    :class:`BlockedAddressError` unless it is in ``trusted_hosts`` (the configured sites' hosts).
+    """
+
+    def __init__(
+        self,
+        overrides: Mapping[str, tuple[str, int | None]],
+        *,
+        only: bool = False,
+        allow_private: bool = False,
+        trusted_hosts: frozenset[str] = frozenset(),
+    ) -> None:
+        self._overrides = dict(overrides)
+        self._only = only
+        self._allow_private = allow_private
+        self._trusted = trusted_hosts
+        self._default: AbstractResolver | None = None
+
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[ResolveResult]:
+        name = host.lower().rstrip(".")
+        if name == "invalid" or name.endswith(".invalid"):
+            raise OSError(socket.EAI_NONAME, f"{host}: reserved name (.invalid never resolves)")
+        override = self._overrides.get(name)
+        if override is not None:
+            address, new_port = override
+            return [_result(host, address, new_port or port)]
+        if self._only:
+            raise OSError(socket.EAI_NONAME, f"{host}: not in [crawl] resolve (resolve_only)")
+        if self._default is None:
+            self._default = DefaultResolver()
+        results = await self._default.resolve(host, port, family)
+        if not self._allow_private and name not in self._trusted:
+            allowed = [r for r in results if not is_private_address(r["host"])]
+            if not allowed:
+                raise BlockedAddressError(f"{host} resolves to a private address")
+            results = allowed
+        return results
+
+    async def close(self) -> None:
+        if self._default is not None:
+            await self._default.close()
+
+
+def _result(host: str, address: str, port: int) -> ResolveResult:
+    family = socket.AF_INET6 if ":" in address else socket.AF_INET
+    return {
+        "hostname": host,
+        "host": address,
+        "port": port,
+        "family": family,
+        "proto": 0,
+        "flags": socket.AI_NUMERICHOST,
+    }
+
+
+def classify_exception(exc: BaseException) -> tuple[str, str]:
+    """A short reason and a detail for a failure of a request."""
+    detail = f"{type(exc).__name__}: {exc}"[:300]
+    if isinstance(exc, TimeoutError | asyncio.TimeoutError | aiohttp.ServerTimeoutError):
+        return "timeout", detail
+    if isinstance(exc, aiohttp.ClientConnectorDNSError):
+        if isinstance(exc.os_error, BlockedAddressError):
+            return "private address", detail
+        return "dns", detail
+    if isinstance(
+        exc,
+        aiohttp.ClientConnectorCertificateError
+        | aiohttp.ClientConnectorSSLError
+        | aiohttp.ClientSSLError
+        | ssl.SSLError,
+    ):
+        return "tls", detail
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        return "connect", detail
+    if isinstance(exc, aiohttp.ClientPayloadError | aiohttp.ClientResponseError):
+        return "body", detail
+    if isinstance(exc, aiohttp.ServerDisconnectedError | aiohttp.ClientOSError | OSError):
+        return "connect", detail
+    if isinstance(exc, aiohttp.InvalidURL | ValueError):
+        return "invalid url", detail
+    return "error", detail
+
+
+class HttpFetcher:
+    """The aiohttp fetcher: one session, manual redirects, capped bodies."""
+
+    def __init__(
+        self,
+        *,
+        user_agent: str,
+        timeout: float,
+        max_body: int,
+        max_redirects: int,
+        resolver: AbstractResolver,
+        connections: int = 100,
+        ssl_context: ssl.SSLContext | None = None,
+    ) -> None:
+        self._timeout = timeout
+        self._max_body = max_body
+        self._max_redirects = max_redirects
+        connector = aiohttp.TCPConnector(
+            limit=connections,
+            limit_per_host=0,
+            resolver=resolver,
+            ttl_dns_cache=300,
+            ssl=ssl_context if ssl_context is not None else True,
+            enable_cleanup_closed=False,
+        )
+        self._session = aiohttp.ClientSession(
+            connector=connector,
+            headers={
+                "User-Agent": user_agent,
+                "Accept": "text/html,application/xhtml+xml,*/*;q=0.8",
+                "Accept-Language": "zh-CN,zh;q=0.9",
+            },
+            timeout=aiohttp.ClientTimeout(total=None, sock_connect=timeout),
+            auto_decompress=True,
+            cookie_jar=aiohttp.DummyCookieJar(),
+            requote_redirect_url=False,
+        )
+
+    async def close(self) -> None:
+        await self._session.close()
+
+    async def fetch(
+        self, url: str, *, method: str = "GET", max_body: int | None = None
+    ) -> FetchResult:
+        cap = self._max_body if max_body is None else max_body
+        result = FetchResult(url=url, final_url=url, method=method, requests=0)
+        started = time.monotonic()
+        seen = {url}
+        current = url
+        try:
+            while True:
+                result.requests += 1
+                async with asyncio.timeout(self._timeout):
+                    location = await self._one(current, method, cap, result)
+                if location is None:
+                    break
+                target = canonicalize(location, current)
+                if target is None:
+                    result.error, result.error_detail = "bad redirect", location[:300]
+                    break
+                result.redirects.append(target)
+                if target in seen:
+                    result.error = "redirect loop"
+                    break
+                if len(result.redirects) > self._max_redirects:
+                    result.error = "too many redirects"
+                    break
+                seen.add(target)
+                current = result.final_url = target
+                if method == "POST":
+                    method = "GET"
+        except Exception as exc:  # every failure of the network becomes a reason
+            result.error, result.error_detail = classify_exception(exc)
+        result.elapsed = time.monotonic() - started
+        return result
+
+    async def _one(self, url: str, method: str, cap: int, result: FetchResult) -> str | None:
+        """One hop: fills ``result``; returns the redirect location, if any."""
+        kwargs: dict[str, Any] = {"allow_redirects": False}
+        async with self._session.request(method, _yarl(url), **kwargs) as resp:
+            result.status = resp.status
+            result.content_type = resp.headers.get("Content-Type", "")
+            result.retry_after = resp.headers.get("Retry-After")
+            if resp.status in _REDIRECTS and "Location" in resp.headers:
+                return resp.headers["Location"]
+            if method == "HEAD":
+                return None
+            chunks: list[bytes] = []
+            size = 0
+            async for chunk in resp.content.iter_chunked(65536):
+                chunks.append(chunk)
+                size += len(chunk)
+                if size >= cap:
+                    result.truncated = True
+                    break
+            body = b"".join(chunks)
+            result.body = body[:cap]
+            if result.truncated:
+                resp.close()
+        return None
+
+
+def _yarl(url: str) -> yarl.URL:
+    # canonical URLs are already percent-encoded: send them byte for byte (a GBK query stays GBK)
+    return yarl.URL(url, encoded=True)

@@ -1,0 +1,70 @@
+"""Logging (structlog: JSON lines when stderr is not a terminal) and the live progress line."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from typing import TYPE_CHECKING, TextIO
+
+import structlog
+
+if TYPE_CHECKING:
+    from crawler.engine import Scan
+
+
+def configure(level: str = "info", stream: TextIO | None = None) -> None:
+    out = stream or sys.stderr
+    renderer: structlog.typing.Processor
+    if out.isatty():
+        renderer = structlog.dev.ConsoleRenderer(colors=False)
+    else:
+        renderer = structlog.processors.JSONRenderer(ensure_ascii=False)
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=False),
+            structlog.processors.format_exc_info,
+            renderer,
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(
+            logging.getLevelNamesMapping().get(level.upper(), logging.INFO)
+        ),
+        logger_factory=structlog.PrintLoggerFactory(out),
+        cache_logger_on_first_use=False,
+    )
+
+
+class ProgressLine:
+    """One line, rewritten in place: pages, queued, requests per second, errors, per site."""
+
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self.stream = stream or sys.stderr
+        self.enabled = self.stream.isatty()
+        self._last_requests = 0
+        self._last_time = time.monotonic()
+
+    def __call__(self, scan: Scan) -> None:
+        if not self.enabled:
+            return
+        now = time.monotonic()
+        s = scan.stats
+        rps = (s.requests - self._last_requests) / max(now - self._last_time, 1e-6)
+        self._last_requests, self._last_time = s.requests, now
+        f = scan.frontier
+        per_site = " ".join(f"{st.site.id}:{st.pages}" for st in scan.sites[:6])
+        if len(scan.sites) > 6:
+            per_site += " …"
+        line = (
+            f"pages {s.pages}  queued {f.queued + f.delayed}  {rps:5.1f} req/s  "
+            f"broken {s.broken}  blocked {s.blocked}  [{per_site}]"
+        )
+        width = 160
+        self.stream.write("\r" + line[:width].ljust(min(width, len(line) + 2)))
+        self.stream.flush()
+
+    def done(self) -> None:
+        if self.enabled:
+            self.stream.write("\n")
+            self.stream.flush()

@@ -1,0 +1,105 @@
+"""The store's small interface: what a scan writes and what reports read.
+
+SQLite (:mod:`storage.sqlite`) is the embedded default; a server database can implement the same
+protocol. Writes go through :meth:`Store.put`, which blocks when the writer is behind (so a slow
+disk slows the crawl instead of growing memory); every batch is one transaction, committed as the
+scan goes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from checks.base import Finding
+
+
+class StoreError(Exception):
+    """The store cannot be opened or written (locked, read-only, full disk, newer schema)."""
+
+
+@dataclass(frozen=True, slots=True)
+class PageRow:
+    url_id: int
+    site: str
+    url: str
+    final_url: str
+    status: int | None
+    error: str | None
+    content_type: str
+    charset: str | None
+    title: str | None
+    depth: int
+    bytes: int
+    elapsed_ms: int
+    fetched_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class LinkRow:
+    url_id: int
+    url: str
+    outcome: str  # ok | broken | blocked | skipped
+    reason: str
+    status: int | None
+    final_url: str
+    method: str
+    attempts: int
+    checked_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class RefRow:
+    target_id: int
+    page_id: int
+    site: str
+    tag: str
+
+
+@dataclass(frozen=True, slots=True)
+class FindingRow:
+    finding: Finding
+    observed_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    pages: int
+    requests: int
+
+
+Record = PageRow | LinkRow | RefRow | FindingRow | Progress
+
+
+@dataclass(frozen=True, slots=True)
+class ScanInfo:
+    id: int
+    config_path: str
+    as_of: str
+    started_at: str
+    finished_at: str | None
+    status: str
+    pages: int
+    requests: int
+    sites: list[dict[str, Any]]
+
+
+class Store(Protocol):
+    async def begin_scan(
+        self, *, config_path: str, config_digest: str, as_of: str, sites: list[dict[str, Any]]
+    ) -> int: ...
+
+    async def put(self, record: Record) -> None: ...
+
+    async def flush(self) -> None: ...
+
+    async def finish_scan(self, status: str, pages: int, requests: int) -> None: ...
+
+    async def close(self) -> None: ...
+
+    async def scan_info(self, ref: str | int = "latest") -> ScanInfo: ...
+
+    async def findings(self, scan_id: int) -> list[dict[str, Any]]: ...
+
+    async def page_urls(self, scan_id: int, url_ids: Sequence[int]) -> dict[int, str]: ...

@@ -1,0 +1,439 @@
+"""The SQLite store: WAL, a versioned schema, one batching writer behind a bounded queue.
+
+Only the writer task writes, so batches never interleave on the connection (aiosqlite runs every
+call of a connection on one thread, in order). A kill at any moment leaves a database that opens
+with every committed batch; a scan that did not finish keeps the status ``running`` and is
+reported as ``incomplete``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import json
+import sqlite3
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from crawler import __version__
+from storage.base import (
+    FindingRow,
+    LinkRow,
+    PageRow,
+    Progress,
+    Record,
+    RefRow,
+    ScanInfo,
+    StoreError,
+)
+
+SCHEMA_VERSION = 1
+MIGRATIONS: dict[int, str] = {
+    1: """
+    CREATE TABLE scans (
+        id INTEGER PRIMARY KEY,
+        config_path TEXT NOT NULL,
+        config_digest TEXT NOT NULL,
+        as_of TEXT NOT NULL,
+        started_at TEXT NOT NULL,
+        finished_at TEXT,
+        status TEXT NOT NULL,
+        pages INTEGER NOT NULL DEFAULT 0,
+        requests INTEGER NOT NULL DEFAULT 0,
+        sites TEXT NOT NULL,
+        version TEXT NOT NULL
+    );
+    CREATE TABLE pages (
+        scan_id INTEGER NOT NULL REFERENCES scans(id),
+        url_id INTEGER NOT NULL,
+        site TEXT NOT NULL,
+        url TEXT NOT NULL,
+        final_url TEXT NOT NULL,
+        status INTEGER,
+        error TEXT,
+        content_type TEXT NOT NULL,
+        charset TEXT,
+        title TEXT,
+        depth INTEGER NOT NULL,
+        bytes INTEGER NOT NULL,
+        elapsed_ms INTEGER NOT NULL,
+        fetched_at TEXT NOT NULL,
+        PRIMARY KEY (scan_id, url_id)
+    ) WITHOUT ROWID;
+    CREATE TABLE links (
+        scan_id INTEGER NOT NULL REFERENCES scans(id),
+        url_id INTEGER NOT NULL,
+        url TEXT NOT NULL,
+        outcome TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        status INTEGER,
+        final_url TEXT NOT NULL,
+        method TEXT NOT NULL,
+        attempts INTEGER NOT NULL,
+        checked_at TEXT NOT NULL,
+        PRIMARY KEY (scan_id, url_id)
+    ) WITHOUT ROWID;
+    CREATE TABLE refs (
+        scan_id INTEGER NOT NULL REFERENCES scans(id),
+        target_id INTEGER NOT NULL,
+        page_id INTEGER NOT NULL,
+        site TEXT NOT NULL,
+        tag TEXT NOT NULL,
+        PRIMARY KEY (scan_id, target_id, site, page_id)
+    ) WITHOUT ROWID;
+    CREATE TABLE findings (
+        id INTEGER PRIMARY KEY,
+        scan_id INTEGER NOT NULL REFERENCES scans(id),
+        identity TEXT NOT NULL,
+        check_code TEXT NOT NULL,
+        severity TEXT NOT NULL,
+        site TEXT NOT NULL,
+        unit TEXT NOT NULL,
+        column_name TEXT,
+        url TEXT NOT NULL,
+        page TEXT,
+        detail TEXT NOT NULL,
+        observed_at TEXT NOT NULL,
+        UNIQUE (scan_id, identity)
+    );
+    CREATE INDEX findings_by_check ON findings (scan_id, check_code);
+    """,
+}
+
+_SQL_PAGE = "INSERT OR REPLACE INTO pages VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+_SQL_LINK = "INSERT OR REPLACE INTO links VALUES (?,?,?,?,?,?,?,?,?,?)"
+_SQL_REF = "INSERT OR IGNORE INTO refs VALUES (?,?,?,?,?)"
+_SQL_FINDING = """
+    INSERT INTO findings
+        (scan_id, identity, check_code, severity, site, unit, column_name, url, page, detail,
+         observed_at)
+    VALUES (?,?,?,?,?,?,?,?,?,?,?)
+    ON CONFLICT (scan_id, identity) DO UPDATE SET
+        page = excluded.page, detail = excluded.detail, severity = excluded.severity
+"""
+_STOP = object()
+
+
+def now_iso() -> str:
+    return dt.datetime.now(dt.UTC).astimezone().isoformat(timespec="seconds")
+
+
+class SQLiteStore:
+    """A govmon store in one SQLite file."""
+
+    def __init__(self, path: str | Path, *, queue_size: int = 4096, batch_size: int = 2000) -> None:
+        self.path = str(path)
+        self.scan_id: int | None = None
+        self._conn: aiosqlite.Connection | None = None
+        self._queue: asyncio.Queue[object] = asyncio.Queue(maxsize=queue_size)
+        self._batch_size = batch_size
+        self._writer: asyncio.Task[None] | None = None
+        self._error: BaseException | None = None
+
+    # -- opening ---------------------------------------------------------------------------
+
+    @classmethod
+    async def open(cls, path: str | Path, *, create: bool = True) -> SQLiteStore:
+        store = cls(path)
+        await store._open(create)
+        return store
+
+    async def _open(self, create: bool) -> None:
+        if not create and not await asyncio.to_thread(Path(self.path).exists):
+            raise StoreError(f"{self.path}: no such store (run `govmon scan` first)")
+        try:
+            self._conn = await aiosqlite.connect(self.path, timeout=10)
+            await self._conn.execute("PRAGMA journal_mode=WAL")
+            await self._conn.execute("PRAGMA synchronous=NORMAL")
+            await self._conn.execute("PRAGMA foreign_keys=ON")
+            await self._migrate()
+        except sqlite3.Error as exc:
+            await self._close_quietly()
+            raise StoreError(f"{self.path}: cannot open the store: {exc}") from None
+
+    async def _close_quietly(self) -> None:
+        if self._conn is not None:
+            with contextlib.suppress(Exception):
+                await self._conn.close()
+            self._conn = None
+
+    async def _migrate(self) -> None:
+        conn = self._require()
+        async with conn.execute("PRAGMA user_version") as cur:
+            row = await cur.fetchone()
+        version = int(row[0]) if row else 0
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                f"{self.path}: schema version {version} is newer than this govmon "
+                f"({SCHEMA_VERSION}); upgrade govmon"
+            )
+        for target in range(version + 1, SCHEMA_VERSION + 1):
+            await conn.executescript(
+                "BEGIN;" + MIGRATIONS[target] + f"PRAGMA user_version={target}; COMMIT;"
+            )
+
+    def _require(self) -> aiosqlite.Connection:
+        if self._conn is None:
+            raise StoreError(f"{self.path}: the store is closed")
+        return self._conn
+
+    # -- writing ----------------------------------------------------------------------------
+
+    async def begin_scan(
+        self, *, config_path: str, config_digest: str, as_of: str, sites: list[dict[str, Any]]
+    ) -> int:
+        conn = self._require()
+        try:
+            cur = await conn.execute(
+                "INSERT INTO scans (config_path, config_digest, as_of, started_at, status, sites,"
+                " version) VALUES (?,?,?,?,?,?,?)",
+                (
+                    config_path,
+                    config_digest,
+                    as_of,
+                    now_iso(),
+                    "running",
+                    json.dumps(sites, ensure_ascii=False),
+                    __version__,
+                ),
+            )
+            await conn.commit()
+        except sqlite3.Error as exc:
+            raise StoreError(f"{self.path}: cannot write: {exc}") from None
+        assert cur.lastrowid is not None
+        self.scan_id = cur.lastrowid
+        self._writer = asyncio.create_task(self._write_loop(), name="store-writer")
+        return self.scan_id
+
+    async def put(self, record: Record) -> None:
+        """Queue a record for the writer; waits while the queue is full."""
+        if self._error is not None:
+            raise StoreError(f"{self.path}: writing failed: {self._error}")
+        await self._queue.put(record)
+
+    async def flush(self) -> None:
+        """Wait until everything queued so far is committed."""
+        if self._writer is None:
+            return
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        await self._queue.put(done)
+        waiter = asyncio.ensure_future(done)
+        finished, _ = await asyncio.wait({waiter, self._writer}, return_when="FIRST_COMPLETED")
+        if waiter not in finished:
+            waiter.cancel()
+        if self._error is not None:
+            raise StoreError(f"{self.path}: writing failed: {self._error}")
+
+    async def _write_loop(self) -> None:
+        queue = self._queue
+        while True:
+            item = await queue.get()
+            batch = [item]
+            while len(batch) < self._batch_size and not queue.empty():
+                batch.append(queue.get_nowait())
+            stop = any(x is _STOP for x in batch)
+            try:
+                await self._write_batch(batch)
+            except (sqlite3.Error, OSError) as exc:
+                self._error = exc
+                self._resolve_waiters(batch)
+                self._drain_after_error()
+                return
+            self._resolve_waiters(batch)
+            if stop:
+                return
+
+    def _drain_after_error(self) -> None:
+        # unblock producers; what is queued after a failed write is lost with a clear error
+        while not self._queue.empty():
+            item = self._queue.get_nowait()
+            if isinstance(item, asyncio.Future) and not item.done():
+                item.set_result(None)
+
+    @staticmethod
+    def _resolve_waiters(batch: list[object]) -> None:
+        for item in batch:
+            if isinstance(item, asyncio.Future) and not item.done():
+                item.set_result(None)
+
+    async def _write_batch(self, batch: list[object]) -> None:
+        scan = self.scan_id
+        pages: list[tuple[Any, ...]] = []
+        links: list[tuple[Any, ...]] = []
+        refs: list[tuple[Any, ...]] = []
+        findings: list[tuple[Any, ...]] = []
+        progress: Progress | None = None
+        for item in batch:
+            if isinstance(item, PageRow):
+                pages.append(
+                    (
+                        scan,
+                        item.url_id,
+                        item.site,
+                        item.url,
+                        item.final_url,
+                        item.status,
+                        item.error,
+                        item.content_type,
+                        item.charset,
+                        item.title,
+                        item.depth,
+                        item.bytes,
+                        item.elapsed_ms,
+                        item.fetched_at,
+                    )
+                )
+            elif isinstance(item, LinkRow):
+                links.append(
+                    (
+                        scan,
+                        item.url_id,
+                        item.url,
+                        item.outcome,
+                        item.reason,
+                        item.status,
+                        item.final_url,
+                        item.method,
+                        item.attempts,
+                        item.checked_at,
+                    )
+                )
+            elif isinstance(item, RefRow):
+                refs.append((scan, item.target_id, item.page_id, item.site, item.tag))
+            elif isinstance(item, FindingRow):
+                f = item.finding
+                findings.append(
+                    (
+                        scan,
+                        f.identity,
+                        f.check,
+                        f.severity,
+                        f.site,
+                        f.unit,
+                        f.column,
+                        f.url,
+                        f.page,
+                        f.detail_json(),
+                        item.observed_at,
+                    )
+                )
+            elif isinstance(item, Progress):
+                progress = item
+        if not (pages or links or refs or findings or progress):
+            return
+        conn = self._require()
+        if pages:
+            await conn.executemany(_SQL_PAGE, pages)
+        if links:
+            await conn.executemany(_SQL_LINK, links)
+        if refs:
+            await conn.executemany(_SQL_REF, refs)
+        if findings:
+            await conn.executemany(_SQL_FINDING, findings)
+        if progress is not None:
+            await conn.execute(
+                "UPDATE scans SET pages = ?, requests = ? WHERE id = ?",
+                (progress.pages, progress.requests, scan),
+            )
+        await conn.commit()
+
+    async def finish_scan(self, status: str, pages: int, requests: int) -> None:
+        await self.put(Progress(pages, requests))
+        await self.flush()
+        conn = self._require()
+        try:
+            await conn.execute(
+                "UPDATE scans SET status = ?, finished_at = ?, pages = ?, requests = ?"
+                " WHERE id = ?",
+                (status, now_iso(), pages, requests, self.scan_id),
+            )
+            await conn.commit()
+        except sqlite3.Error as exc:
+            raise StoreError(f"{self.path}: cannot write: {exc}") from None
+
+    async def close(self) -> None:
+        if self._writer is not None and not self._writer.done():
+            await self._queue.put(_STOP)
+            with contextlib.suppress(Exception):
+                await self._writer
+        self._writer = None
+        await self._close_quietly()
+
+    # -- reading ----------------------------------------------------------------------------
+
+    async def scan_info(self, ref: str | int = "latest") -> ScanInfo:
+        conn = self._require()
+        sql = (
+            "SELECT id, config_path, as_of, started_at, finished_at, status, pages, requests, sites"
+            " FROM scans "
+        )
+        if ref == "latest":
+            query = conn.execute(sql + "ORDER BY id DESC LIMIT 1")
+        else:
+            try:
+                scan_id = int(ref)
+            except ValueError:
+                raise StoreError(f"scan {ref!r}: expected a scan number or 'latest'") from None
+            query = conn.execute(sql + "WHERE id = ?", (scan_id,))
+        async with query as cur:
+            row = await cur.fetchone()
+        if row is None:
+            raise StoreError(f"{self.path}: no scan {ref} in the store")
+        status = row[5]
+        if status == "running":
+            status = "incomplete"
+        return ScanInfo(
+            id=row[0],
+            config_path=row[1],
+            as_of=row[2],
+            started_at=row[3],
+            finished_at=row[4],
+            status=status,
+            pages=row[6],
+            requests=row[7],
+            sites=json.loads(row[8]),
+        )
+
+    async def findings(self, scan_id: int) -> list[dict[str, Any]]:
+        conn = self._require()
+        out: list[dict[str, Any]] = []
+        async with conn.execute(
+            "SELECT identity, check_code, severity, site, unit, column_name, url, page, detail,"
+            " observed_at FROM findings WHERE scan_id = ? ORDER BY site, check_code, url",
+            (scan_id,),
+        ) as cur:
+            async for row in cur:
+                out.append(
+                    {
+                        "id": row[0],
+                        "check": row[1],
+                        "severity": row[2],
+                        "site": row[3],
+                        "unit": row[4],
+                        "column": row[5],
+                        "url": row[6],
+                        "page": row[7],
+                        "detail": json.loads(row[8]),
+                        "observed_at": row[9],
+                    }
+                )
+        return out
+
+    async def page_urls(self, scan_id: int, url_ids: Sequence[int]) -> dict[int, str]:
+        conn = self._require()
+        out: dict[int, str] = {}
+        ids = list(url_ids)
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            async with conn.execute(
+                f"SELECT url_id, url FROM pages WHERE scan_id = ? AND url_id IN ({marks})",
+                (scan_id, *chunk),
+            ) as cur:
+                async for row in cur:
+                    out[int(row[0])] = str(row[1])
+        return out
