@@ -566,7 +566,7 @@ class Scan:
         if result.error_detail:
             detail["error"] = result.error_detail
         first = next((self._urls.get(p) for p in page_ids), None)
-        detail["pages"] = [u for u in (self._urls.get(p) for p in page_ids) if u]
+        detail["pages"] = sorted(u for u in (self._urls.get(p) for p in page_ids) if u)
         return Finding(
             check=check, site=st.site.id, unit=st.site.unit, url=url, page=first, detail=detail
         )
