@@ -86,13 +86,12 @@ def _utf8_text(data: bytes) -> str | None:
     """The UTF-8 text when ``data`` is valid UTF-8 with some non-ASCII, else None."""
     if data.isascii():
         return None
-    text = _strict(data, "utf-8")
-    if text is None and len(data) > 16:
-        # a body cut at the byte cap may end inside a character
-        text = _strict(data[:-3], "utf-8")
-        if text is not None:
-            text = data.decode("utf-8", "replace")
-    return text
+    try:
+        # not final: a body cut at the byte cap may end inside a character
+        head = codecs.getincrementaldecoder("utf-8")().decode(data, final=False)
+    except UnicodeDecodeError:
+        return None
+    return head if len(head) >= len(data) // 4 else None
 
 
 def decode_html(data: bytes, content_type: str | None = None) -> Decoded:

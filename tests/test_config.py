@@ -70,7 +70,12 @@ def test_good_config_is_frozen_and_canonical(tmp_path: Path) -> None:
         ('url = "http://b.test/"', "url = 3", "site[1].url", "must be a URL string"),
         ('kind = "town"', 'kind = "village"', "site[1].kind", "must be one of"),
         ('"http://b.test:8080/x/"', '"file:///etc"', "site[1].scope[1]", "http(s) URL"),
-        ('category = "news"', 'category = "gossip"', "site[0].column[0].category", "must be one of"),
+        (
+            'category = "news"',
+            'category = "gossip"',
+            "site[0].column[0].category",
+            "must be one of",
+        ),
         ("news_max_gap_days = 14", "news_max_gap_days = 1.5", "rules.news_max_gap_days", "integer"),
         ("news_max_gap_days = 14", "nws_max_gap_days = 1", "rules.nws_max_gap_days", "unknown key"),
         ('"b.test" = "127.0.0.2"', '"b.test" = "localhost"', "crawl.resolve.b.test", "IP address"),
@@ -104,11 +109,15 @@ def test_cli_exits_2_and_starts_nothing(tmp_path: Path, capsys: pytest.CaptureFi
     db = tmp_path / "govmon.db"
     assert main(["scan", str(path), "--db", str(db)]) == 2
     err = capsys.readouterr().err
-    assert str(path) in err and "crawl.speed" in err and "unknown key" in err
+    assert str(path) in err
+    assert "crawl.speed" in err
+    assert "unknown key" in err
     assert not db.exists()  # a bad config never starts a scan, not even a store
 
 
-def test_cli_unknown_site_is_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_unknown_site_is_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     path = write(tmp_path, GOOD)
     assert main(["scan", str(path), "--db", str(tmp_path / "x.db"), "--site", "nope"]) == 2
     assert "--site nope" in capsys.readouterr().err

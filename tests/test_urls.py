@@ -59,13 +59,17 @@ def test_raw_chinese_path_and_its_percent_encoded_twin_are_one_url() -> None:
 
 def test_gbk_query_kept_byte_for_byte() -> None:
     # a link on a GBK page already encoded in GBK: not re-read as UTF-8
-    assert canonicalize("search?q=%D6%D0%CE%C4", "http://h.cn/") == "http://h.cn/search?q=%D6%D0%CE%C4"
+    assert (
+        canonicalize("search?q=%D6%D0%CE%C4", "http://h.cn/") == "http://h.cn/search?q=%D6%D0%CE%C4"
+    )
     # a raw Chinese query on a GBK page is sent in GBK, as browsers do
     assert canonicalize("search?q=中文", "http://h.cn/", "gb18030") == (
         "http://h.cn/search?q=%D6%D0%CE%C4"
     )
     # and in UTF-8 on a UTF-8 page
-    assert canonicalize("search?q=中文", "http://h.cn/") == "http://h.cn/search?q=%E4%B8%AD%E6%96%87"
+    assert (
+        canonicalize("search?q=中文", "http://h.cn/") == "http://h.cn/search?q=%E4%B8%AD%E6%96%87"
+    )
     # the path is always UTF-8, whatever the page's encoding
     assert canonicalize("/中.html", "http://h.cn/", "gb18030") == "http://h.cn/%E4%B8%AD.html"
 
@@ -98,7 +102,8 @@ def test_canonical_form_is_a_fixed_point(path: str, base_path: str) -> None:
     if once is None:
         return
     assert once.isascii()
-    assert " " not in once and "#" not in once
+    assert " " not in once
+    assert "#" not in once
     assert canonicalize(once) == once
     assert canonicalize(once, "http://other.cn/") == once
 
@@ -117,5 +122,7 @@ def test_never_raises_on_any_text(text: str) -> None:
 )
 def test_raw_and_encoded_paths_agree(name: str) -> None:
     raw = canonicalize("/" + name.replace("?", "").replace("#", ""), "http://h.cn/")
-    enc = canonicalize("/" + quote(name.replace("?", "").replace("#", ""), safe="/!$&'()*+,;=:@~"), "http://h.cn/")
+    enc = canonicalize(
+        "/" + quote(name.replace("?", "").replace("#", ""), safe="/!$&'()*+,;=:@~"), "http://h.cn/"
+    )
     assert raw == enc
