@@ -331,7 +331,7 @@ class Scan:
         """HEAD first; GET (a prefix of the body only) when HEAD is refused or fails."""
         if not req.recheck:
             head = await fetcher.fetch(req.url, method="HEAD")
-            if head_is_enough(head) or head.error in ("dns", "tls", "private address"):
+            if head_is_enough(head) or head.error in ("dns", "tls", "connect", "private address"):
                 return head
             if head.status == 429:
                 return head
@@ -366,6 +366,18 @@ class Scan:
         parsed: ParsedPage | None = None
         if verdict.outcome == "ok" and result.body and result.is_html:
             parsed, verdict = await self._read_page(req, result)
+        elif verdict.outcome == "ok" and result.redirects and self._soft_404_applies(req):
+            # a HEAD answer that was redirected: compare with where missing paths go
+            probe = await self._fingerprint(origin(req.url))
+            if is_soft_404(
+                probe,
+                url=req.url,
+                final_url=result.final_url,
+                redirected=True,
+                title="",
+                text_shingles=None,
+            ):
+                verdict = Verdict("broken", "soft-404")
         await self._record(req, result, verdict, parsed)
         if parsed is not None and req.kind is Kind.PAGE and verdict.outcome == "ok":
             await self._follow(req, parsed)
@@ -373,8 +385,8 @@ class Scan:
     async def _read_page(self, req: Request, result: FetchResult) -> tuple[ParsedPage, Verdict]:
         decoded = decode_html(result.body, result.content_type)
         parsed = parse_html(result.final_url, decoded.text, decoded.charset)
-        if req.kind is Kind.PAGE or req.link_kind in ("page", "external"):
-            probe = await self._fingerprint(origin(result.final_url))
+        if self._soft_404_applies(req):
+            probe = await self._fingerprint(origin(req.url))
             text_sh = None
             if probe is not None and not probe.honest and probe.final_url is None:
                 body = parsed.tree.body if parsed.tree is not None else None
@@ -389,6 +401,10 @@ class Scan:
             ):
                 return parsed, Verdict("broken", "soft-404")
         return parsed, Verdict("ok")
+
+    @staticmethod
+    def _soft_404_applies(req: Request) -> bool:
+        return req.kind is Kind.PAGE or req.link_kind in ("page", "external")
 
     async def _fingerprint(self, key: str) -> Fingerprint | None:
         """What ``key`` (an origin) serves for a surely-missing path, fetched once."""
