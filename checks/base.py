@@ -10,7 +10,11 @@ import hashlib
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from crawler.config import Config, Site
+    from crawler.extract import ParsedPage
 
 # code -> severity, from the public interface
 SEVERITIES: Mapping[str, str] = {
@@ -71,28 +75,32 @@ class Finding:
         return json.dumps(self.detail, ensure_ascii=False, sort_keys=True)
 
 
-class SiteContext(Protocol):
-    """What a check may know about the site a page belongs to."""
+@dataclass(frozen=True, slots=True)
+class PageView:
+    """An in-scope page as the checks see it: fetched, decoded and parsed once."""
 
-    @property
-    def site_id(self) -> str: ...
-
-    @property
-    def unit(self) -> str: ...
-
-    @property
-    def home(self) -> str: ...
+    url: str
+    final_url: str
+    status: int
+    depth: int
+    is_home: bool
+    parsed: ParsedPage
 
 
 class PageCheck(Protocol):
     """A pluggable check over each parsed in-scope page, with a site-level finish.
 
-    Third-party checks register a factory under the ``govmon.checks`` entry-point group. A check
-    that raises becomes a ``check.error`` finding; it never stops the scan.
+    Built-in checks and third-party ones (a factory ``f(config) -> PageCheck`` registered under
+    the ``govmon.checks`` entry-point group) run alike. A check that raises becomes a
+    ``check.error`` finding about the check; it never stops the scan.
     """
 
     codes: tuple[str, ...]
 
-    def on_page(self, site: SiteContext, url: str, parsed: Any) -> Iterable[Finding]: ...
+    def on_page(self, site: Site, page: PageView) -> Iterable[Finding]: ...
 
-    def finish(self, site: SiteContext) -> Iterable[Finding]: ...
+    def finish(self, site: Site) -> Iterable[Finding]: ...
+
+
+class CheckFactory(Protocol):
+    def __call__(self, config: Config) -> PageCheck: ...

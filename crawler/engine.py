@@ -27,7 +27,7 @@ from typing import Any
 
 import structlog
 
-from checks.base import Finding
+from checks.base import Finding, PageCheck, PageView
 from checks.links import (
     Fingerprint,
     Verdict,
@@ -118,6 +118,7 @@ class Scan:
         fetcher: Fetcher | None = None,
         clock: Clock | None = None,
         progress: Callable[[Scan], None] | None = None,
+        checks: list[PageCheck] | None = None,
     ) -> None:
         self.config = config
         self.crawl = config.crawl
@@ -141,6 +142,11 @@ class Scan:
         self._fingerprints: dict[str, Fingerprint | None] = {}
         self._probe_locks: dict[str, asyncio.Lock] = {}
         self._owned_fetcher = fetcher is None
+        if checks is None:
+            from checks.registry import load_checks
+
+            checks = load_checks(config)
+        self.checks = checks
 
     @property
     def elapsed(self) -> float:
@@ -381,6 +387,8 @@ class Scan:
         await self._record(req, result, verdict, parsed)
         if parsed is not None and req.kind is Kind.PAGE and verdict.outcome == "ok":
             await self._follow(req, parsed)
+            if self.checks:
+                await self._run_checks(req, result, parsed)
 
     async def _read_page(self, req: Request, result: FetchResult) -> tuple[ParsedPage, Verdict]:
         decoded = decode_html(result.body, result.content_type)
@@ -478,7 +486,7 @@ class Scan:
         await self.store.put(RefRow(target_id, page_id, self.sites[site].site.id, tag))
         if site not in bad.reported:
             bad.reported.add(site)
-            await self.store.put(FindingRow(self._finding(target_id, bad, site), _now()))
+            await self._emit(self._finding(target_id, bad, site))
 
     # -- recording ----------------------------------------------------------------------------
 
@@ -543,7 +551,7 @@ class Scan:
         if req.depth == 0 and req.kind is Kind.PAGE:
             # a seed (home page or configured column) that is itself broken
             bad.reported.add(req.site)
-            await self.store.put(FindingRow(self._finding(req.id, bad, req.site), now))
+            await self._emit(self._finding(req.id, bad, req.site))
 
     def _judge(self, req: Request, result: FetchResult, verdict: Verdict) -> None:
         self._status[req.id] = 2
@@ -593,8 +601,56 @@ class Scan:
             for site, page_id, tag in self._pending_refs.pop(target_id, []):
                 await self._add_bad_ref(target_id, site, page_id, tag)
             for site in bad.refs:
-                await self.store.put(FindingRow(self._finding(target_id, bad, site), _now()))
+                await self._emit(self._finding(target_id, bad, site))
+        await self._finish_checks()
         await self.store.flush()
+
+    async def _run_checks(self, req: Request, result: FetchResult, parsed: ParsedPage) -> None:
+        st = self.sites[req.site]
+        view = PageView(
+            url=req.url,
+            final_url=result.final_url,
+            status=result.status or 0,
+            depth=req.depth,
+            is_home=req.id in st.home_ids,
+            parsed=parsed,
+        )
+        for check in self.checks:
+            try:
+                found = list(check.on_page(st.site, view))
+            except Exception as exc:
+                await self._check_failed(st, check, req.url, exc)
+                continue
+            for finding in found:
+                await self._emit(finding)
+
+    async def _finish_checks(self) -> None:
+        for st in self.sites:
+            for check in self.checks:
+                try:
+                    found = list(check.finish(st.site))
+                except Exception as exc:
+                    await self._check_failed(st, check, st.site.url, exc)
+                    continue
+                for finding in found:
+                    await self._emit(finding)
+
+    async def _emit(self, finding: Finding) -> None:
+        if self.config.checks.enabled(finding.check):
+            await self.store.put(FindingRow(finding, _now()))
+
+    async def _check_failed(
+        self, st: SiteState, check: PageCheck, url: str, exc: Exception
+    ) -> None:
+        log.error("check.failed", check=type(check).__name__, url=url, error=str(exc))
+        finding = Finding(
+            check="check.error",
+            site=st.site.id,
+            unit=st.site.unit,
+            url=url,
+            detail={"check": type(check).__name__, "error": f"{type(exc).__name__}: {exc}"[:500]},
+        )
+        await self.store.put(FindingRow(finding, _now()))
 
     async def _record_check_error(self, req: Request, exc: Exception) -> None:
         st = self.sites[req.site]

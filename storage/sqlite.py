@@ -18,6 +18,12 @@ from pathlib import Path
 from typing import Any
 
 import aiosqlite
+from tenacity import (
+    AsyncRetrying,
+    retry_if_exception,
+    stop_after_delay,
+    wait_exponential,
+)
 
 from crawler import __version__
 from storage.base import (
@@ -118,6 +124,13 @@ _SQL_FINDING = """
 _STOP = object()
 
 
+def _is_busy(exc: BaseException) -> bool:
+    if not isinstance(exc, sqlite3.OperationalError):
+        return False
+    text = str(exc).lower()
+    return "locked" in text or "busy" in text
+
+
 def now_iso() -> str:
     return dt.datetime.now(dt.UTC).astimezone().isoformat(timespec="seconds")
 
@@ -133,6 +146,7 @@ class SQLiteStore:
         self._batch_size = batch_size
         self._writer: asyncio.Task[None] | None = None
         self._error: BaseException | None = None
+        self.busy_timeout = 60.0
 
     # -- opening ---------------------------------------------------------------------------
 
@@ -237,7 +251,7 @@ class SQLiteStore:
                 batch.append(queue.get_nowait())
             stop = any(x is _STOP for x in batch)
             try:
-                await self._write_batch(batch)
+                await self._write_with_retries(batch)
             except (sqlite3.Error, OSError) as exc:
                 self._error = exc
                 self._resolve_waiters(batch)
@@ -259,6 +273,22 @@ class SQLiteStore:
         for item in batch:
             if isinstance(item, asyncio.Future) and not item.done():
                 item.set_result(None)
+
+    async def _write_with_retries(self, batch: list[object]) -> None:
+        """One transaction per batch; a busy or locked database is waited for, not lost."""
+        async for attempt in AsyncRetrying(
+            retry=retry_if_exception(_is_busy),
+            stop=stop_after_delay(self.busy_timeout),
+            wait=wait_exponential(multiplier=0.05, max=2.0),
+            reraise=True,
+        ):
+            with attempt:
+                try:
+                    await self._write_batch(batch)
+                except sqlite3.Error:
+                    with contextlib.suppress(sqlite3.Error):
+                        await self._require().rollback()
+                    raise
 
     async def _write_batch(self, batch: list[object]) -> None:
         scan = self.scan_id

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import signal
 import sqlite3
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,6 +16,7 @@ import pytest
 from aiohttp import web
 
 from crawler.cli import main
+from tests.localserver import serve
 
 PAGES = 150
 
@@ -45,28 +44,8 @@ def _app() -> web.Application:
 
 @pytest.fixture
 def server() -> Iterator[int]:
-    loop = asyncio.new_event_loop()
-    runner = web.AppRunner(_app(), access_log=None)
-    ready = threading.Event()
-    port: list[int] = []
-
-    def run() -> None:
-        asyncio.set_event_loop(loop)
-        loop.run_until_complete(runner.setup())
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        loop.run_until_complete(site.start())
-        port.append(runner.addresses[0][1])
-        ready.set()
-        loop.run_forever()
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    assert ready.wait(10)
-    yield port[0]
-    asyncio.run_coroutine_threadsafe(runner.cleanup(), loop).result(10)
-    loop.call_soon_threadsafe(loop.stop)
-    thread.join(10)
-    loop.close()
+    with serve(_app()) as port:
+        yield port
 
 
 def _config(tmp_path: Path, port: int, rate: int = 60) -> Path:
