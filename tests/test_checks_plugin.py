@@ -29,7 +29,7 @@ def _app() -> web.Application:
 
 
 class TitleCheck:
-    codes = ("content.typo",)
+    codes: tuple[str, ...] = ("content.typo",)
 
     def __init__(self, config: Config) -> None:
         self.seen: list[str] = []
@@ -46,7 +46,7 @@ class TitleCheck:
 
 
 class Broken:
-    codes = ("content.sensitive",)
+    codes: tuple[str, ...] = ("content.sensitive",)
 
     def __init__(self, config: Config) -> None:
         pass
