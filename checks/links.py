@@ -63,8 +63,9 @@ def classify(result: FetchResult) -> Verdict:
         return Verdict("broken", result.error)
     status = result.status or 0
     if status in BLOCKED_STATUSES:
-        if status in (403, 412) or not is_challenge(result):
-            return Verdict("blocked", f"http {status}")
+        return Verdict("blocked", f"http {status}")
+    if status >= 400 and status not in (404, 410) and is_challenge(result):
+        # an anti-bot front end answering 503/429/... with a script challenge
         return Verdict("blocked", "challenge")
     if status == 429:
         return Verdict("retry", "http 429", "blocked")

@@ -362,28 +362,19 @@ class Scan:
                 self.scheduler.defer(req, delay)
                 return
             verdict = Verdict(verdict.final, verdict.reason)
+        parsed: ParsedPage | None = None
+        if verdict.outcome == "ok" and result.body and result.is_html:
+            parsed, verdict = await self._read_page(req, result)
+        elif verdict.outcome == "ok" and self._soft_404_applies(req):
+            verdict = await self._soft_404_without_body(req, result)
         if verdict.outcome == "broken" and not req.recheck:
+            # every failure is confirmed once more, after a pause, before it is reported
             req.recheck = True
             req.previous = verdict.reason
             req.attempt = 0
             self.stats.rechecks += 1
             self.scheduler.defer(req, c.recheck_delay)
             return
-        parsed: ParsedPage | None = None
-        if verdict.outcome == "ok" and result.body and result.is_html:
-            parsed, verdict = await self._read_page(req, result)
-        elif verdict.outcome == "ok" and result.redirects and self._soft_404_applies(req):
-            # a HEAD answer that was redirected: compare with where missing paths go
-            probe = await self._fingerprint(origin(req.url))
-            if is_soft_404(
-                probe,
-                url=req.url,
-                final_url=result.final_url,
-                redirected=True,
-                title="",
-                text_shingles=None,
-            ):
-                verdict = Verdict("broken", "soft-404")
         await self._record(req, result, verdict, parsed)
         if parsed is not None and req.kind is Kind.PAGE and verdict.outcome == "ok":
             await self._follow(req, parsed)
@@ -397,8 +388,7 @@ class Scan:
             probe = await self._fingerprint(origin(req.url))
             text_sh = None
             if probe is not None and not probe.honest and probe.final_url is None:
-                body = parsed.tree.body if parsed.tree is not None else None
-                text_sh = shingles(body.text(separator=" ") if body is not None else "")
+                text_sh = _text_shingles(parsed)
             if is_soft_404(
                 probe,
                 url=req.url,
@@ -414,6 +404,55 @@ class Scan:
     def _soft_404_applies(req: Request) -> bool:
         return req.kind is Kind.PAGE or req.link_kind in ("page", "external")
 
+    async def _soft_404_without_body(self, req: Request, result: FetchResult) -> Verdict:
+        """Judge a target answered without a body (HEAD) against its host's missing-page answer."""
+        probe = await self._fingerprint(origin(req.url))
+        if probe is None or probe.honest:
+            return Verdict("ok")
+        if probe.final_url is not None:
+            # the host redirects missing paths; did this one go to the same place?
+            soft = is_soft_404(
+                probe,
+                url=req.url,
+                final_url=result.final_url,
+                redirected=bool(result.redirects),
+                title="",
+                text_shingles=None,
+            )
+            return Verdict("broken", "soft-404") if soft else Verdict("ok")
+        if result.content_type and not result.is_html:
+            return Verdict("ok")
+        # the host answers 200 for missing paths: read the target and compare
+        got = await self._fetch_aside(req.url, SNIFF_BYTES)
+        if not got.ok or not got.body or not got.is_html:
+            return Verdict("ok")
+        decoded = decode_html(got.body, got.content_type)
+        parsed = parse_html(got.final_url, decoded.text, decoded.charset)
+        soft = is_soft_404(
+            probe,
+            url=req.url,
+            final_url=got.final_url,
+            redirected=bool(got.redirects),
+            title=parsed.title,
+            text_shingles=_text_shingles(parsed),
+        )
+        return Verdict("broken", "soft-404") if soft else Verdict("ok")
+
+    async def _fetch_aside(self, url: str, max_body: int) -> FetchResult:
+        """A request outside the queue (a probe, a confirmation), within the host's politeness."""
+        fetcher = self._fetcher
+        assert fetcher is not None
+        key = origin(url)
+        await self.scheduler.acquire(key)
+        status: int | None = None
+        try:
+            result = await fetcher.fetch(url, max_body=max_body)
+            status = result.status if result.error is None else None
+        finally:
+            self.scheduler.release(_probe_request(key), status, None)
+        self.stats.requests += result.requests
+        return result
+
     async def _fingerprint(self, key: str) -> Fingerprint | None:
         """What ``key`` (an origin) serves for a surely-missing path, fetched once."""
         if key in self._fingerprints:
@@ -422,15 +461,8 @@ class Scan:
         async with lock:
             if key in self._fingerprints:
                 return self._fingerprints[key]
-            fetcher = self._fetcher
-            assert fetcher is not None
-            await self.scheduler.acquire(key)
             probe_url = f"{key}/govmon-404-probe-{uuid.uuid4().hex[:12]}.html"
-            try:
-                result = await fetcher.fetch(probe_url, max_body=256 * 1024)
-            finally:
-                self.scheduler.release(_probe_request(key), None, None)
-            self.stats.requests += result.requests
+            result = await self._fetch_aside(probe_url, 256 * 1024)
             fp: Fingerprint | None = None
             if result.error is None and result.status is not None:
                 title, sh = "", frozenset[int]()
@@ -438,8 +470,7 @@ class Scan:
                     d = decode_html(result.body, result.content_type)
                     page = parse_html(result.final_url, d.text, d.charset)
                     title = page.title
-                    body = page.tree.body if page.tree is not None else None
-                    sh = shingles(body.text(separator=" ") if body is not None else "")
+                    sh = _text_shingles(page)
                 final = result.final_url if result.redirects else None
                 fp = Fingerprint(result.status, final, title, sh)
             self._fingerprints[key] = fp
@@ -664,6 +695,11 @@ class Scan:
         self._status[req.id] = 1
         with contextlib.suppress(Exception):
             await self.store.put(FindingRow(finding, _now()))
+
+
+def _text_shingles(parsed: ParsedPage) -> frozenset[int]:
+    body = parsed.tree.body if parsed.tree is not None else None
+    return shingles(body.text(separator=" ") if body is not None else "")
 
 
 def _probe_request(key: str) -> Request:
