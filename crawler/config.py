@@ -439,7 +439,8 @@ def _site(r: _Reader) -> Site:
     if not _SITE_ID.match(site_id):
         raise r.error("id", f"must be short letters, digits, '-', '_' or '.', not {site_id!r}")
     url = r.url("url")
-    raw_scope = r.table.get("scope", [url])
+    # default scope: the folder of the site's URL ("http://h/fgj/index.html" -> "http://h/fgj/")
+    raw_scope = r.table.get("scope", [url[: url.rfind("/") + 1]])
     if isinstance(raw_scope, str):
         raw_scope = [raw_scope]
     if not isinstance(raw_scope, list) or not raw_scope:
