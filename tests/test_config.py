@@ -53,7 +53,7 @@ def test_good_config_is_frozen_and_canonical(tmp_path: Path) -> None:
     assert fgj.scope == ("http://www.district.test/fgj/",)
     assert fgj.columns[0].category == "news"
     assert cfg.site("town").unit == "town"  # defaults to the name, which defaults to the id
-    home = load_config(write(tmp_path, GOOD.replace("/fgj/\"", "/fgj/index.html\"", 1)))
+    home = load_config(write(tmp_path, GOOD.replace('/fgj/"', '/fgj/index.html"', 1)))
     assert home.site("fgj").scope == ("http://www.district.test/fgj/",)
     with pytest.raises(AttributeError):
         fgj.url = "http://x/"  # type: ignore[misc]
