@@ -6,6 +6,7 @@ problem can be followed from one quarter to the next and marked as handled.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
@@ -76,6 +77,19 @@ class Finding:
 
 
 @dataclass(frozen=True, slots=True)
+class ScanContext:
+    """What every check is created with: the validated config and the monitoring time point."""
+
+    config: Config
+    as_of: dt.datetime
+
+    @property
+    def as_of_date(self) -> dt.date:
+        """The day of the monitoring time point, in the config's time zone."""
+        return self.as_of.astimezone(self.config.tz).date()
+
+
+@dataclass(frozen=True, slots=True)
 class PageView:
     """An in-scope page as the checks see it: fetched, decoded and parsed once."""
 
@@ -90,7 +104,7 @@ class PageView:
 class PageCheck(Protocol):
     """A pluggable check over each parsed in-scope page, with a site-level finish.
 
-    Built-in checks and third-party ones (a factory ``f(config) -> PageCheck`` registered under
+    Built-in checks and third-party ones (a factory ``f(context) -> PageCheck`` registered under
     the ``govmon.checks`` entry-point group) run alike. A check that raises becomes a
     ``check.error`` finding about the check; it never stops the scan.
     """
@@ -103,4 +117,4 @@ class PageCheck(Protocol):
 
 
 class CheckFactory(Protocol):
-    def __call__(self, config: Config) -> PageCheck: ...
+    def __call__(self, context: ScanContext) -> PageCheck: ...

@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 from importlib.metadata import entry_points
-from typing import TYPE_CHECKING
 
 import structlog
 
-from checks.base import CheckFactory, PageCheck
-
-if TYPE_CHECKING:
-    from crawler.config import Config
+from checks.base import CheckFactory, PageCheck, ScanContext
 
 log = structlog.get_logger("govmon.checks")
 
@@ -18,7 +14,7 @@ ENTRY_POINT_GROUP = "govmon.checks"
 BUILTIN: list[CheckFactory] = []
 
 
-def load_checks(config: Config, extra: list[CheckFactory] | None = None) -> list[PageCheck]:
+def load_checks(context: ScanContext, extra: list[CheckFactory] | None = None) -> list[PageCheck]:
     """Instantiate every check whose codes are not all disabled in ``[checks] disable``."""
     factories: list[tuple[str, CheckFactory]] = [(f"builtin:{f!r}", f) for f in BUILTIN]
     for ep in entry_points(group=ENTRY_POINT_GROUP):
@@ -27,9 +23,10 @@ def load_checks(config: Config, extra: list[CheckFactory] | None = None) -> list
         except Exception as exc:  # a broken plug-in is reported, not fatal
             log.error("checks.load_failed", entry_point=ep.name, error=str(exc))
     factories.extend((f"extra:{f!r}", f) for f in extra or [])
+    config = context.config
     checks: list[PageCheck] = []
     for name, factory in factories:
-        check = factory(config)
+        check = factory(context)
         if any(config.checks.enabled(code) for code in check.codes):
             checks.append(check)
         else:

@@ -27,7 +27,7 @@ from typing import Any
 
 import structlog
 
-from checks.base import Finding, PageCheck, PageView
+from checks.base import Finding, PageCheck, PageView, ScanContext
 from checks.links import (
     Fingerprint,
     Verdict,
@@ -145,7 +145,7 @@ class Scan:
         if checks is None:
             from checks.registry import load_checks
 
-            checks = load_checks(config)
+            checks = load_checks(ScanContext(config, self.as_of))
         self.checks = checks
 
     @property

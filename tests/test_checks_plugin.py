@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Iterable
 from pathlib import Path
 
 from aiohttp import web
 
-from checks.base import Finding, PageView
+from checks.base import Finding, PageView, ScanContext
 from checks.registry import load_checks
 from crawler.config import Config, Site, load_config
 from crawler.engine import Scan
 from storage.sqlite import SQLiteStore
 from tests.localserver import serve
+
+NOW = dt.datetime(2020, 6, 16, tzinfo=dt.UTC)
 
 
 def _app() -> web.Application:
@@ -31,7 +34,7 @@ def _app() -> web.Application:
 class TitleCheck:
     codes: tuple[str, ...] = ("content.typo",)
 
-    def __init__(self, config: Config) -> None:
+    def __init__(self, context: ScanContext) -> None:
         self.seen: list[str] = []
 
     def on_page(self, site: Site, page: PageView) -> Iterable[Finding]:
@@ -48,7 +51,7 @@ class TitleCheck:
 class Broken:
     codes: tuple[str, ...] = ("content.sensitive",)
 
-    def __init__(self, config: Config) -> None:
+    def __init__(self, context: ScanContext) -> None:
         pass
 
     def on_page(self, site: Site, page: PageView) -> Iterable[Finding]:
@@ -74,7 +77,7 @@ def _config(tmp_path: Path, port: int, disable: str = "") -> Config:
 async def _scan(config: Config, db: Path) -> list[dict[str, object]]:
     store = await SQLiteStore.open(db)
     try:
-        checks = load_checks(config, extra=[TitleCheck, Broken])
+        checks = load_checks(ScanContext(config, NOW), extra=[TitleCheck, Broken])
         result = await Scan(config, store, checks=checks).run()
         return await store.findings(result.scan_id)
     finally:
@@ -103,6 +106,6 @@ async def test_checks_run_on_every_page_and_errors_become_findings(tmp_path: Pat
 async def test_disabled_families_do_not_run(tmp_path: Path) -> None:
     with serve(_app()) as port:
         config = _config(tmp_path, port, disable='"content", "link.broken"')
-        assert load_checks(config, extra=[TitleCheck, Broken]) == []
+        assert load_checks(ScanContext(config, NOW), extra=[TitleCheck, Broken]) == []
         findings = await _scan(config, tmp_path / "b.db")
     assert findings == []
