@@ -64,12 +64,32 @@ class FindingRow:
 
 
 @dataclass(frozen=True, slots=True)
+class ColumnRow:
+    """A column (栏目) of a site as the scan found it."""
+
+    site: str
+    url: str
+    name: str
+    category: str
+    unit: str
+    top_level: bool
+    configured: bool
+    parent: str | None
+    items: int
+    dated_items: int
+    newest: str | None  # YYYY-MM-DD
+    pages: int  # list pages read (pagination included)
+    is_list: bool
+    why: str
+
+
+@dataclass(frozen=True, slots=True)
 class Progress:
     pages: int
     requests: int
 
 
-Record = PageRow | LinkRow | RefRow | FindingRow | Progress
+Record = PageRow | LinkRow | RefRow | FindingRow | ColumnRow | Progress
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,3 +123,5 @@ class Store(Protocol):
     async def findings(self, scan_id: int) -> list[dict[str, Any]]: ...
 
     async def page_urls(self, scan_id: int, url_ids: Sequence[int]) -> dict[int, str]: ...
+
+    async def columns(self, scan_id: int) -> list[dict[str, Any]]: ...

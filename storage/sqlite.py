@@ -27,6 +27,7 @@ from tenacity import (
 
 from crawler import __version__
 from storage.base import (
+    ColumnRow,
     FindingRow,
     LinkRow,
     PageRow,
@@ -37,7 +38,7 @@ from storage.base import (
     StoreError,
 )
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 MIGRATIONS: dict[int, str] = {
     1: """
     CREATE TABLE scans (
@@ -108,11 +109,40 @@ MIGRATIONS: dict[int, str] = {
     );
     CREATE INDEX findings_by_check ON findings (scan_id, check_code);
     """,
+    2: """
+    CREATE TABLE columns (
+        scan_id INTEGER NOT NULL REFERENCES scans(id),
+        site TEXT NOT NULL,
+        url TEXT NOT NULL,
+        name TEXT NOT NULL,
+        category TEXT NOT NULL,
+        unit TEXT NOT NULL,
+        top_level INTEGER NOT NULL,
+        configured INTEGER NOT NULL,
+        parent TEXT,
+        items INTEGER NOT NULL,
+        dated_items INTEGER NOT NULL,
+        newest TEXT,
+        pages INTEGER NOT NULL,
+        is_list INTEGER NOT NULL,
+        why TEXT NOT NULL,
+        PRIMARY KEY (scan_id, site, url)
+    ) WITHOUT ROWID;
+    CREATE TABLE ignores (
+        identity TEXT PRIMARY KEY,
+        site TEXT NOT NULL,
+        check_code TEXT NOT NULL,
+        url TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    """,
 }
 
 _SQL_PAGE = "INSERT OR REPLACE INTO pages VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
 _SQL_LINK = "INSERT OR REPLACE INTO links VALUES (?,?,?,?,?,?,?,?,?,?)"
 _SQL_REF = "INSERT OR IGNORE INTO refs VALUES (?,?,?,?,?)"
+_SQL_COLUMN = "INSERT OR REPLACE INTO columns VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
 _SQL_FINDING = """
     INSERT INTO findings
         (scan_id, identity, check_code, severity, site, unit, column_name, url, page, detail,
@@ -151,8 +181,18 @@ class SQLiteStore:
     # -- opening ---------------------------------------------------------------------------
 
     @classmethod
-    async def open(cls, path: str | Path, *, create: bool = True) -> SQLiteStore:
-        store = cls(path)
+    async def open(
+        cls,
+        path: str | Path,
+        *,
+        create: bool = True,
+        queue_size: int = 4096,
+        batch_size: int = 2000,
+        busy_timeout: float = 60.0,
+    ) -> SQLiteStore:
+        """Open (and create or migrate) a store; ``busy_timeout`` is how long a lock is waited."""
+        store = cls(path, queue_size=queue_size, batch_size=batch_size)
+        store.busy_timeout = busy_timeout
         await store._open(create)
         return store
 
@@ -160,7 +200,7 @@ class SQLiteStore:
         if not create and not await asyncio.to_thread(Path(self.path).exists):
             raise StoreError(f"{self.path}: no such store (run `govmon scan` first)")
         try:
-            self._conn = await aiosqlite.connect(self.path, timeout=10)
+            self._conn = await aiosqlite.connect(self.path, timeout=self.busy_timeout)
             await self._conn.execute("PRAGMA journal_mode=WAL")
             await self._conn.execute("PRAGMA synchronous=NORMAL")
             await self._conn.execute("PRAGMA foreign_keys=ON")
@@ -168,6 +208,9 @@ class SQLiteStore:
         except sqlite3.Error as exc:
             await self._close_quietly()
             raise StoreError(f"{self.path}: cannot open the store: {exc}") from None
+        except BaseException:
+            await self._close_quietly()
+            raise
 
     async def _close_quietly(self) -> None:
         if self._conn is not None:
@@ -296,6 +339,7 @@ class SQLiteStore:
         links: list[tuple[Any, ...]] = []
         refs: list[tuple[Any, ...]] = []
         findings: list[tuple[Any, ...]] = []
+        columns: list[tuple[Any, ...]] = []
         progress: Progress | None = None
         for item in batch:
             if isinstance(item, PageRow):
@@ -351,9 +395,15 @@ class SQLiteStore:
                         item.observed_at,
                     )
                 )
+            elif isinstance(item, ColumnRow):
+                columns.append(
+                    (scan, item.site, item.url, item.name, item.category, item.unit,
+                     int(item.top_level), int(item.configured), item.parent, item.items,
+                     item.dated_items, item.newest, item.pages, int(item.is_list), item.why)
+                )  # fmt: skip
             elif isinstance(item, Progress):
                 progress = item
-        if not (pages or links or refs or findings or progress):
+        if not (pages or links or refs or findings or columns or progress):
             return
         conn = self._require()
         if pages:
@@ -364,6 +414,8 @@ class SQLiteStore:
             await conn.executemany(_SQL_REF, refs)
         if findings:
             await conn.executemany(_SQL_FINDING, findings)
+        if columns:
+            await conn.executemany(_SQL_COLUMN, columns)
         if progress is not None:
             await conn.execute(
                 "UPDATE scans SET pages = ?, requests = ? WHERE id = ?",
@@ -451,6 +503,26 @@ class SQLiteStore:
                         "observed_at": row[9],
                     }
                 )
+        return out
+
+    async def columns(self, scan_id: int) -> list[dict[str, Any]]:
+        """Every column of every site in a scan: category, items, newest date, how it was read."""
+        conn = self._require()
+        async with conn.execute(
+            "SELECT site, url, name, category, unit, top_level, configured, parent, items,"
+            " dated_items, newest, pages, is_list, why FROM columns WHERE scan_id = ?"
+            " ORDER BY site, url",
+            (scan_id,),
+        ) as cur:
+            rows = await cur.fetchall()
+        keys = ("site", "url", "name", "category", "unit", "top_level", "configured", "parent",
+                "items", "dated_items", "newest", "pages", "is_list", "why")  # fmt: skip
+        out = []
+        for row in rows:
+            item = dict(zip(keys, row, strict=True))
+            for flag in ("top_level", "configured", "is_list"):
+                item[flag] = bool(item[flag])
+            out.append(item)
         return out
 
     async def page_urls(self, scan_id: int, url_ids: Sequence[int]) -> dict[int, str]:

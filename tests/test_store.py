@@ -1,0 +1,100 @@
+"""The SQLite store: migrations, the batching writer, and clear errors."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from checks.base import Finding
+from storage.base import FindingRow, PageRow, StoreError
+from storage.sqlite import MIGRATIONS, SCHEMA_VERSION, SQLiteStore
+
+
+async def test_old_store_is_migrated_in_place(tmp_path: Path) -> None:
+    db = tmp_path / "old.db"
+    with sqlite3.connect(db) as conn:
+        conn.executescript(MIGRATIONS[1] + "PRAGMA user_version=1;")
+        conn.execute(
+            "INSERT INTO scans (config_path, config_digest, as_of, started_at, status, sites,"
+            " version) VALUES ('c', 'd', '2020-06-16', 'now', 'complete', '[]', '0.0.1')"
+        )
+    store = await SQLiteStore.open(db)
+    await store.close()
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        assert conn.execute("SELECT count(*) FROM scans").fetchone()[0] == 1  # data kept
+        assert conn.execute("SELECT count(*) FROM columns").fetchone()[0] == 0
+
+
+async def test_newer_store_is_refused(tmp_path: Path) -> None:
+    db = tmp_path / "new.db"
+    with sqlite3.connect(db) as conn:
+        conn.execute(f"PRAGMA user_version={SCHEMA_VERSION + 1}")
+    with pytest.raises(StoreError, match="newer than this govmon"):
+        await SQLiteStore.open(db)
+
+
+async def test_missing_store_for_reading(tmp_path: Path) -> None:
+    with pytest.raises(StoreError, match="no such store"):
+        await SQLiteStore.open(tmp_path / "none.db", create=False)
+    assert not (tmp_path / "none.db").exists()
+
+
+async def test_writer_batches_and_upserts_findings(tmp_path: Path) -> None:
+    store = await SQLiteStore.open(tmp_path / "w.db", queue_size=8, batch_size=3)
+    scan = await store.begin_scan(config_path="c", config_digest="d", as_of="x", sites=[])
+    for i in range(20):  # more than the queue holds: put() waits for the writer
+        await store.put(
+            PageRow(
+                i,
+                "s",
+                f"http://h/{i}",
+                f"http://h/{i}",
+                200,
+                None,
+                "text/html",
+                "utf-8",
+                "t",
+                0,
+                10,
+                1,
+                "now",
+            )
+        )
+    first = Finding("link.broken", "s", "u", "http://h/x", detail={"pages": ["a"]})
+    again = Finding("link.broken", "s", "u", "http://h/x", detail={"pages": ["a", "b"]})
+    assert first.identity == again.identity
+    await store.put(FindingRow(first, "now"))
+    await store.put(FindingRow(again, "now"))
+    await store.finish_scan("complete", 20, 20)
+    findings = await store.findings(scan)
+    info = await store.scan_info("latest")
+    await store.close()
+    assert [f["detail"]["pages"] for f in findings] == [["a", "b"]]
+    assert (info.status, info.pages) == ("complete", 20)
+    with sqlite3.connect(tmp_path / "w.db") as conn:
+        assert conn.execute("SELECT count(*) FROM pages").fetchone()[0] == 20
+
+
+async def test_locked_store_gives_a_clear_error_and_loses_nothing(tmp_path: Path) -> None:
+    db = tmp_path / "locked.db"
+    store = await SQLiteStore.open(db)
+    await store.begin_scan(config_path="c", config_digest="d", as_of="x", sites=[])
+    await store.put(FindingRow(Finding("link.broken", "s", "u", "http://h/1"), "now"))
+    await store.flush()
+    await store.close()
+    other = sqlite3.connect(db, timeout=0)
+    other.execute("BEGIN EXCLUSIVE")  # another program holds the store
+    try:
+        locked = await SQLiteStore.open(db, busy_timeout=0.2)
+        with pytest.raises(StoreError, match="locked"):
+            await locked.begin_scan(config_path="c", config_digest="d", as_of="x", sites=[])
+        await locked.close()
+    finally:
+        other.rollback()
+        other.close()
+    reopened = await SQLiteStore.open(db)
+    assert len(await reopened.findings(1)) == 1  # what was committed before is intact
+    await reopened.close()
