@@ -9,13 +9,14 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     from crawler.config import Config, Site
     from crawler.extract import ParsedPage
+    from storage.base import ColumnRow
 
 # code -> severity, from the public interface
 SEVERITIES: Mapping[str, str] = {
@@ -76,6 +77,10 @@ class Finding:
         return json.dumps(self.detail, ensure_ascii=False, sort_keys=True)
 
 
+def _ignore(url: str) -> None:
+    """The default of :attr:`PageView.follow` outside a scan."""
+
+
 @dataclass(frozen=True, slots=True)
 class ScanContext:
     """What every check is created with: the validated config and the monitoring time point."""
@@ -99,6 +104,7 @@ class PageView:
     depth: int
     is_home: bool
     parsed: ParsedPage
+    follow: Callable[[str], None] = _ignore  # ask the crawler to read this URL too (pagination)
 
 
 class PageCheck(Protocol):
@@ -114,6 +120,13 @@ class PageCheck(Protocol):
     def on_page(self, site: Site, page: PageView) -> Iterable[Finding]: ...
 
     def finish(self, site: Site) -> Iterable[Finding]: ...
+
+
+@runtime_checkable
+class HasInventory(Protocol):
+    """A check that also describes what it found (the columns check's column rows)."""
+
+    def inventory(self, site: Site) -> list[ColumnRow]: ...
 
 
 class CheckFactory(Protocol):

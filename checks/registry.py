@@ -7,11 +7,12 @@ from importlib.metadata import entry_points
 import structlog
 
 from checks.base import CheckFactory, PageCheck, ScanContext
+from checks.columns import ColumnCheck
 
 log = structlog.get_logger("govmon.checks")
 
 ENTRY_POINT_GROUP = "govmon.checks"
-BUILTIN: list[CheckFactory] = []
+BUILTIN: list[CheckFactory] = [ColumnCheck]
 
 
 def load_checks(context: ScanContext, extra: list[CheckFactory] | None = None) -> list[PageCheck]:

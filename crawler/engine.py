@@ -27,7 +27,7 @@ from typing import Any
 
 import structlog
 
-from checks.base import Finding, PageCheck, PageView, ScanContext
+from checks.base import Finding, HasInventory, PageCheck, PageView, ScanContext
 from checks.links import (
     Fingerprint,
     Verdict,
@@ -50,7 +50,7 @@ from crawler.fetcher import (
 from crawler.frontier import Frontier, Kind, Request
 from crawler.ratelimit import HostPolicy, parse_retry_after
 from crawler.scheduler import Clock, Scheduler
-from crawler.urls import hostname, origin
+from crawler.urls import canonicalize, hostname, origin
 from storage.base import FindingRow, LinkRow, PageRow, Progress, RefRow, Store
 
 log = structlog.get_logger("govmon.scan")
@@ -282,12 +282,34 @@ class Scan:
                 st.home_ids.add(url_id)
             if new:
                 self._enqueue(url, url_id, Kind.PAGE, st.index, 0, "page")
+        for media in st.site.newmedia:
+            # an account's page or feed is read for its dates, not crawled
+            url_id, new = self.frontier.url_id(media.url)
+            if new:
+                self._enqueue(media.url, url_id, Kind.PAGE, st.index, 0, "page", follow=False)
 
-    def _enqueue(self, url: str, url_id: int, kind: Kind, site: int, depth: int, lk: str) -> None:
+    def _enqueue(
+        self,
+        url: str,
+        url_id: int,
+        kind: Kind,
+        site: int,
+        depth: int,
+        lk: str,
+        *,
+        follow: bool = True,
+    ) -> None:
         self._status[url_id] = 0
         self._urls[url_id] = url
         req = Request(
-            url=url, id=url_id, kind=kind, site=site, depth=depth, origin=origin(url), link_kind=lk
+            url=url,
+            id=url_id,
+            kind=kind,
+            site=site,
+            depth=depth,
+            origin=origin(url),
+            link_kind=lk,
+            follow=follow,
         )
         if kind is Kind.PAGE and not self._allowed_by_robots(url):
             self.stats.robots_skipped += 1
@@ -363,7 +385,11 @@ class Scan:
                 return
             verdict = Verdict(verdict.final, verdict.reason)
         parsed: ParsedPage | None = None
-        if verdict.outcome == "ok" and result.body and result.is_html:
+        if (
+            verdict.outcome == "ok"
+            and result.body
+            and (result.is_html or (not req.follow and result.is_feed))
+        ):
             parsed, verdict = await self._read_page(req, result)
         elif verdict.outcome == "ok" and self._soft_404_applies(req):
             verdict = await self._soft_404_without_body(req, result)
@@ -377,7 +403,8 @@ class Scan:
             return
         await self._record(req, result, verdict, parsed)
         if parsed is not None and req.kind is Kind.PAGE and verdict.outcome == "ok":
-            await self._follow(req, parsed)
+            if req.follow:
+                await self._follow(req, parsed)
             if self.checks:
                 await self._run_checks(req, result, parsed)
 
@@ -645,6 +672,7 @@ class Scan:
             depth=req.depth,
             is_home=req.id in st.home_ids,
             parsed=parsed,
+            follow=lambda url: self._follow_extra(req, url),
         )
         for check in self.checks:
             try:
@@ -655,16 +683,30 @@ class Scan:
             for finding in found:
                 await self._emit(finding)
 
+    def _follow_extra(self, req: Request, url: str) -> None:
+        """A page a check asks for (a list page reached only through a script call)."""
+        canon = canonicalize(url)
+        if canon is None:
+            return
+        url_id, new = self.frontier.url_id(canon)
+        owner = self.owner(canon)
+        if new and owner is not None:
+            self._pending_refs[url_id] = [(req.site, req.id, "a")]
+            self._enqueue(canon, url_id, Kind.PAGE, owner, req.depth + 1, "page")
+
     async def _finish_checks(self) -> None:
         for st in self.sites:
             for check in self.checks:
                 try:
                     found = list(check.finish(st.site))
+                    rows = check.inventory(st.site) if isinstance(check, HasInventory) else []
                 except Exception as exc:
                     await self._check_failed(st, check, st.site.url, exc)
                     continue
                 for finding in found:
                     await self._emit(finding)
+                for row in rows:
+                    await self.store.put(row)
 
     async def _emit(self, finding: Finding) -> None:
         if self.config.checks.enabled(finding.check):

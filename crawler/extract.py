@@ -39,6 +39,7 @@ class ParsedPage:
     title: str
     links: list[Link] = field(default_factory=list)
     tree: LexborHTMLParser | None = None
+    html: str = ""  # the decoded text (script calls such as createPageHTML live there)
 
 
 def _srcset_urls(value: str) -> list[str]:
@@ -117,7 +118,7 @@ def parse_html(url: str, text: str, charset: str = "utf-8") -> ParsedPage:
                 continue
             seen.add(target)
             links.append(Link(target, tag))
-    return ParsedPage(url=url, charset=charset, title=title, links=links, tree=tree)
+    return ParsedPage(url=url, charset=charset, title=title, links=links, tree=tree, html=text)
 
 
 def link_kind(tag: str, url: str, in_scope: bool) -> str:

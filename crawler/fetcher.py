@@ -50,6 +50,11 @@ class FetchResult:
         return self.error is None and self.status is not None and self.status < 400
 
     @property
+    def is_feed(self) -> bool:
+        ct = self.content_type.lower()
+        return "xml" in ct or self.body[:200].lstrip().startswith(b"<?xml")
+
+    @property
     def is_html(self) -> bool:
         ct = self.content_type.lower()
         if not ct:

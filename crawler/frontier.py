@@ -35,6 +35,7 @@ class Request:
     recheck: bool = False  # the confirming re-check of a failure
     not_before: float = 0.0
     previous: str | None = None  # why the first try failed, for the re-check's record
+    follow: bool = True  # read its links (False: a new-media account page or feed)
 
 
 @dataclass(slots=True)

@@ -1,0 +1,412 @@
+"""Columns (栏目): find them, read their dated items, judge their updates the official way.
+
+For every site the check keeps its columns: the configured ones, or, when none are configured,
+those discovered from the navigation of the home page (一级栏目, top level) and of the pages it
+links to. A column's list page and every page of its pagination (links or a TRS
+``createPageHTML`` call) are read with :mod:`crawler.listing`; an item without a date on the list
+takes its article's own publication date when the article was crawled. At the end of the scan,
+relative to the monitoring time point (``as_of``):
+
+* ``homepage.stale`` (veto): no dated item on the home page within ``news_max_age_days`` (if
+  the home page shows no dated item at all, the dated lists of its second-level pages count);
+* ``column.blank``: a column with no items at all (or only a 暂无信息 placeholder);
+* ``column.stale``: the newest item older than its category allows (undated items count as
+  not updated); ``detail.key_column`` marks the columns the veto counts (news, and top-level
+  notice and policy columns);
+* ``column.irregular`` (a local rule): a gap between news items longer than
+  ``news_max_gap_days`` within ``news_gap_window_days`` before as_of;
+* ``column.undated`` (warning): some items carry no date the crawler can find;
+* ``newmedia.stale`` (veto): a new-media account with no post within ``news_max_age_days``.
+
+One problem is reported once: a blank column is not also stale, a stale one not also irregular.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import email.utils
+import itertools
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from checks.base import Finding, PageView, ScanContext
+from checks.categories import classify_column, is_column_name
+from crawler.config import Column, Rules, Site
+from crawler.dates import parse_date, published_date
+from crawler.listing import Item, extract_items, pagination
+from crawler.urls import canonicalize, in_scope
+from storage.base import ColumnRow
+
+CODES = (
+    "homepage.stale",
+    "column.stale",
+    "column.blank",
+    "column.irregular",
+    "column.undated",
+    "newmedia.stale",
+)
+_PLACEHOLDER = re.compile(r"暂无(信息|内容|数据|记录|相关信息)|正在建设|建设中|敬请期待|无相关信息")
+_ARTICLE_URL = re.compile(
+    r"/t\d{8}_\d+\.s?html?$|/20\d{2}[-_/]?\d{2}(/|[-_]?\d{2}/)|content_\d+|/art/20\d{2}/|"
+    r"/\d{6,}\.s?html?$|[?&](id|articleid|newsid|infoid)=",
+    re.IGNORECASE,
+)
+_MORE = re.compile(r"^(更多|more|>>|»|查看更多)", re.IGNORECASE)
+# the categories that are expected to hold dated items (a blank one is a problem)
+_BLANK_APPLIES = frozenset(
+    {"news", "notice", "policy", "interpretation", "personnel", "planning", "faq", "stats"}
+)
+_FEED_DATE = re.compile(
+    r"<(pubDate|published|dc:date)>\s*(?:<!\[CDATA\[)?([^<\]]{6,60})", re.IGNORECASE
+)
+
+
+def max_age_days(category: str, rules: Rules) -> int:
+    """How many days a column of ``category`` may go without an update (0: no rule)."""
+    return {
+        "news": rules.news_max_age_days,
+        "notice": rules.notice_max_age_days,
+        "policy": rules.policy_max_age_days,
+        "personnel": rules.personnel_max_age_days,
+        "planning": rules.planning_max_age_days,
+        "faq": rules.faq_max_age_days,
+        "stats": rules.stats_max_age_days,
+    }.get(category, 0)
+
+
+@dataclass(slots=True)
+class ColumnState:
+    url: str
+    name: str
+    category: str
+    unit: str
+    top_level: bool
+    configured: bool
+    parent: str | None = None
+    items: dict[str, Item] = field(default_factory=dict)
+    pages: int = 0
+    is_list: bool = False
+    placeholder: bool = False
+    why: str = ""
+
+
+@dataclass(slots=True)
+class SiteColumns:
+    columns: dict[str, ColumnState] = field(default_factory=dict)
+    list_pages: dict[str, str] = field(default_factory=dict)  # pagination URL -> column URL
+    home_seen: bool = False
+    home_dates: list[dt.date] = field(default_factory=list)
+    second_level_dates: list[dt.date] = field(default_factory=list)
+    newmedia: dict[str, list[dt.date] | None] = field(default_factory=dict)
+
+
+class ColumnCheck:
+    """The columns check (a built-in :class:`~checks.base.PageCheck`)."""
+
+    codes: tuple[str, ...] = CODES
+
+    def __init__(self, context: ScanContext) -> None:
+        self.context = context
+        self.rules = context.config.rules
+        self.as_of = context.as_of_date
+        self._sites: dict[str, SiteColumns] = {}
+        # article URL -> its own publication date, for list items shown without one (a portal's
+        # list may show articles of a department's channel, another site)
+        self.published: dict[str, dt.date] = {}
+
+    # -- per page -------------------------------------------------------------------------
+
+    def site_state(self, site: Site) -> SiteColumns:
+        state = self._sites.get(site.id)
+        if state is None:
+            state = self._sites[site.id] = SiteColumns()
+            for col in site.columns:
+                state.columns[col.url] = _configured(col, site)
+            for media in site.newmedia:
+                state.newmedia[media.url] = None
+        return state
+
+    def on_page(self, site: Site, page: PageView) -> Iterable[Finding]:
+        state = self.site_state(site)
+        parsed = page.parsed
+        tree = parsed.tree
+        if tree is None:
+            return ()
+        if page.url in state.newmedia:
+            state.newmedia[page.url] = self._newmedia_dates(page)
+            return ()
+        if page.depth > 0:
+            day = published_date(tree, as_of=self.as_of)
+            if day is not None:
+                self.published[page.url] = day
+        column = self._column_of(state, page)
+        reading = None
+        if page.is_home or column is not None or page.depth == 1:
+            reading = extract_items(tree, page.final_url, parsed.charset, as_of=self.as_of)
+        if page.is_home:
+            state.home_seen = True
+            assert reading is not None
+            state.home_dates = [i.date for i in (*reading.items, *reading.extra) if i.date]
+        elif page.depth == 1 and reading is not None and reading.is_list:
+            state.second_level_dates.extend(i.date for i in reading.items if i.date)
+        if not site.columns and page.depth <= 1:
+            self._discover(site, state, page)
+        if column is not None and reading is not None:
+            column.pages += 1
+            column.is_list = column.is_list or reading.is_list
+            if not column.why:
+                column.why = reading.why
+            for item in reading.items:
+                # a link to the home page or to a column is navigation, not an item
+                if item.url != site.url and item.url not in state.columns:
+                    column.items.setdefault(item.url, item)
+            if not reading.items and _PLACEHOLDER.search(_body_text(page)):
+                column.placeholder = True
+            for more in pagination(tree, page.final_url, parsed.html):
+                if more not in state.columns and more not in state.list_pages:
+                    state.list_pages[more] = column.url
+                    page.follow(more)
+        return ()
+
+    def _column_of(self, state: SiteColumns, page: PageView) -> ColumnState | None:
+        for url in (page.url, page.final_url):
+            column = state.columns.get(url)
+            if column is None and url in state.list_pages:
+                column = state.columns.get(state.list_pages[url])
+            if column is not None:
+                return column
+        return None
+
+    def _discover(self, site: Site, state: SiteColumns, page: PageView) -> None:
+        """Columns from the navigation: in-scope links whose text names a column."""
+        tree = page.parsed.tree
+        assert tree is not None
+        parent = None if page.is_home else page.url
+        for node in tree.css("a[href]"):
+            text = (node.attributes.get("title") or "").strip()
+            label = " ".join(node.text(strip=True).split())
+            if not is_column_name(label):
+                if not is_column_name(text) or _MORE.match(label):
+                    continue
+                label = text
+            url = canonicalize(node.attributes.get("href") or "", page.final_url, "utf-8")
+            if url is None or not in_scope(url, site.scope) or _ARTICLE_URL.search(url):
+                continue
+            if url in state.columns or url == site.url or url in state.list_pages:
+                continue
+            state.columns[url] = ColumnState(
+                url=url,
+                name=label,
+                category=classify_column(label),
+                unit=site.unit,
+                top_level=page.is_home,
+                configured=False,
+                parent=parent,
+            )
+            page.follow(url)
+
+    def _newmedia_dates(self, page: PageView) -> list[dt.date]:
+        text = page.parsed.html
+        head = text[:2000].lstrip().lower()
+        if head.startswith("<?xml") or "<rss" in head or "<feed" in head:
+            return _feed_dates(text, self.as_of)
+        tree = page.parsed.tree
+        assert tree is not None
+        reading = extract_items(tree, page.final_url, page.parsed.charset, as_of=self.as_of)
+        return [i.date for i in (*reading.items, *reading.extra) if i.date]
+
+    # -- per site ---------------------------------------------------------------------------
+
+    def finish(self, site: Site) -> Iterable[Finding]:
+        state = self.site_state(site)
+        found: list[Finding] = []
+        found.extend(self._homepage(site, state))
+        for column in state.columns.values():
+            self._fill_dates(column)
+            found.extend(self._judge(site, column))
+        for media in site.newmedia:
+            found.extend(self._judge_newmedia(site, media.name, media.url, state))
+        return found
+
+    def inventory(self, site: Site) -> list[ColumnRow]:
+        """The columns of ``site`` as found, for the store (``govmon columns``, reports)."""
+        state = self.site_state(site)
+        rows = []
+        for c in state.columns.values():
+            dated = [i.date for i in c.items.values() if i.date and i.date <= self.as_of]
+            rows.append(
+                ColumnRow(
+                    site=site.id, url=c.url, name=c.name, category=c.category, unit=c.unit,
+                    top_level=c.top_level, configured=c.configured, parent=c.parent,
+                    items=len(c.items), dated_items=len(dated),
+                    newest=max(dated).isoformat() if dated else None, pages=c.pages,
+                    is_list=c.is_list, why=c.why,
+                )
+            )  # fmt: skip
+        return rows
+
+    def _fill_dates(self, column: ColumnState) -> None:
+        for url, item in list(column.items.items()):
+            if item.date is None and url in self.published:
+                column.items[url] = Item(item.title, item.url, self.published[url])
+
+    def _finding(self, code: str, site: Site, column: ColumnState | None, url: str,
+                 detail: dict[str, object]) -> Finding:  # fmt: skip
+        return Finding(
+            check=code,
+            site=site.id,
+            unit=column.unit if column is not None else site.unit,
+            url=url,
+            page=url,
+            column=column.name if column is not None else None,
+            detail=detail,
+        )
+
+    def _homepage(self, site: Site, state: SiteColumns) -> list[Finding]:
+        if not state.home_seen:
+            return []  # the home page could not be read: the link check says why
+        limit = self.rules.news_max_age_days
+        dates = [d for d in state.home_dates if d <= self.as_of]
+        source = "home page"
+        if not dates:
+            dates = [d for d in state.second_level_dates if d <= self.as_of]
+            source = "second-level pages (the home page shows no dated items)"
+        newest = max(dates) if dates else None
+        if newest is not None and (self.as_of - newest).days <= limit:
+            return []
+        detail: dict[str, object] = {
+            "newest": newest.isoformat() if newest else None,
+            "days_since": (self.as_of - newest).days if newest else None,
+            "max_age_days": limit,
+            "judged_on": source,
+            "as_of": self.as_of.isoformat(),
+        }
+        return [self._finding("homepage.stale", site, None, site.url, detail)]
+
+    def _judge(self, site: Site, column: ColumnState) -> list[Finding]:
+        if column.pages == 0:
+            return []  # never read (broken, robots, limits): nothing honest to say
+        items = list(column.items.values())
+        base: dict[str, object] = {
+            "category": column.category,
+            "name": column.name,
+            "top_level": column.top_level,
+            "items": len(items),
+            "list_pages": column.pages,
+        }
+        if not items:
+            if column.category in _BLANK_APPLIES or column.placeholder:
+                detail = {**base, "placeholder": column.placeholder, "why": column.why}
+                return [self._finding("column.blank", site, column, column.url, detail)]
+            return []
+        dated = sorted(i.date for i in items if i.date is not None and i.date <= self.as_of)
+        undated = [i for i in items if i.date is None]
+        found: list[Finding] = []
+        limit = max_age_days(column.category, self.rules)
+        key = column.category == "news" or (
+            column.top_level and column.category in ("notice", "policy")
+        )
+        newest = dated[-1] if dated else None
+        stale = False
+        if limit > 0 and (newest is None or (self.as_of - newest).days > limit):
+            stale = True
+            detail = {
+                **base,
+                "newest": newest.isoformat() if newest else None,
+                "days_since": (self.as_of - newest).days if newest else None,
+                "max_age_days": limit,
+                "key_column": key,
+                "as_of": self.as_of.isoformat(),
+            }
+            if newest is None:
+                detail["reason"] = "no dated items (undated items count as not updated)"
+            found.append(self._finding("column.stale", site, column, column.url, detail))
+        if undated and dated:
+            detail = {
+                **base,
+                "undated": len(undated),
+                "examples": [i.url for i in undated[:5]],
+            }
+            found.append(self._finding("column.undated", site, column, column.url, detail))
+        if not stale and column.category == "news" and self.rules.news_max_gap_days > 0:
+            gap = self._largest_gap(dated)
+            if gap is not None and gap[0] > self.rules.news_max_gap_days:
+                detail = {
+                    **base,
+                    "largest_gap_days": gap[0],
+                    "from": gap[1].isoformat(),
+                    "to": gap[2].isoformat(),
+                    "max_gap_days": self.rules.news_max_gap_days,
+                    "window_days": self.rules.news_gap_window_days,
+                }
+                found.append(self._finding("column.irregular", site, column, column.url, detail))
+        return found
+
+    def _largest_gap(self, dated: list[dt.date]) -> tuple[int, dt.date, dt.date] | None:
+        """The longest gap between consecutive items (and from the last one to as_of) within
+        the window; an item before the window anchors its start."""
+        start = self.as_of - dt.timedelta(days=self.rules.news_gap_window_days)
+        before = [d for d in dated if d < start]
+        points = ([before[-1]] if before else []) + [d for d in dated if d >= start]
+        if not points:
+            return None
+        points.append(self.as_of)
+        best: tuple[int, dt.date, dt.date] | None = None
+        for a, b in itertools.pairwise(points):
+            gap = (b - max(a, start)).days if a < start else (b - a).days
+            if best is None or gap > best[0]:
+                best = (gap, a, b)
+        return best
+
+    def _judge_newmedia(self, site: Site, name: str, url: str, state: SiteColumns) -> list[Finding]:
+        dates = state.newmedia.get(url)
+        if dates is None:
+            return []  # not read: the link check reports a broken account page
+        limit = self.rules.news_max_age_days
+        valid = [d for d in dates if d <= self.as_of]
+        newest = max(valid) if valid else None
+        if newest is not None and (self.as_of - newest).days <= limit:
+            return []
+        detail: dict[str, object] = {
+            "account": name,
+            "newest": newest.isoformat() if newest else None,
+            "days_since": (self.as_of - newest).days if newest else None,
+            "max_age_days": limit,
+            "posts": len(dates),
+        }
+        return [
+            Finding(check="newmedia.stale", site=site.id, unit=site.unit, url=url, detail=detail)
+        ]
+
+
+def _configured(col: Column, site: Site) -> ColumnState:
+    return ColumnState(
+        url=col.url,
+        name=col.name,
+        category=col.category or classify_column(col.name),
+        unit=col.unit or site.unit,
+        top_level=col.top_level,
+        configured=True,
+    )
+
+
+def _body_text(page: PageView) -> str:
+    tree = page.parsed.tree
+    body = tree.body if tree is not None else None
+    return body.text(separator=" ")[:20000] if body is not None else ""
+
+
+def _feed_dates(text: str, as_of: dt.date) -> list[dt.date]:
+    """Dates of an RSS or Atom feed's entries (read with a bounded regex, no XML parser)."""
+    out = []
+    for match in _FEED_DATE.finditer(text[:2_000_000]):
+        value = match.group(2).strip()
+        day: dt.date | None = None
+        try:
+            day = email.utils.parsedate_to_datetime(value).date()
+        except (TypeError, ValueError, IndexError):
+            day = parse_date(value, as_of=as_of)
+        if day is not None:
+            out.append(day)
+    return out
