@@ -52,6 +52,7 @@ _ARTICLE_URL = re.compile(
     r"/\d{6,}\.s?html?$|[?&](id|articleid|newsid|infoid)=",
     re.IGNORECASE,
 )
+_INDEX = re.compile(r"(?<=/)(index|default)\.s?html?$", re.IGNORECASE)
 _MORE = re.compile(r"^(更多|more|>>|»|查看更多)", re.IGNORECASE)
 # the categories that are expected to hold dated items (a blank one is a problem)
 _BLANK_APPLIES = frozenset(
@@ -85,7 +86,7 @@ class ColumnState:
     configured: bool
     parent: str | None = None
     items: dict[str, Item] = field(default_factory=dict)
-    pages: int = 0
+    read: set[str] = field(default_factory=set)  # list pages read ("dir/" = "dir/index.html")
     is_list: bool = False
     placeholder: bool = False
     why: str = ""
@@ -153,7 +154,7 @@ class ColumnCheck:
         if not site.columns and page.depth <= 1:
             self._discover(site, state, page)
         if column is not None and reading is not None:
-            column.pages += 1
+            column.read.add(_INDEX.sub("", page.final_url))
             column.is_list = column.is_list or reading.is_list
             if not column.why:
                 column.why = reading.why
@@ -240,7 +241,7 @@ class ColumnCheck:
                     site=site.id, url=c.url, name=c.name, category=c.category, unit=c.unit,
                     top_level=c.top_level, configured=c.configured, parent=c.parent,
                     items=len(c.items), dated_items=len(dated),
-                    newest=max(dated).isoformat() if dated else None, pages=c.pages,
+                    newest=max(dated).isoformat() if dated else None, pages=len(c.read),
                     is_list=c.is_list, why=c.why,
                 )
             )  # fmt: skip
@@ -285,7 +286,7 @@ class ColumnCheck:
         return [self._finding("homepage.stale", site, None, site.url, detail)]
 
     def _judge(self, site: Site, column: ColumnState) -> list[Finding]:
-        if column.pages == 0:
+        if len(column.read) == 0:
             return []  # never read (broken, robots, limits): nothing honest to say
         items = list(column.items.values())
         base: dict[str, object] = {
@@ -293,7 +294,7 @@ class ColumnCheck:
             "name": column.name,
             "top_level": column.top_level,
             "items": len(items),
-            "list_pages": column.pages,
+            "list_pages": len(column.read),
         }
         if not items:
             if column.category in _BLANK_APPLIES or column.placeholder:

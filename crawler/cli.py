@@ -9,6 +9,7 @@ import sys
 from collections.abc import Coroutine, Sequence
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from crawler import __version__
 from crawler.config import Config, ConfigError, load_config, parse_when
@@ -48,6 +49,16 @@ def _parser() -> argparse.ArgumentParser:
     inspect.add_argument("--format", default="text", choices=("text", "json"))
     inspect.add_argument("--config", help="use this config's [crawl] settings (resolve, timeout)")
 
+    columns = sub.add_parser(
+        "columns", help="print the discovered column tree of each site, pasteable into CONFIG"
+    )
+    columns.add_argument("config")
+    columns.add_argument("--site", action="append", default=[], metavar="ID", help="only this site")
+    columns.add_argument("--as-of", dest="as_of", metavar="WHEN", help="monitoring time point")
+    columns.add_argument(
+        "--depth", type=int, default=3, help="how deep to look for columns and their lists (3)"
+    )
+
     demo = sub.add_parser("demo", help="scan the bundled demo district and write its report")
     demo.add_argument("--output", default="demo-out", metavar="DIR")
     return p
@@ -65,6 +76,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run(_report(args))
         if args.command == "inspect":
             return _run(_inspect(args))
+        if args.command == "columns":
+            return _run(_columns(args))
         if args.command == "demo":
             from crawler.demo import run_demo
 
@@ -110,6 +123,44 @@ def _sites(config: Config, wanted: list[str]) -> tuple[Any, ...]:
     return tuple(s for s in config.sites if s.id in wanted)
 
 
+def _as_of(config: Config, text: str | None) -> Any:
+    if not text:
+        return config.as_of
+    try:
+        return parse_when(text, config.tz)
+    except ValueError as exc:
+        raise UsageError(f"--as-of: {exc}") from None
+
+
+async def _columns(args: argparse.Namespace) -> int:
+    """A shallow scan into a temporary store, then the column tree as TOML."""
+    import dataclasses
+    import tempfile
+
+    from crawler.columns_toml import render_columns
+    from crawler.engine import Scan
+    from crawler.logs import ProgressLine
+    from storage.sqlite import SQLiteStore
+
+    config = _load(args.config)
+    sites = _sites(config, args.site)
+    shallow = dataclasses.replace(config.crawl, max_depth=max(1, args.depth))
+    config = dataclasses.replace(config, crawl=shallow)
+    progress = ProgressLine()
+    with tempfile.TemporaryDirectory(prefix="govmon-columns-") as tmp:
+        store = await SQLiteStore.open(Path(tmp) / "columns.db")
+        try:
+            scan = Scan(config, store, sites=sites, as_of=_as_of(config, args.as_of),
+                        progress=progress)  # fmt: skip
+            result = await scan.run()
+            rows = await store.columns(result.scan_id)
+        finally:
+            progress.done()
+            await store.close()
+    sys.stdout.write(render_columns(sites, rows))
+    return EXIT_OK
+
+
 async def _scan(args: argparse.Namespace) -> int:
     from crawler.engine import Scan
     from crawler.logs import ProgressLine
@@ -117,12 +168,7 @@ async def _scan(args: argparse.Namespace) -> int:
 
     config = _load(args.config)
     sites = _sites(config, args.site)
-    as_of = config.as_of
-    if args.as_of:
-        try:
-            as_of = parse_when(args.as_of, config.tz)
-        except ValueError as exc:
-            raise UsageError(f"--as-of: {exc}") from None
+    as_of = _as_of(config, args.as_of)
     store = await SQLiteStore.open(args.db)
     progress = ProgressLine()
     try:
@@ -175,15 +221,29 @@ async def _inspect(args: argparse.Namespace) -> int:
     from crawler.inspect import inspect_url
 
     config = _load(args.config) if args.config else None
-    result = await inspect_url(args.url, config)
+    as_of = None
+    if args.as_of:
+        tz = config.tz if config is not None else ZoneInfo("Asia/Shanghai")
+        try:
+            as_of = parse_when(args.as_of, tz).date()
+        except ValueError as exc:
+            raise UsageError(f"--as-of: {exc}") from None
+    elif config is not None and config.as_of is not None:
+        as_of = config.as_of.date()
+    result = await inspect_url(args.url, config, as_of)
     if args.format == "json":
         print(json.dumps(result, ensure_ascii=False, indent=2))
     else:
         for key in ("url", "status", "charset", "title", "published"):
             print(f"{key:>10}: {result[key]}")
+        print(f"{'list':>10}: {'yes' if result['is_list'] else 'no'} ({result['why']})")
         print(f"{'items':>10}: {len(result['items'])}")
         for item in result["items"]:
             print(f"            {item['date'] or '----------'}  {item['title']}  {item['url']}")
+        if result["pagination"]:
+            print(f"{'pages':>10}: {len(result['pagination'])} more list pages")
+            for more in result["pagination"]:
+                print(f"            {more}")
         print(f"{'links':>10}: {len(result['links'])}")
         for link in result["links"]:
             print(f"            {link}")

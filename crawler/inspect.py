@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from crawler.config import Config, CrawlSettings
+from crawler.dates import published_date
 from crawler.encoding import decode_html
 from crawler.extract import parse_html
 from crawler.fetcher import GovResolver, HttpFetcher
+from crawler.listing import Item, extract_items, pagination
 from crawler.urls import canonicalize
 
 
-async def inspect_url(url: str, config: Config | None = None) -> dict[str, Any]:
+async def inspect_url(
+    url: str, config: Config | None = None, as_of: dt.date | None = None
+) -> dict[str, Any]:
     """Fetch ``url`` once and describe it: ``{url, status, charset, title, published, items,
-    links}`` plus ``final_url``, ``redirects``, ``error`` and ``charset_source``."""
+    links}`` plus ``final_url``, ``redirects``, ``error``, ``charset_source``, ``is_list``,
+    ``why`` (why the page is or is not taken for a list) and ``pagination``."""
+    day = as_of or dt.date.today()
     crawl = config.crawl if config is not None else CrawlSettings()
     canon = canonicalize(url)
     if canon is None:
@@ -34,13 +41,30 @@ async def inspect_url(url: str, config: Config | None = None) -> dict[str, Any]:
     if result.body and result.is_html:
         decoded = decode_html(result.body, result.content_type)
         page = parse_html(result.final_url, decoded.text, decoded.charset)
+        assert page.tree is not None
+        reading = extract_items(page.tree, result.final_url, decoded.charset, as_of=day)
+        published = published_date(page.tree, as_of=day)
         out.update(
             charset=decoded.charset,
             charset_source=decoded.source,
             title=page.title,
+            published=published.isoformat() if published else None,
+            items=[_item(i) for i in reading.items],
+            other_items=[_item(i) for i in reading.extra],
+            is_list=reading.is_list,
+            why=reading.why,
+            pagination=pagination(page.tree, result.final_url, page.html),
             links=[link.url for link in page.links],
         )
     return out
+
+
+def _item(item: Item) -> dict[str, Any]:
+    return {
+        "title": item.title,
+        "url": item.url,
+        "date": item.date.isoformat() if item.date else None,
+    }
 
 
 def _empty(url: str, error: str | None) -> dict[str, Any]:
@@ -56,4 +80,8 @@ def _empty(url: str, error: str | None) -> dict[str, Any]:
         "redirects": [],
         "error": error,
         "charset_source": None,
+        "is_list": False,
+        "why": error or "",
+        "pagination": [],
+        "other_items": [],
     }

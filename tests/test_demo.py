@@ -1,0 +1,103 @@
+"""The bundled demo district: the demo command, `govmon columns` and `govmon inspect` on it."""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from crawler.cli import main
+from crawler.demo import DemoServer, demo_config, serve
+
+SITE = Path(__file__).resolve().parents[1] / "crawler" / "demo" / "site"
+
+
+@pytest.fixture(scope="module")
+def demo() -> Iterator[DemoServer]:
+    with serve(SITE) as server:
+        yield server
+
+
+def _config(tmp_path: Path, server: DemoServer) -> Path:
+    path = tmp_path / "district.toml"
+    path.write_text(demo_config(server.port), encoding="utf-8")
+    return path
+
+
+def test_columns_prints_the_navigation_as_pasteable_toml(
+    demo: DemoServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cfg = _config(tmp_path, demo)
+    assert main(["columns", str(cfg), "--site", "fgj"]) == 0
+    text = capsys.readouterr().out
+    doc = tomllib.loads(text)  # what it prints is TOML
+    [site] = doc["site"]
+    assert site["id"] == "fgj"
+    got = {(c["name"], c["category"]) for c in site["column"]}
+    assert got == {
+        ("工作动态", "news"),
+        ("通知公告", "notice"),
+        ("政策文件", "policy"),
+        ("政策解读", "interpretation"),
+        ("人事信息", "personnel"),
+        ("办事指南", "service"),
+        ("政务咨询", "consultation"),
+    }
+    gzdt = next(c for c in site["column"] if c["name"] == "工作动态")
+    assert gzdt["url"] == "http://www.district.test/fgj/gzdt/"
+    assert gzdt["top_level"] is True
+    assert "newest 2020-06-15, 2 list pages" in text  # pagination through createPageHTML
+    # pasted back into the config, the columns pin the site's columns
+    base = cfg.read_text(encoding="utf-8")
+    start = base.index('id = "fgj"')
+    block = "".join(
+        f'\n[[site.column]]\nname = "{c["name"]}"\nurl = "{c["url"]}"\n'
+        f'category = "{c["category"]}"\n'
+        for c in site["column"]
+    )
+    end = base.find("[[site]]", start)
+    pinned = base[:end] + block + "\n" + base[end:] if end > 0 else base + block
+    (tmp_path / "pinned.toml").write_text(pinned, encoding="utf-8")
+    db = tmp_path / "p.db"
+    assert main(["scan", str(tmp_path / "pinned.toml"), "--db", str(db), "--site", "fgj"]) == 0
+
+
+def test_inspect_shows_dated_items_and_pagination(
+    demo: DemoServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cfg = _config(tmp_path, demo)
+    url = "http://www.district.test/fgj/gzdt/"
+    assert main(["inspect", url, "--config", str(cfg), "--format", "json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["status"] == 200
+    assert out["is_list"] is True
+    assert out["items"][0]["date"] == "2020-06-15"
+    assert all(item["date"] for item in out["items"])
+    assert out["pagination"] == ["http://www.district.test/fgj/gzdt/index_1.html"]
+    article = out["items"][0]["url"]
+    assert main(["inspect", article, "--config", str(cfg), "--format", "json"]) == 0
+    page = json.loads(capsys.readouterr().out)
+    assert page["published"] == "2020-06-15"
+
+
+def test_demo_writes_reports_with_the_planted_problems(tmp_path: Path) -> None:
+    from crawler.demo import run_demo
+
+    assert run_demo(tmp_path / "out") == 0
+    report = json.loads((tmp_path / "out" / "report.json").read_text(encoding="utf-8"))
+    got = {(f["site"], f["check"], f["url"]) for f in report["findings"]}
+    base = "http://www.district.test"
+    assert got == {
+        ("portal", "link.broken", "http://ext.test/old/wsbs/index.html"),
+        ("fgj", "link.broken", f"{base}/fgj/gzdt/202004/t20200415_2200099.html"),
+        ("fgj", "link.broken", f"{base}/fgj/zcwj/202006/P020200603584512345678.pdf"),
+        ("jyj", "link.broken", f"{base}/jyj/gzdt/202002/W020200226389512345678.jpg"),
+        ("town", "link.broken", "http://town.district.test/zqgk/"),
+        ("jyj", "column.blank", f"{base}/jyj/rsxx/"),
+        ("jyj", "column.stale", f"{base}/jyj/gzdt/"),
+    }
+    for name in ("report.md", "report.csv"):
+        assert (tmp_path / "out" / name).stat().st_size > 0
