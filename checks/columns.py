@@ -4,7 +4,8 @@ For every site the check keeps its columns: the configured ones, or, when none a
 those discovered from the navigation of the home page (一级栏目, top level) and of the pages it
 links to. A column's list page and every page of its pagination (links or a TRS
 ``createPageHTML`` call) are read with :mod:`crawler.listing`; an item without a date on the list
-takes its article's own publication date when the article was crawled. At the end of the scan,
+takes its article's own publication date when the article is crawled after the list (the
+breadth-first crawl reads lists before the articles they lead to). At the end of the scan,
 relative to the monitoring time point (``as_of``):
 
 * ``homepage.stale`` (veto): no dated item on the home page within ``news_max_age_days`` (if
@@ -115,6 +116,9 @@ class ColumnCheck:
         # article URL -> its own publication date, for list items shown without one (a portal's
         # list may show articles of a department's channel, another site)
         self.published: dict[str, dt.date] = {}
+        # the articles whose date is wanted: items a list shows without a date (reading every
+        # page's date would cost a tenth of the crawl's CPU)
+        self.wanted: set[str] = set()
 
     # -- per page -------------------------------------------------------------------------
 
@@ -137,7 +141,7 @@ class ColumnCheck:
         if page.url in state.newmedia:
             state.newmedia[page.url] = self._newmedia_dates(page)
             return ()
-        if page.depth > 0:
+        if page.url in self.wanted:
             day = published_date(tree, as_of=self.as_of)
             if day is not None:
                 self.published[page.url] = day
@@ -162,6 +166,8 @@ class ColumnCheck:
                 # a link to the home page or to a column is navigation, not an item
                 if item.url != site.url and item.url not in state.columns:
                     column.items.setdefault(item.url, item)
+                    if item.date is None:
+                        self.wanted.add(item.url)
             if not reading.items and _PLACEHOLDER.search(_body_text(page)):
                 column.placeholder = True
             for more in pagination(tree, page.final_url, parsed.html):

@@ -7,7 +7,7 @@ link counts as hidden when it, or an element around it, is hidden by its inline 
 
 * ``display:none``; ``visibility:hidden`` (or ``collapse``); ``opacity:0``; the ``hidden``
   attribute;
-* off-screen: ``position:absolute`` or ``fixed`` with ``top``, ``left``, ``right`` or
+* off-screen: ``position:absolute``, ``fixed`` or ``relative`` with ``top``, ``left``, ``right`` or
   ``bottom`` at -500px or beyond; ``margin-left`` / ``margin-top`` at -500px or beyond;
   ``text-indent`` at -500px or beyond;
 * too small to see: ``font-size`` of 1px or less (or 0 in any unit); ``height`` or ``width`` of
@@ -15,8 +15,13 @@ link counts as hidden when it, or an element around it, is hidden by its inline 
   ``position:absolute``;
 * inside a ``<marquee>`` whose height or width (attribute or style) is 10px or less.
 
-Only links that leave the site count: the target is outside every ``scope`` prefix (and every
-``trusted_hosts`` suffix). A hidden "skip to content" link to the site itself is not a finding.
+Only links that leave the site count: the target is outside every ``scope`` prefix and every
+``trusted_hosts`` domain (by default government and site-furniture domains,
+:data:`DEFAULT_TRUSTED_HOSTS`: planted links point at gambling and spam hosts, while hidden tabs
+of 友情链接 and mobile-only footers point at other government sites). A hidden "skip to content"
+link to the site itself is not a finding, and neither is a hidden link whose target the page
+also links visibly. Rules inside ``@media`` blocks count only for ``@media screen`` / ``all``
+without conditions: a block hidden at some widths is shown at others.
 Scripts that write the hiding at run time are not read (see the known gaps).
 """
 
@@ -36,7 +41,6 @@ TINY_PX: Final = 1.0
 TINY_MARQUEE_PX: Final = 10.0
 
 _COMMENT = re.compile(r"/\*.*?\*/", re.S)
-_RULE = re.compile(r"([^{}@;]+)\{([^{}]*)\}")
 _SIMPLE_SELECTOR = re.compile(r"^([a-zA-Z][a-zA-Z0-9]*)?((?:[#.][-_a-zA-Z0-9]+)*)$")
 _PART = re.compile(r"([#.])([-_a-zA-Z0-9]+)")
 _LENGTH = re.compile(r"^(-?\d*\.?\d+)\s*(px|pt|em|rem|%|vh|vw|cm|mm|in)?$", re.I)
@@ -78,12 +82,15 @@ class StyleSheet:
         return sheet
 
     def add(self, css: str) -> None:
-        css = _COMMENT.sub("", css)
-        for match in _RULE.finditer(css):
-            declarations = parse_declarations(match.group(2))
+        for prelude, body in _blocks(_COMMENT.sub("", css)):
+            if prelude.startswith("@"):
+                if _media_always_applies(prelude):
+                    self.add(body)
+                continue
+            declarations = parse_declarations(body)
             if not declarations:
                 continue
-            for raw in match.group(1).split(","):
+            for raw in prelude.split(","):
                 selector = _parse_selector(raw.strip())
                 if selector is not None:
                     self.rules.append((selector, declarations))
@@ -102,6 +109,38 @@ class StyleSheet:
         if inline:
             out.update(parse_declarations(inline))
         return out
+
+
+def _blocks(css: str) -> list[tuple[str, str]]:
+    """Top-level ``prelude { body }`` blocks, nested braces kept in the body."""
+    out: list[tuple[str, str]] = []
+    depth = 0
+    start = 0
+    prelude = ""
+    for i, ch in enumerate(css):
+        if ch == "{":
+            if depth == 0:
+                prelude = css[start:i].strip()
+                start = i + 1
+            depth += 1
+        elif ch == "}" and depth > 0:
+            depth -= 1
+            if depth == 0:
+                out.append((prelude.rsplit(";", 1)[-1].strip(), css[start:i]))
+                start = i + 1
+    return out
+
+
+def _media_always_applies(prelude: str) -> bool:
+    """``@media screen`` / ``@media all`` apply on every screen; a width or device condition
+    (``@media (max-width:768px)``), print media and other at-rules do not."""
+    if not prelude.lower().startswith("@media"):
+        return False
+    query = prelude[6:].strip().lower()
+    if "(" in query:
+        return False
+    kinds = {k.strip().removeprefix("only ").strip() for k in query.split(",")}
+    return bool(kinds & {"screen", "all", ""})
 
 
 def _parse_selector(raw: str) -> _Selector | None:
@@ -165,7 +204,7 @@ def hiding_reason(
                 return "opacity:0"
         except ValueError:
             pass
-    positioned = style.get("position") in ("absolute", "fixed")
+    positioned = style.get("position") in ("absolute", "fixed", "relative")
     if positioned:
         for side in ("top", "left", "right", "bottom"):
             px = _px(style.get(side))
@@ -208,6 +247,12 @@ class HiddenLink:
     reason: str  # how it is hidden (display:none, font-size:0, ...)
 
 
+# hosts whose links every government site carries in its furniture (the 党政机关 mark, the 找错
+# and 普查 widgets, the reporting centres) and the government domain itself: a hidden link to
+# them is layout (a tab, a mobile-only footer), not a planted link
+DEFAULT_TRUSTED_HOSTS: Final = ("gov.cn", "conac.cn", "kaipuyun.cn", "12377.cn", "cyberpolice.cn")
+
+
 def _off_site(url: str, scope: tuple[str, ...], trusted: Sequence[str]) -> bool:
     if in_scope(url, scope):
         return False
@@ -220,10 +265,14 @@ def hidden_links(
     page_url: str,
     scope: Sequence[str],
     *,
-    trusted_hosts: Sequence[str] = (),
+    trusted_hosts: Sequence[str] = DEFAULT_TRUSTED_HOSTS,
 ) -> list[HiddenLink]:
     """Hidden links on a page that point off the site (outside every ``scope`` prefix and every
-    ``trusted_hosts`` domain), one per target, in page order."""
+    ``trusted_hosts`` domain), one per target, in page order.
+
+    A target that the page also links visibly is not hidden from readers (a mobile-only copy of
+    the footer, a second tab of the same links) and is left out.
+    """
     sheet = StyleSheet()
     for style in tree.css("style"):
         sheet.add(style.text(deep=True))
@@ -237,11 +286,12 @@ def hidden_links(
             reasons[key] = hiding_reason(sheet.style_of(node), tag=node.tag or "", attrs=attrs)
         return reasons[key]
 
-    out: list[HiddenLink] = []
+    hidden: list[HiddenLink] = []
+    visible: set[str] = set()
     seen: set[str] = set()
     for a in tree.css("a[href]"):
         url = canonicalize(a.attributes.get("href") or "", page_url)
-        if url is None or url in seen or not _off_site(url, prefixes, trusted_hosts):
+        if url is None or not _off_site(url, prefixes, trusted_hosts):
             continue
         node: LexborNode | None = a
         reason: str | None = None
@@ -250,7 +300,9 @@ def hidden_links(
             if reason is not None:
                 break
             node = node.parent
-        if reason is not None:
+        if reason is None:
+            visible.add(url)
+        elif url not in seen:
             seen.add(url)
-            out.append(HiddenLink(url, " ".join(a.text().split()), reason))
-    return out
+            hidden.append(HiddenLink(url, " ".join(a.text().split()), reason))
+    return [h for h in hidden if h.url not in visible]

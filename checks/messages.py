@@ -315,7 +315,7 @@ def _header_map(row: LexborNode) -> dict[int, str] | None:
         return None
     mapping: dict[int, str] = {}
     for i, cell in enumerate(cells):
-        text = _text(cell)
+        text = re.sub(r"[^\w]", "", _text(cell))  # sort arrows, colons, spaces
         if not text:
             continue
         found = _LIST_LABELS.at_start(text)
@@ -366,6 +366,18 @@ def _row_link(row: LexborNode, page_url: str) -> tuple[str | None, str]:
     return best
 
 
+def _own_rows(table: LexborNode) -> list[LexborNode]:
+    """The rows of ``table`` itself, not those of the tables nested in it."""
+    rows = []
+    for tr in table.css("tr"):
+        parent = tr.parent
+        while parent is not None and parent.tag != "table":
+            parent = parent.parent
+        if parent is not None and parent.mem_id == table.mem_id:
+            rows.append(tr)
+    return rows
+
+
 def _row_from_cells(
     row: LexborNode, mapping: Mapping[int, str], page_url: str, as_of: dt.date | None
 ) -> Message | None:
@@ -384,11 +396,15 @@ def _row_from_cells(
     status_text = values.get("status", "")
     if not status_text:
         status_text = _status_words(row)
+    asked = _date(values.get("asked"), as_of)
+    status = normalize_status(status_text)
+    if asked is None and status == UNKNOWN:
+        return None  # a row of links under the table's header, not a message
     return Message(
         url=url,
         title=title,
-        asked=_date(values.get("asked"), as_of),
-        status=normalize_status(status_text),
+        asked=asked,
+        status=status,
         replied=_date(values.get("replied"), as_of),
         unit=values.get("unit", ""),
         status_text=status_text,
@@ -463,14 +479,20 @@ class _RowFinder:
         return rows >= 2 and len(urls) >= 2
 
     def row_of(self, link: LexborNode, own: str) -> LexborNode | None:
-        """The row around a message link: the repeated element that holds it with its date,
-        or (a list of one) the smallest ancestor with a date and no other link."""
-        node: LexborNode | None = link
+        """The row around a message link: the nearest ancestor that is one of several like
+        siblings (each with a link and a date), if it has a date; without such an ancestor
+        (a list of one), the smallest ancestor with a date and no other link."""
+        node: LexborNode | None = link.parent
+        for _ in range(8):
+            if node is None or node.tag in ("body", "html"):
+                break
+            if self.repeated(node):
+                return node if self.has_date(node) else None
+            node = node.parent
+        node = link
         for _ in range(7):
             if node is None or node.tag in ("body", "html"):
                 return None
-            if node is not link and self.repeated(node):
-                return node if self.has_date(node) else None
             others = self.links(node) - {own}
             if self.has_date(node) and not others:
                 return node
@@ -569,9 +591,9 @@ def read_message_list(
             add(_row_with_selectors(row, selectors, page_url, as_of))
         return out
 
-    # 1. tables with a header row naming their columns
+    # 1. tables with a header row naming their columns (their own rows: layout tables nest)
     for table in tree.css("table"):
-        rows = list(table.css("tr"))
+        rows = _own_rows(table)
         for i, row in enumerate(rows):
             mapping = _header_map(row)
             if mapping is None:
@@ -586,6 +608,7 @@ def read_message_list(
 
     # 2. any row: a link to a message and, around it, its date
     finder = _RowFinder(page_url, as_of)
+    done: set[int] = set()
     for link in tree.css("a[href]"):
         url = canonicalize(link.attributes.get("href") or "", page_url)
         if url is None or url in seen or url == canonicalize(page_url):
@@ -593,10 +616,13 @@ def read_message_list(
         if _in_chrome(link):
             continue
         found_row = finder.row_of(link, url)
-        if found_row is None:
+        if found_row is None or found_row.mem_id in done:
             continue
-        _, title = _row_link(found_row, page_url)
-        add(_row_from_lines(found_row, url, title, as_of))
+        done.add(found_row.mem_id)
+        # one message a row, under the row's main link (its longest title: not a category
+        # tag, a download icon or a "查看" button)
+        best, title = _row_link(found_row, page_url)
+        add(_row_from_lines(found_row, best or url, title, as_of))
     return out
 
 
@@ -619,23 +645,43 @@ def _page_title(tree: LexborHTMLParser | LexborNode) -> str:
     return ""
 
 
+_DATE_CHARS = re.compile(r"[\d\s年月日时分秒:：/\-.]+")
+
+
+def _signed_date(line: str, as_of: dt.date | None) -> tuple[dt.date, str] | None:
+    """``(date, unit)`` when ``line`` is a signature's date line (``2020年6月12日``, or
+    ``区城管局 2020-06-12``): a date and nothing else but a unit's name."""
+    if len(line) > 40:
+        return None
+    day = _date(line, as_of)
+    if day is None:
+        return None
+    rest = _DATE_CHARS.sub("", line).strip()
+    if not rest:
+        return day, ""
+    if _is_unit_line(rest):
+        return day, rest
+    return None
+
+
+def _is_unit_line(line: str) -> bool:
+    return (
+        2 <= len(line) <= 30
+        and _UNIT_END.search(line) is not None
+        and _SENTENCE_MARKS.search(line) is None
+    )
+
+
 def _signature(lines: Sequence[str], as_of: dt.date | None) -> tuple[dt.date | None, str]:
     """The date and unit a reply is signed with on its last lines, if it is."""
     date: dt.date | None = None
     unit = ""
     for line in reversed(lines[-3:]):
-        if date is None and len(line) <= 24 and (d := _date(line, as_of)) is not None:
-            date = d
-            rest = re.sub(r"[\d\s年月日:：/\-.]+$", "", line).strip()
-            if rest and _UNIT_END.search(rest) and not _SENTENCE_MARKS.search(rest):
-                unit = rest
+        signed = _signed_date(line, as_of) if date is None else None
+        if signed is not None:
+            date, unit = signed[0], unit or signed[1]
             continue
-        if (
-            not unit
-            and 2 <= len(line) <= 30
-            and _UNIT_END.search(line)
-            and not _SENTENCE_MARKS.search(line)
-        ):
+        if not unit and _is_unit_line(line):
             unit = line
     return date, unit
 
@@ -685,7 +731,7 @@ def read_message_detail(
     has_reply_text = bool(reply) and not _is_placeholder(reply)
     if has_reply_text:
         # a reply that is only its signature has no content
-        body = [ln for ln in reply_lines if _date(ln, as_of) is None and ln != unit]
+        body = [ln for ln in reply_lines if ln != unit and _signed_date(ln, as_of) is None]
         has_reply_text = bool(body) and not all(_is_placeholder(ln) for ln in body)
     status_text = values.get("status", "")
     status = normalize_status(status_text)

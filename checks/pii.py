@@ -39,8 +39,9 @@ _PROVINCES: Final = frozenset(
         50, 51, 52, 53, 54, 61, 62, 63, 64, 65, 71, 81, 82, 83, 91,
     }
 )  # fmt: skip
-_ID = re.compile(r"(?<![0-9A-Za-z*])([1-9]\d{16}[0-9Xx])(?![0-9A-Za-z*])")
-_MOBILE = re.compile(r"(?<![0-9A-Za-z*])(1[3-9]\d(?:[- ]?)\d{4}(?:[- ]?)\d{4})(?![0-9A-Za-z*])")
+# not inside a longer run of digits or letters, a masked number, a URL or a file name
+_ID = re.compile(r"(?<![0-9A-Za-z*_/=])([1-9]\d{16}[0-9Xx])(?![0-9A-Za-z*_/=])")
+_MOBILE = re.compile(r"(?<![0-9A-Za-z*_/=])(1[3-9]\d[- ]?\d{4}[- ]?\d{4})(?![0-9A-Za-z*_/=])")
 _CONTACT = re.compile(
     r"(?:联系电话|咨询电话|联系方式|联系手机|手机号码|手机号|手机|电话|热线|联系人|举报电话|"
     r"监督电话|投诉电话|值班电话|服务电话|办公电话|传真|tel|phone)"

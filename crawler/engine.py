@@ -759,5 +759,14 @@ def _robots_parser(result: FetchResult, agent: str) -> urllib.robotparser.RobotF
     return parser
 
 
+_NOW_CACHE: list[tuple[int, str]] = [(0, "")]
+
+
 def _now() -> str:
-    return dt.datetime.now(dt.UTC).astimezone().isoformat(timespec="seconds")
+    """The time of day to the second (formatted once a second: it is on the hot path)."""
+    second = int(time.time())
+    cached = _NOW_CACHE[0]
+    if cached[0] != second:
+        text = dt.datetime.fromtimestamp(second, dt.UTC).astimezone().isoformat()
+        cached = _NOW_CACHE[0] = (second, text)
+    return cached[1]

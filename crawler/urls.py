@@ -32,6 +32,7 @@ _QUERY_SAFE = _PATH_SAFE | frozenset("?")
 _CLEAN_PATH = re.compile(r"[A-Za-z0-9\-._~!$&'()*+,;=:@/]*\Z")
 _CLEAN_QUERY = re.compile(r"[A-Za-z0-9\-._~!$&'()*+,;=:@/?%]*\Z")
 _HEX = "0123456789ABCDEF"
+_HOST = re.compile(r"[a-z0-9_](?:[a-z0-9_.-]*[a-z0-9_])?\Z|\[[0-9a-f:.]+\]\Z")
 _PCT = re.compile(r"%([0-9A-Fa-f]{2})")
 _TAB_NL = str.maketrans("", "", "\t\n\r")
 _SKIP_PREFIXES = ("mailto:", "tel:", "javascript:", "data:", "sms:", "about:", "#", "callto:")
@@ -86,7 +87,7 @@ def _decode_unreserved(match: re.Match[str]) -> str:
 
 
 def _remove_dot_segments(path: str) -> str:
-    if "." not in path:
+    if "/." not in path:
         return path
     segments = path.split("/")
     if not any(s in (".", "..") for s in segments):
@@ -158,7 +159,7 @@ def _normalise_host(netloc: str, scheme: str) -> str | None:
             host = host.encode("idna").decode("ascii")
         except UnicodeError:
             return None
-    if any(c in host for c in " /?#\\%<>\"'"):
+    if not _HOST.match(host):
         return None
     return userinfo + host + (":" + port if port else "")
 
@@ -182,11 +183,38 @@ def canonicalize(href: str, base: str | None = None, encoding: str = "utf-8") ->
         head, sep, tail = text.partition("?")
         text = head.replace("\\", "/") + sep + tail
     if base is not None and not lowered.startswith(("http://", "https://")):
-        try:
-            text = urljoin(base, text)
-        except ValueError:
+        joined = _join(base, text)
+        if joined is None:
             return None
+        text = joined
     return _canonical_absolute(text, encoding)
+
+
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
+
+
+def _join(base: str, href: str) -> str | None:
+    """``href`` resolved against ``base``: a fast path for the usual relative forms, with
+    :func:`urllib.parse.urljoin` for the rest. Dot segments are removed later."""
+    if _SCHEME.match(href) is None and base.startswith(("http://", "https://")):
+        if href.startswith("//"):
+            return base[: base.find(":") + 1] + href
+        slash = base.find("/", base.find("//") + 2)
+        root = base if slash < 0 else base[:slash]
+        if href.startswith("/"):
+            return root + href
+        path = "/" if slash < 0 else base[slash:]
+        path = path.split("#", 1)[0]
+        if href.startswith("?"):
+            return root + path.split("?", 1)[0] + href
+        if href.startswith("#"):
+            return root + path
+        folder = path.split("?", 1)[0]
+        return root + folder[: folder.rfind("/") + 1] + href
+    try:
+        return urljoin(base, href)
+    except ValueError:
+        return None
 
 
 def _canonical_absolute(text: str, encoding: str) -> str | None:

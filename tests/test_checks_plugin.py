@@ -105,7 +105,9 @@ async def test_checks_run_on_every_page_and_errors_become_findings(tmp_path: Pat
 
 async def test_disabled_families_do_not_run(tmp_path: Path) -> None:
     with serve(_app()) as port:
-        config = _config(tmp_path, port, disable='"content", "link.broken"')
+        config = _config(
+            tmp_path, port, disable='"content", "link.broken", "column", "homepage", "newmedia"'
+        )
         assert load_checks(ScanContext(config, NOW), extra=[TitleCheck, Broken]) == []
         findings = await _scan(config, tmp_path / "b.db")
     assert findings == []
