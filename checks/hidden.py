@@ -22,7 +22,8 @@ of 友情链接 and mobile-only footers point at other government sites). A hidd
 link to the site itself is not a finding, and neither is a hidden link whose target the page
 also links visibly. Rules inside ``@media`` blocks count only for ``@media screen`` / ``all``
 without conditions: a block hidden at some widths is shown at others.
-Scripts that write the hiding at run time are not read (see the known gaps).
+Scripts that write the hiding at run time, colours matching the background and descendant
+selectors (``.box a``) are not read.
 """
 
 from __future__ import annotations
