@@ -156,7 +156,9 @@ class ColumnCheck:
         elif page.depth == 1 and reading is not None and reading.is_list:
             state.second_level_dates.extend(i.date for i in reading.items if i.date)
         if not site.columns and page.depth <= 1:
-            self._discover(site, state, page)
+            # a dated row of a list is an item, however much its title sounds like a column
+            items = {i.url for i in (*reading.items, *reading.extra)} if reading else set()
+            self._discover(site, state, page, items)
         if column is not None and reading is not None:
             column.read.add(_INDEX.sub("", page.final_url))
             column.is_list = column.is_list or reading.is_list
@@ -185,7 +187,7 @@ class ColumnCheck:
                 return column
         return None
 
-    def _discover(self, site: Site, state: SiteColumns, page: PageView) -> None:
+    def _discover(self, site: Site, state: SiteColumns, page: PageView, items: set[str]) -> None:
         """Columns from the navigation: in-scope links whose text names a column."""
         tree = page.parsed.tree
         assert tree is not None
@@ -200,7 +202,7 @@ class ColumnCheck:
             url = canonicalize(node.attributes.get("href") or "", page.final_url, "utf-8")
             if url is None or not in_scope(url, site.scope) or _ARTICLE_URL.search(url):
                 continue
-            if url in state.columns or url == site.url or url in state.list_pages:
+            if url in state.columns or url == site.url or url in state.list_pages or url in items:
                 continue
             state.columns[url] = ColumnState(
                 url=url,

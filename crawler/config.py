@@ -146,6 +146,7 @@ class Config:
     rules: Rules = Rules()
     checks: ChecksSettings = ChecksSettings()
     content: ContentSettings = ContentSettings()
+    scoring: Mapping[str, float] = field(default_factory=dict)
     timezone: str = "Asia/Shanghai"
     as_of: dt.datetime | None = None
 
@@ -418,6 +419,16 @@ def _content(r: _Reader, base: Path) -> ContentSettings:
     return ContentSettings(**out)
 
 
+def _scoring(r: _Reader) -> dict[str, float]:
+    """``[scoring]``: per-finding deductions by check code and indicator points."""
+    from checks.scoring import ScoringTable
+
+    table = ScoringTable()
+    known = set(table.rules) | {f"points.{k}" for k in table.indicators}
+    r.check_unknown(known)
+    return {key: r.number(key, 0.0, minimum=0) for key in r.table}
+
+
 def _column(r: _Reader) -> Column:
     r.check_unknown({"name", "url", "category", "unit", "top_level", "simple"})
     category = r.string("category") or None
@@ -472,7 +483,9 @@ def parse_config(data: Mapping[str, Any], path: str = "<config>") -> Config:
     """Validate a parsed TOML document into a :class:`Config`."""
     base = Path(path).parent if path != "<config>" else Path.cwd()
     top = _Reader(path, "", data)
-    top.check_unknown({"as_of", "timezone", "crawl", "rules", "checks", "content", "site"})
+    top.check_unknown(
+        {"as_of", "timezone", "crawl", "rules", "checks", "content", "scoring", "site"}
+    )
     timezone = top.string("timezone", "Asia/Shanghai")
     try:
         tz = ZoneInfo(timezone)
@@ -498,6 +511,7 @@ def parse_config(data: Mapping[str, Any], path: str = "<config>") -> Config:
         rules=_rules(top.sub("rules")),
         checks=_checks(top.sub("checks")),
         content=_content(top.sub("content"), base),
+        scoring=_scoring(top.sub("scoring")),
         timezone=timezone,
         as_of=as_of,
     )

@@ -199,6 +199,7 @@ class Scan:
             config_digest=config_digest(self.config),
             as_of=self.as_of.isoformat(),
             sites=sites_json,
+            settings={"scoring": dict(self.config.scoring), "timezone": self.config.timezone},
         )
         log.info("scan.start", scan=scan_id, sites=len(self.sites), as_of=self.as_of.isoformat())
         fetcher = self._fetcher or self._make_fetcher()

@@ -9,7 +9,7 @@ scan goes.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from checks.base import Finding
@@ -103,11 +103,18 @@ class ScanInfo:
     pages: int
     requests: int
     sites: list[dict[str, Any]]
+    settings: dict[str, Any] = field(default_factory=dict)
 
 
 class Store(Protocol):
     async def begin_scan(
-        self, *, config_path: str, config_digest: str, as_of: str, sites: list[dict[str, Any]]
+        self,
+        *,
+        config_path: str,
+        config_digest: str,
+        as_of: str,
+        sites: list[dict[str, Any]],
+        settings: dict[str, Any] | None = None,
     ) -> int: ...
 
     async def put(self, record: Record) -> None: ...
@@ -125,3 +132,11 @@ class Store(Protocol):
     async def page_urls(self, scan_id: int, url_ids: Sequence[int]) -> dict[int, str]: ...
 
     async def columns(self, scan_id: int) -> list[dict[str, Any]]: ...
+
+    async def scans(self) -> list[ScanInfo]: ...
+
+    async def ignore(self, identity: str, reason: str) -> dict[str, Any]: ...
+
+    async def unignore(self, identity: str) -> bool: ...
+
+    async def ignores(self) -> dict[str, dict[str, Any]]: ...

@@ -128,6 +128,7 @@ MIGRATIONS: dict[int, str] = {
         why TEXT NOT NULL,
         PRIMARY KEY (scan_id, site, url)
     ) WITHOUT ROWID;
+    ALTER TABLE scans ADD COLUMN settings TEXT NOT NULL DEFAULT '{}';
     CREATE TABLE ignores (
         identity TEXT PRIMARY KEY,
         site TEXT NOT NULL,
@@ -241,13 +242,19 @@ class SQLiteStore:
     # -- writing ----------------------------------------------------------------------------
 
     async def begin_scan(
-        self, *, config_path: str, config_digest: str, as_of: str, sites: list[dict[str, Any]]
+        self,
+        *,
+        config_path: str,
+        config_digest: str,
+        as_of: str,
+        sites: list[dict[str, Any]],
+        settings: dict[str, Any] | None = None,
     ) -> int:
         conn = self._require()
         try:
             cur = await conn.execute(
                 "INSERT INTO scans (config_path, config_digest, as_of, started_at, status, sites,"
-                " version) VALUES (?,?,?,?,?,?,?)",
+                " version, settings) VALUES (?,?,?,?,?,?,?,?)",
                 (
                     config_path,
                     config_digest,
@@ -256,6 +263,7 @@ class SQLiteStore:
                     "running",
                     json.dumps(sites, ensure_ascii=False),
                     __version__,
+                    json.dumps(settings or {}, ensure_ascii=False),
                 ),
             )
             await conn.commit()
@@ -450,8 +458,8 @@ class SQLiteStore:
     async def scan_info(self, ref: str | int = "latest") -> ScanInfo:
         conn = self._require()
         sql = (
-            "SELECT id, config_path, as_of, started_at, finished_at, status, pages, requests, sites"
-            " FROM scans "
+            "SELECT id, config_path, as_of, started_at, finished_at, status, pages, requests,"
+            " sites, settings FROM scans "
         )
         if ref == "latest":
             query = conn.execute(sql + "ORDER BY id DESC LIMIT 1")
@@ -478,6 +486,7 @@ class SQLiteStore:
             pages=row[6],
             requests=row[7],
             sites=json.loads(row[8]),
+            settings=json.loads(row[9]),
         )
 
     async def findings(self, scan_id: int) -> list[dict[str, Any]]:
@@ -504,6 +513,54 @@ class SQLiteStore:
                     }
                 )
         return out
+
+    async def scans(self) -> list[ScanInfo]:
+        """Every scan in the store, newest first."""
+        conn = self._require()
+        async with conn.execute("SELECT id FROM scans ORDER BY id DESC") as cur:
+            ids = [int(row[0]) for row in await cur.fetchall()]
+        return [await self.scan_info(i) for i in ids]
+
+    async def ignore(self, identity: str, reason: str) -> dict[str, Any]:
+        """Mark the finding ``identity`` as a false positive or an accepted exception."""
+        conn = self._require()
+        async with conn.execute(
+            "SELECT site, check_code, url FROM findings WHERE identity = ? ORDER BY scan_id DESC"
+            " LIMIT 1",
+            (identity,),
+        ) as cur:
+            row = await cur.fetchone()
+        if row is None:
+            raise StoreError(f"{self.path}: no finding {identity!r} in the store")
+        try:
+            await conn.execute(
+                "INSERT OR REPLACE INTO ignores VALUES (?,?,?,?,?,?)",
+                (identity, row[0], row[1], row[2], reason, now_iso()),
+            )
+            await conn.commit()
+        except sqlite3.Error as exc:
+            raise StoreError(f"{self.path}: cannot write: {exc}") from None
+        return {"id": identity, "site": row[0], "check": row[1], "url": row[2], "reason": reason}
+
+    async def unignore(self, identity: str) -> bool:
+        """Undo :meth:`ignore`; whether there was anything to undo."""
+        conn = self._require()
+        try:
+            cur = await conn.execute("DELETE FROM ignores WHERE identity = ?", (identity,))
+            await conn.commit()
+        except sqlite3.Error as exc:
+            raise StoreError(f"{self.path}: cannot write: {exc}") from None
+        return cur.rowcount > 0
+
+    async def ignores(self) -> dict[str, dict[str, Any]]:
+        """Every ignored finding identity with its reason."""
+        conn = self._require()
+        async with conn.execute(
+            "SELECT identity, site, check_code, url, reason, created_at FROM ignores"
+        ) as cur:
+            rows = await cur.fetchall()
+        keys = ("id", "site", "check", "url", "reason", "since")
+        return {str(r[0]): dict(zip(keys, r, strict=True)) for r in rows}
 
     async def columns(self, scan_id: int) -> list[dict[str, Any]]:
         """Every column of every site in a scan: category, items, newest date, how it was read."""
