@@ -86,6 +86,7 @@ class ColumnState:
     top_level: bool
     configured: bool
     parent: str | None = None
+    simple: bool = False  # a consultation column of simple questions
     items: dict[str, Item] = field(default_factory=dict)
     read: set[str] = field(default_factory=set)  # list pages read ("dir/" = "dir/index.html")
     is_list: bool = False
@@ -119,6 +120,8 @@ class ColumnCheck:
         # the articles whose date is wanted: items a list shows without a date (reading every
         # page's date would cost a tenth of the crawl's CPU)
         self.wanted: set[str] = set()
+        # item URL -> the column that lists it (first seen), for the checks of items
+        self.item_owner: dict[str, ColumnState] = {}
 
     # -- per page -------------------------------------------------------------------------
 
@@ -168,6 +171,7 @@ class ColumnCheck:
                 # a link to the home page or to a column is navigation, not an item
                 if item.url != site.url and item.url not in state.columns:
                     column.items.setdefault(item.url, item)
+                    self.item_owner.setdefault(item.url, column)
                     if item.date is None:
                         self.wanted.add(item.url)
             if not reading.items and _PLACEHOLDER.search(_body_text(page)):
@@ -177,6 +181,22 @@ class ColumnCheck:
                     state.list_pages[more] = column.url
                     page.follow(more)
         return ()
+
+    def list_column(self, site: Site, page: PageView) -> ColumnState | None:
+        """The column whose list page (or a page of its pagination) ``page`` is."""
+        return self._column_of(self.site_state(site), page)
+
+    def item_column(self, url: str) -> ColumnState | None:
+        """The column that lists ``url`` as an item (known once its list page was read)."""
+        return self.item_owner.get(url)
+
+    def item_date(self, url: str) -> dt.date | None:
+        column = self.item_owner.get(url)
+        item = column.items.get(url) if column is not None else None
+        return (item.date if item is not None else None) or self.published.get(url)
+
+    def columns(self, site: Site) -> list[ColumnState]:
+        return list(self.site_state(site).columns.values())
 
     def _column_of(self, state: SiteColumns, page: PageView) -> ColumnState | None:
         for url in (page.url, page.final_url):
@@ -397,6 +417,7 @@ def _configured(col: Column, site: Site) -> ColumnState:
         unit=col.unit or site.unit,
         top_level=col.top_level,
         configured=True,
+        simple=col.simple,
     )
 
 

@@ -7,28 +7,38 @@ from importlib.metadata import entry_points
 import structlog
 
 from checks.base import CheckFactory, PageCheck, ScanContext
+from checks.builtin import builtin_checks
 from checks.columns import ColumnCheck
 
 log = structlog.get_logger("govmon.checks")
 
 ENTRY_POINT_GROUP = "govmon.checks"
-BUILTIN: list[CheckFactory] = [ColumnCheck]
+
+
+def _wanted(check: PageCheck, context: ScanContext) -> bool:
+    return any(context.config.checks.enabled(code) for code in check.codes)
 
 
 def load_checks(context: ScanContext, extra: list[CheckFactory] | None = None) -> list[PageCheck]:
-    """Instantiate every check whose codes are not all disabled in ``[checks] disable``."""
-    factories: list[tuple[str, CheckFactory]] = [(f"builtin:{f!r}", f) for f in BUILTIN]
+    """Every check with at least one code not disabled in ``[checks] disable``.
+
+    The columns check also runs, with its findings dropped, when only checks that read its
+    model of the site (messages, policies, guides) are wanted.
+    """
+    builtins = builtin_checks(context)
+    checks = [c for c in builtins if _wanted(c, context)]
+    if checks and not any(isinstance(c, ColumnCheck) for c in checks):
+        checks.insert(0, next(c for c in builtins if isinstance(c, ColumnCheck)))
+    factories: list[tuple[str, CheckFactory]] = []
     for ep in entry_points(group=ENTRY_POINT_GROUP):
         try:
             factories.append((f"{ep.name} ({ep.value})", ep.load()))
         except Exception as exc:  # a broken plug-in is reported, not fatal
             log.error("checks.load_failed", entry_point=ep.name, error=str(exc))
     factories.extend((f"extra:{f!r}", f) for f in extra or [])
-    config = context.config
-    checks: list[PageCheck] = []
     for name, factory in factories:
         check = factory(context)
-        if any(config.checks.enabled(code) for code in check.codes):
+        if _wanted(check, context):
             checks.append(check)
         else:
             log.info("checks.disabled", check=name)

@@ -17,6 +17,7 @@ from storage.sqlite import SQLiteStore
 from tests.localserver import serve
 
 NOW = dt.datetime(2020, 6, 16, tzinfo=dt.UTC)
+EVERY_FAMILY = ("content", "link", "column", "homepage", "newmedia", "message", "policy", "service")
 
 
 def _app() -> web.Application:
@@ -106,7 +107,9 @@ async def test_checks_run_on_every_page_and_errors_become_findings(tmp_path: Pat
 async def test_disabled_families_do_not_run(tmp_path: Path) -> None:
     with serve(_app()) as port:
         config = _config(
-            tmp_path, port, disable='"content", "link.broken", "column", "homepage", "newmedia"'
+            tmp_path,
+            port,
+            disable=", ".join(f'"{family}"' for family in EVERY_FAMILY),
         )
         assert load_checks(ScanContext(config, NOW), extra=[TitleCheck, Broken]) == []
         findings = await _scan(config, tmp_path / "b.db")

@@ -98,6 +98,9 @@ def test_demo_writes_reports_with_the_planted_problems(tmp_path: Path) -> None:
         ("town", "link.broken", "http://town.district.test/zqgk/"),
         ("jyj", "column.blank", f"{base}/jyj/rsxx/"),
         ("jyj", "column.stale", f"{base}/jyj/gzdt/"),
+        ("fgj", "message.late_reply", f"{base}/fgj/hdjl/202005/t20200520_2200520.html"),
     }
+    [late] = [f for f in report["findings"] if f["check"] == "message.late_reply"]
+    assert late["detail"]["working_days"] == 12  # no holiday between 05-20 and 06-05
     for name in ("report.md", "report.csv"):
         assert (tmp_path / "out" / name).stat().st_size > 0
