@@ -49,6 +49,7 @@ SEVERITIES: Mapping[str, str] = {
     "column.too_few": "deduction",
     "message.no_statistics": "deduction",
     "check.error": "warning",
+    "message.calendar_gap": "warning",
 }
 
 

@@ -71,6 +71,7 @@ class MessageCheck:
             reply_working_days=rules.reply_working_days,
             simple_reply_working_days=rules.simple_reply_working_days,
             unanswered_max_days=rules.unanswered_max_days,
+            count_from="same_day" if rules.reply_count_from == "same_day" else "next_day",
         )
         self._listed: dict[str, dict[str, _Listed]] = {}  # site -> message URL -> listing
 
@@ -81,11 +82,16 @@ class MessageCheck:
         listed = self._listed.setdefault(site.id, {})
         column = self.columns.list_column(site, page)
         if column is not None and column.category == "consultation":
-            for msg in read_message_list(tree, page.final_url, as_of=self.as_of):
+            found = read_message_list(
+                tree, page.final_url, selectors=column.selectors, as_of=self.as_of
+            )
+            for msg in found:
                 listed.setdefault(msg.url, _Listed(column, msg))
         entry = listed.get(page.url)
         if entry is not None and entry.detail is None:
-            entry.detail = read_message_detail(tree, page.url, as_of=self.as_of)
+            entry.detail = read_message_detail(
+                tree, page.url, selectors=entry.column.selectors, as_of=self.as_of
+            )
         return ()
 
     def finish(self, site: Site) -> Iterable[Finding]:
@@ -206,6 +212,8 @@ class ContentCheck:
         self.lexicon = Lexicon.load(
             typo_files=[content.typo_lexicon] if content.typo_lexicon else [],
             sensitive_files=[content.sensitive_lexicon] if content.sensitive_lexicon else [],
+            allow=content.allow,
+            allow_files=[content.allow_lexicon] if content.allow_lexicon else [],
         )
 
     def on_page(self, site: Site, page: PageView) -> Iterable[Finding]:

@@ -28,7 +28,7 @@ import datetime as dt
 import email.utils
 import itertools
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from checks.base import Finding, PageView, ScanContext
@@ -87,6 +87,7 @@ class ColumnState:
     configured: bool
     parent: str | None = None
     simple: bool = False  # a consultation column of simple questions
+    selectors: Mapping[str, str] = field(default_factory=dict)  # message-board overrides
     items: dict[str, Item] = field(default_factory=dict)
     read: set[str] = field(default_factory=set)  # list pages read ("dir/" = "dir/index.html")
     is_list: bool = False
@@ -418,6 +419,7 @@ def _configured(col: Column, site: Site) -> ColumnState:
         top_level=col.top_level,
         configured=True,
         simple=col.simple,
+        selectors=col.selectors,
     )
 
 

@@ -95,7 +95,23 @@ class PiiHit:
         return {"kind": self.kind, "text": self.masked, "context": self.context}
 
 
+_LONG_NUMBER = re.compile(r"\d{11,17}[\dXx]?")
+
+
+def _mask_numbers(text: str) -> str:
+    """``text`` with every long number masked, keeping its length (so offsets stay valid):
+    evidence must never repeat a number in clear, not even a neighbour of the hit."""
+
+    def hide(match: re.Match[str]) -> str:
+        s = match.group()
+        keep = 6 if len(s) >= 15 else 3
+        return s[:keep] + "*" * (len(s) - keep - 4) + s[-4:]
+
+    return _LONG_NUMBER.sub(hide, text)
+
+
 def _context(text: str, start: int, end: int, masked: str) -> str:
+    """``text`` must already be masked (see :func:`_mask_numbers`)."""
     before = text[max(0, start - CONTEXT_CHARS) : start]
     after = text[end : end + CONTEXT_CHARS]
     return " ".join(f"{before}{masked}{after}".split())
@@ -107,12 +123,13 @@ def find_pii(
     """ID numbers and mobile numbers in ``text``, in order (see the module notes)."""
     hits: list[PiiHit] = []
     taken: list[tuple[int, int]] = []
+    shown = _mask_numbers(text)
     for match in _ID.finditer(text):
         number = match.group(1)
         if is_valid_id(number, today=today):
             start, end = match.span(1)
             masked = mask(number)
-            hits.append(PiiHit(ID_NUMBER, masked, _context(text, start, end, masked), start))
+            hits.append(PiiHit(ID_NUMBER, masked, _context(shown, start, end, masked), start))
             taken.append((start, end))
     for match in _MOBILE.finditer(text):
         start, end = match.span(1)
@@ -123,7 +140,7 @@ def find_pii(
             if _CONTACT.search(text[max(line_start, start - 16) : start]):
                 continue
         masked = mask(match.group(1))
-        hits.append(PiiHit(MOBILE, masked, _context(text, start, end, masked), start))
+        hits.append(PiiHit(MOBILE, masked, _context(shown, start, end, masked), start))
     hits.sort(key=lambda h: h.start)
     return hits
 

@@ -92,6 +92,9 @@ class Rules:
     simple_reply_working_days: int = 0
     unanswered_max_days: int = 90
     stats_max_age_days: int = 92
+    # extension: how working days are counted from a message ("next_day": the day after the
+    # message is day 1; "same_day": the day of the message counts when it is a working day)
+    reply_count_from: str = "next_day"
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +111,8 @@ class ChecksSettings:
 class ContentSettings:
     typo_lexicon: Path | None = None
     sensitive_lexicon: Path | None = None
+    allow_lexicon: Path | None = None  # extension: words never flagged, one a line
+    allow: tuple[str, ...] = ()  # extension: the same, inline
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +123,7 @@ class Column:
     unit: str | None = None
     top_level: bool = False
     simple: bool = False
+    selectors: Mapping[str, str] = field(default_factory=dict)  # message-board overrides
 
 
 @dataclass(frozen=True, slots=True)
@@ -392,7 +398,14 @@ def _rules(r: _Reader) -> Rules:
     defaults = Rules()
     names = set(Rules.__dataclass_fields__)
     r.check_unknown(names)
-    values = {n: r.integer(n, getattr(defaults, n), minimum=0) for n in sorted(names)}
+    values: dict[str, Any] = {
+        n: r.integer(n, getattr(defaults, n), minimum=0)
+        for n in sorted(names)
+        if n != "reply_count_from"
+    }
+    values["reply_count_from"] = r.choice(
+        "reply_count_from", defaults.reply_count_from, ("next_day", "same_day")
+    )
     return Rules(**values)
 
 
@@ -405,9 +418,11 @@ def _checks(r: _Reader) -> ChecksSettings:
 
 
 def _content(r: _Reader, base: Path) -> ContentSettings:
-    r.check_unknown({"typo_lexicon", "sensitive_lexicon"})
+    from checks.lexicon import LexiconError, read_typo_lexicon, read_word_list
+
+    r.check_unknown({"typo_lexicon", "sensitive_lexicon", "allow_lexicon", "allow"})
     out: dict[str, Path | None] = {}
-    for name in ("typo_lexicon", "sensitive_lexicon"):
+    for name in ("typo_lexicon", "sensitive_lexicon", "allow_lexicon"):
         text = r.string(name)
         if not text:
             out[name] = None
@@ -415,8 +430,20 @@ def _content(r: _Reader, base: Path) -> ContentSettings:
         path = (base / text).resolve()
         if not path.is_file():
             raise r.error(name, f"file not found: {path}")
+        try:  # read once now: a bad line is a config error, not a failed scan
+            (read_typo_lexicon if name == "typo_lexicon" else read_word_list)(path)
+        except (LexiconError, OSError, UnicodeDecodeError) as exc:
+            raise r.error(name, str(exc)) from None
         out[name] = path
-    return ContentSettings(**out)
+    allow = r.table.get("allow", [])
+    if not isinstance(allow, list) or not all(isinstance(w, str) and w for w in allow):
+        raise r.error("allow", "must be an array of words (strings)")
+    return ContentSettings(
+        typo_lexicon=out["typo_lexicon"],
+        sensitive_lexicon=out["sensitive_lexicon"],
+        allow_lexicon=out["allow_lexicon"],
+        allow=tuple(allow),
+    )
 
 
 def _scoring(r: _Reader) -> dict[str, float]:
@@ -430,7 +457,17 @@ def _scoring(r: _Reader) -> dict[str, float]:
 
 
 def _column(r: _Reader) -> Column:
-    r.check_unknown({"name", "url", "category", "unit", "top_level", "simple"})
+    r.check_unknown({"name", "url", "category", "unit", "top_level", "simple", "selectors"})
+    selectors = r.table.get("selectors", {})
+    if not isinstance(selectors, Mapping) or not all(
+        isinstance(v, str) for v in selectors.values()
+    ):
+        raise r.error("selectors", 'must be a table of key = "CSS selector"')
+    from checks.messages import check_selectors
+
+    problems = check_selectors(selectors)
+    if problems:
+        raise r.error("selectors", "; ".join(problems))
     category = r.string("category") or None
     if category is not None and category not in CATEGORIES:
         raise r.error("category", f"must be one of {', '.join(CATEGORIES)}, not {category!r}")
@@ -441,6 +478,7 @@ def _column(r: _Reader) -> Column:
         unit=r.string("unit") or None,
         top_level=r.boolean("top_level", False),
         simple=r.boolean("simple", False),
+        selectors=dict(selectors),
     )
 
 

@@ -170,3 +170,17 @@ HTML = st.lists(_FRAGMENTS, max_size=40).map("".join)
 def test_any_markup_reads_without_error(html: str) -> None:
     for hit in scan_page(LexborHTMLParser(html), today=TODAY):
         assert hit.masked == "139****5678"
+
+
+def test_no_number_is_repeated_in_clear_in_any_context() -> None:
+    import datetime as _dt
+
+    from checks.pii import find_pii as _find
+
+    text = "申请人身份证号11010519491231002X，本人号码13812345678，办公电话075012345678。"
+    hits = _find(text, today=_dt.date(2020, 6, 16))
+    assert len(hits) == 2
+    for hit in hits:
+        assert "13812345678" not in hit.context
+        assert "11010519491231002X" not in hit.context
+        assert "075012345678" not in hit.context
