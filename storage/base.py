@@ -84,6 +84,24 @@ class ColumnRow:
 
 
 @dataclass(frozen=True, slots=True)
+class SampleRow:
+    """One availability sample of a site's home page (the 15 s rule)."""
+
+    site: str
+    url: str
+    at: str  # ISO 8601 time with offset, when the request started
+    ok: bool
+    status: int | None = None
+    total_ms: int | None = None
+    dns_ms: int | None = None
+    connect_ms: int | None = None
+    tls_ms: int | None = None
+    first_byte_ms: int | None = None
+    failed_at: str | None = None  # dns | connect | tls | first byte | body | status
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Progress:
     pages: int
     requests: int
@@ -140,3 +158,9 @@ class Store(Protocol):
     async def unignore(self, identity: str) -> bool: ...
 
     async def ignores(self) -> dict[str, dict[str, Any]]: ...
+
+    async def add_samples(self, samples: Sequence[SampleRow]) -> None: ...
+
+    async def samples(
+        self, site: str | None = None, since: str | None = None, until: str | None = None
+    ) -> list[SampleRow]: ...

@@ -34,11 +34,12 @@ from storage.base import (
     Progress,
     Record,
     RefRow,
+    SampleRow,
     ScanInfo,
     StoreError,
 )
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 MIGRATIONS: dict[int, str] = {
     1: """
     CREATE TABLE scans (
@@ -137,6 +138,24 @@ MIGRATIONS: dict[int, str] = {
         reason TEXT NOT NULL,
         created_at TEXT NOT NULL
     );
+    """,
+    3: """
+    CREATE TABLE samples (
+        id INTEGER PRIMARY KEY,
+        site TEXT NOT NULL,
+        url TEXT NOT NULL,
+        at TEXT NOT NULL,
+        ok INTEGER NOT NULL,
+        status INTEGER,
+        total_ms INTEGER,
+        dns_ms INTEGER,
+        connect_ms INTEGER,
+        tls_ms INTEGER,
+        first_byte_ms INTEGER,
+        failed_at TEXT,
+        error TEXT
+    );
+    CREATE INDEX samples_by_site ON samples (site, at);
     """,
 }
 
@@ -561,6 +580,49 @@ class SQLiteStore:
             rows = await cur.fetchall()
         keys = ("id", "site", "check", "url", "reason", "since")
         return {str(r[0]): dict(zip(keys, r, strict=True)) for r in rows}
+
+    async def add_samples(self, samples: Sequence[SampleRow]) -> None:
+        """Availability samples, committed in one transaction (outside any scan)."""
+        conn = self._require()
+        rows = [
+            (s.site, s.url, s.at, int(s.ok), s.status, s.total_ms, s.dns_ms, s.connect_ms,
+             s.tls_ms, s.first_byte_ms, s.failed_at, s.error)
+            for s in samples
+        ]  # fmt: skip
+        try:
+            await conn.executemany(
+                "INSERT INTO samples (site, url, at, ok, status, total_ms, dns_ms, connect_ms,"
+                " tls_ms, first_byte_ms, failed_at, error) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                rows,
+            )
+            await conn.commit()
+        except sqlite3.Error as exc:
+            raise StoreError(f"{self.path}: cannot write: {exc}") from None
+
+    async def samples(
+        self, site: str | None = None, since: str | None = None, until: str | None = None
+    ) -> list[SampleRow]:
+        """Samples in time order; ``since``/``until`` are ISO times (inclusive)."""
+        conn = self._require()
+        where, args = [], []
+        for clause, value in (("site = ?", site), ("at >= ?", since), ("at <= ?", until)):
+            if value is not None:
+                where.append(clause)
+                args.append(value)
+        sql = (
+            "SELECT site, url, at, ok, status, total_ms, dns_ms, connect_ms, tls_ms,"
+            " first_byte_ms, failed_at, error FROM samples"
+        )
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        async with conn.execute(sql + " ORDER BY at, id", args) as cur:
+            rows = await cur.fetchall()
+        return [
+            SampleRow(site=r[0], url=r[1], at=r[2], ok=bool(r[3]), status=r[4], total_ms=r[5],
+                      dns_ms=r[6], connect_ms=r[7], tls_ms=r[8], first_byte_ms=r[9],
+                      failed_at=r[10], error=r[11])
+            for r in rows
+        ]  # fmt: skip
 
     async def columns(self, scan_id: int) -> list[dict[str, Any]]:
         """Every column of every site in a scan: category, items, newest date, how it was read."""

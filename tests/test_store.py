@@ -98,3 +98,28 @@ async def test_locked_store_gives_a_clear_error_and_loses_nothing(tmp_path: Path
     reopened = await SQLiteStore.open(db)
     assert len(await reopened.findings(1)) == 1  # what was committed before is intact
     await reopened.close()
+
+
+async def test_samples_round_trip(tmp_path: Path) -> None:
+    from storage.base import SampleRow
+
+    store = await SQLiteStore.open(tmp_path / "s.db")
+    rows = [
+        SampleRow("a", "http://a/", "2020-06-10T08:00:00+08:00", True, 200, 120, 1, 2, None, 50),
+        SampleRow(
+            "a",
+            "http://a/",
+            "2020-06-10T09:00:00+08:00",
+            False,
+            None,
+            15000,
+            failed_at="first byte",
+            error="timeout",
+        ),  # fmt: skip
+        SampleRow("b", "http://b/", "2020-06-10T08:30:00+08:00", True, 200, 80),
+    ]
+    await store.add_samples(rows)
+    assert await store.samples("a") == rows[:2]
+    assert [s.site for s in await store.samples()] == ["a", "b", "a"]  # time order
+    assert await store.samples(since="2020-06-10T08:15:00+08:00", site="a") == rows[1:2]
+    await store.close()
