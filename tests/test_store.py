@@ -115,7 +115,7 @@ async def test_samples_round_trip(tmp_path: Path) -> None:
             15000,
             failed_at="first byte",
             error="timeout",
-        ),  # fmt: skip
+        ),
         SampleRow("b", "http://b/", "2020-06-10T08:30:00+08:00", True, 200, 80),
     ]
     await store.add_samples(rows)
