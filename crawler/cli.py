@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import signal
 import sys
 from collections.abc import Coroutine, Sequence
 from pathlib import Path
@@ -36,12 +37,26 @@ def _parser() -> argparse.ArgumentParser:
     scan.add_argument("--db", default="govmon.db", help="store (default: govmon.db)")
     scan.add_argument("--as-of", dest="as_of", metavar="WHEN", help="monitoring time point")
     scan.add_argument("--site", action="append", default=[], metavar="ID", help="only this site")
+    scan.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue the newest incomplete scan of this config in the store",
+    )
 
     report = sub.add_parser("report", help="print the findings of a scan")
     report.add_argument("--db", default="govmon.db")
     report.add_argument("--scan", default="latest", metavar="ID|latest")
-    report.add_argument("--format", default="json", choices=("json", "csv", "md"))
-    report.add_argument("--output", metavar="FILE")
+    report.add_argument("--format", default="json", choices=("json", "csv", "md", "html", "xlsx"))
+    report.add_argument("--output", metavar="FILE", help="write here (required for xlsx)")
+    report.add_argument("--compare", metavar="ID", help="what is new, persisting, resolved since")
+
+    ignore = sub.add_parser(
+        "ignore", help="mark a finding as a false positive or accepted exception (or --undo)"
+    )
+    ignore.add_argument("finding", metavar="FINDING", help="the finding's id (see the report)")
+    ignore.add_argument("--reason", help="why (required unless --undo)")
+    ignore.add_argument("--undo", action="store_true", help="count the finding again")
+    ignore.add_argument("--db", default="govmon.db")
 
     inspect = sub.add_parser("inspect", help="show what the crawler sees on one page")
     inspect.add_argument("url")
@@ -78,6 +93,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run(_inspect(args))
         if args.command == "columns":
             return _run(_columns(args))
+        if args.command == "ignore":
+            return _run(_ignore(args))
         if args.command == "demo":
             from crawler.demo import run_demo
 
@@ -171,12 +188,34 @@ async def _scan(args: argparse.Namespace) -> int:
     as_of = _as_of(config, args.as_of)
     store = await SQLiteStore.open(args.db)
     progress = ProgressLine()
+    loop = asyncio.get_running_loop()
     try:
-        scan = Scan(config, store, sites=sites, as_of=as_of, progress=progress)
-        result = await scan.run()
+        resume = None
+        if args.resume:
+            from crawler.engine import config_digest
+
+            resume = await store.resumable(config_digest(config))
+            if resume is None:
+                print("govmon: no incomplete scan of this config to resume: starting a new one",
+                      file=sys.stderr)  # fmt: skip
+        scan = Scan(config, store, sites=sites, as_of=as_of, progress=progress, resume=resume)
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, scan.stop)
+        try:
+            result = await scan.run()
+        finally:
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                loop.remove_signal_handler(sig)
     finally:
         progress.done()
         await store.close()
+    if result.status != "complete":
+        print(
+            f"govmon: scan {result.scan_id} stopped ({result.status}); everything done so far is"
+            f" stored: continue it with `govmon scan {args.config} --db {args.db} --resume`",
+            file=sys.stderr,
+        )
+        return EXIT_OK
     _summary(scan, result.scan_id, args.db)
     return EXIT_OK
 
@@ -200,20 +239,43 @@ async def _report(args: argparse.Namespace) -> int:
     from crawler.report import build_report, render
     from storage.sqlite import SQLiteStore
 
+    if args.format == "xlsx" and not args.output:
+        raise UsageError("--format xlsx needs --output FILE.xlsx")
     store = await SQLiteStore.open(args.db, create=False)
     try:
-        report = await build_report(store, args.scan)
+        report = await build_report(store, args.scan, args.compare)
     finally:
         await store.close()
-    text = render(report, args.format)
+    out = render(report, args.format)
+    data = out.encode("utf-8") if isinstance(out, str) else out
     if args.output:
         try:
-            await asyncio.to_thread(Path(args.output).write_text, text, encoding="utf-8")
+            await asyncio.to_thread(Path(args.output).write_bytes, data)
         except OSError as exc:
             print(f"govmon: cannot write {args.output}: {exc.strerror}", file=sys.stderr)
             return EXIT_FAILURE
     else:
-        sys.stdout.write(text)
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+    return EXIT_OK
+
+
+async def _ignore(args: argparse.Namespace) -> int:
+    from storage.sqlite import SQLiteStore
+
+    if not args.undo and not (args.reason or "").strip():
+        raise UsageError("ignore: --reason TEXT is required (say why, for the next inspector)")
+    store = await SQLiteStore.open(args.db, create=False)
+    try:
+        if args.undo:
+            if not await store.unignore(args.finding):
+                raise UsageError(f"ignore --undo: finding {args.finding} was not ignored")
+            print(f"finding {args.finding} counts again")
+        else:
+            done = await store.ignore(args.finding, args.reason.strip())
+            print(f"ignored {done['check']} {done['url']} ({done['site']}): {done['reason']}")
+    finally:
+        await store.close()
     return EXIT_OK
 
 

@@ -74,6 +74,7 @@ class CrawlSettings:
     max_redirects: int = 10
     resolve: Mapping[str, tuple[str, int | None]] = field(default_factory=dict)
     resolve_only: bool = False
+    resumable: bool = True  # keep the frontier and page bodies in the store (scan --resume)
 
 
 @dataclass(frozen=True, slots=True)
@@ -368,6 +369,7 @@ _CRAWL_KEYS = {
     "max_redirects",
     "resolve",
     "resolve_only",
+    "resumable",
 }
 
 
@@ -391,6 +393,7 @@ def _crawl(r: _Reader) -> CrawlSettings:
         max_redirects=r.integer("max_redirects", d.max_redirects, minimum=0),
         resolve=_parse_resolve(r),
         resolve_only=r.boolean("resolve_only", d.resolve_only),
+        resumable=r.boolean("resumable", d.resumable),
     )
 
 

@@ -51,7 +51,18 @@ from crawler.frontier import Frontier, Kind, Request
 from crawler.ratelimit import HostPolicy, parse_retry_after
 from crawler.scheduler import Clock, Scheduler
 from crawler.urls import canonicalize, hostname, origin
-from storage.base import FindingRow, LinkRow, PageRow, Progress, RefRow, Store
+from storage.base import (
+    BodyRow,
+    FindingRow,
+    FrontierRow,
+    Journal,
+    LinkRow,
+    PageRow,
+    Progress,
+    RefRow,
+    ScanInfo,
+    Store,
+)
 
 log = structlog.get_logger("govmon.scan")
 
@@ -119,12 +130,18 @@ class Scan:
         clock: Clock | None = None,
         progress: Callable[[Scan], None] | None = None,
         checks: list[PageCheck] | None = None,
+        resume: ScanInfo | None = None,
     ) -> None:
         self.config = config
         self.crawl = config.crawl
         self.store = store
         self.sites = [SiteState(i, s) for i, s in enumerate(sites or config.sites)]
+        self.resume = resume
+        if resume is not None:  # judged at the time point the scan started with
+            as_of = dt.datetime.fromisoformat(resume.as_of)
         self.as_of = as_of or config.as_of or dt.datetime.now(config.tz)
+        self._stopping = False
+        self._journal: list[FrontierRow] = []
         self._fetcher = fetcher
         self.frontier = Frontier()
         self.scheduler = Scheduler(self.frontier, self._policy_for, clock)
@@ -194,21 +211,37 @@ class Scan:
             }
             for s in self.sites
         ]
-        scan_id = await self.store.begin_scan(
-            config_path=self.config.path,
-            config_digest=config_digest(self.config),
+        journal: Journal | None = None
+        if self.resume is not None:
+            scan_id = self.resume.id
+            journal = await self.store.journal(scan_id)
+            await self.store.reopen_scan(scan_id)
+            self.stats.requests = self.resume.requests
+        else:
+            scan_id = await self.store.begin_scan(
+                config_path=self.config.path,
+                config_digest=config_digest(self.config),
+                as_of=self.as_of.isoformat(),
+                sites=sites_json,
+                settings={"scoring": dict(self.config.scoring), "timezone": self.config.timezone},
+            )
+        log.info(
+            "scan.start",
+            scan=scan_id,
+            sites=len(self.sites),
             as_of=self.as_of.isoformat(),
-            sites=sites_json,
-            settings={"scoring": dict(self.config.scoring), "timezone": self.config.timezone},
+            resumed=journal is not None,
         )
-        log.info("scan.start", scan=scan_id, sites=len(self.sites), as_of=self.as_of.isoformat())
         fetcher = self._fetcher or self._make_fetcher()
         self._fetcher = fetcher
         status = "interrupted"
         try:
             await self._prepare(fetcher)
+            if journal is not None:
+                await self._replay(journal)
             for st in self.sites:
                 self._seed(st)
+            await self._flush_journal()
             async with asyncio.TaskGroup() as tg:
                 workers = [
                     tg.create_task(self._worker(fetcher), name=f"worker-{i}")
@@ -217,12 +250,13 @@ class Scan:
                 ticker = tg.create_task(self._tick(), name="progress")
                 await asyncio.gather(*workers)
                 ticker.cancel()
-            await self._finalise()
-            status = "complete"
+            if not self._stopping:
+                await self._finalise()
+                status = "complete"
         finally:
             with contextlib.suppress(Exception):
                 await self.store.put(Progress(self.stats.pages, self.stats.requests))
-            if status == "complete":
+            if status == "complete" or self._stopping:
                 await self.store.finish_scan(status, self.stats.pages, self.stats.requests)
             if self._owned_fetcher:
                 await fetcher.close()
@@ -246,6 +280,57 @@ class Scan:
             self.stats.blocked,
             elapsed,
         )
+
+    def stop(self) -> None:
+        """Stop gracefully (SIGTERM, SIGINT): finish the requests in flight, keep the rest of
+        the frontier in the store for ``scan --resume``, flush, and end as ``interrupted``."""
+        if not self._stopping:
+            log.warning("scan.stopping", queued=self.frontier.queued, delayed=self.frontier.delayed)
+        self._stopping = True
+        self.scheduler.close()
+
+    async def _replay(self, journal: Journal) -> None:
+        """Rebuild an interrupted scan: ids, statuses, and every check's state, by running the
+        pages fetched before (from their stored bodies) through the same steps again; the
+        requests not yet done go back into the frontier. Nothing is fetched twice."""
+        for row in journal.frontier:
+            self.frontier.restore(row.url, row.url_id)
+            self._urls[row.url_id] = row.url
+            self._status[row.url_id] = 0
+        for st in self.sites:  # is_home must hold while the pages are replayed
+            known = self.frontier.known(st.site.url)
+            if known is not None:
+                st.home_ids.add(known)
+        pending: list[Request] = []
+        for row in journal.frontier:
+            req = Request(
+                url=row.url, id=row.url_id, kind=Kind(row.kind), site=row.site, depth=row.depth,
+                origin=origin(row.url), link_kind=row.link_kind, follow=row.follow,
+            )  # fmt: skip
+            if req.kind is Kind.PAGE:
+                self.sites[req.site].enqueued += 1
+            page = journal.pages.get(row.url_id) if req.kind is Kind.PAGE else None
+            link = journal.links.get(row.url_id) if req.kind is Kind.CHECK else None
+            if page is not None:
+                final_url, status, error, content_type, redirects, body = page
+                result = FetchResult(
+                    url=row.url, final_url=final_url, status=status, error=error,
+                    content_type=content_type, body=body, redirects=redirects, requests=0,
+                )  # fmt: skip
+                await self._handle(req, result, replay=True)
+            elif link is not None:
+                outcome, reason, status, final_url, method, attempts = link
+                result = FetchResult(
+                    url=row.url, final_url=final_url, status=status, method=method,
+                    requests=attempts, error=reason if status is None and reason else None,
+                )  # fmt: skip
+                await self._record(req, result, Verdict(outcome, reason), None)
+            else:
+                pending.append(req)
+        for req in pending:
+            if self._status.get(req.id) == 0:
+                self.scheduler.submit(req)
+        log.info("scan.replayed", done=len(journal.frontier) - len(pending), pending=len(pending))
 
     async def _tick(self) -> None:
         while True:
@@ -322,7 +407,15 @@ class Scan:
             return
         if kind is Kind.PAGE:
             self.sites[site].enqueued += 1
+        if self.crawl.resumable:
+            self._journal.append(FrontierRow(url_id, url, int(kind), site, depth, lk, follow))
         self.scheduler.submit(req)
+
+    async def _flush_journal(self) -> None:
+        """Store the frontier rows queued since the last call (the resume journal)."""
+        rows, self._journal = self._journal, []
+        for row in rows:
+            await self.store.put(row)
 
     def _literal_private(self, url: str) -> bool:
         host = hostname(url)
@@ -371,11 +464,13 @@ class Scan:
         got.requests += requests
         return got
 
-    async def _handle(self, req: Request, result: FetchResult) -> None:
+    async def _handle(self, req: Request, result: FetchResult, *, replay: bool = False) -> None:
+        """Judge a fetch, then retry, re-check, or record and follow it. ``replay``: a result
+        from the journal of an interrupted scan, already final (no retry, no re-check)."""
         verdict = classify(result)
         c = self.crawl
         if verdict.outcome == "retry":
-            if req.attempt < c.retries:
+            if req.attempt < c.retries and not replay:
                 req.attempt += 1
                 self.stats.retries += 1
                 delay = parse_retry_after(result.retry_after, time.time())
@@ -394,7 +489,7 @@ class Scan:
             parsed, verdict = await self._read_page(req, result)
         elif verdict.outcome == "ok" and self._soft_404_applies(req):
             verdict = await self._soft_404_without_body(req, result)
-        if verdict.outcome == "broken" and not req.recheck:
+        if verdict.outcome == "broken" and not req.recheck and not replay:
             # every failure is confirmed once more, after a pause, before it is reported
             req.recheck = True
             req.previous = verdict.reason
@@ -402,12 +497,19 @@ class Scan:
             self.stats.rechecks += 1
             self.scheduler.defer(req, c.recheck_delay)
             return
+        if parsed is not None and self.crawl.resumable and not replay:
+            # before the page row: a committed page always has its body
+            await self.store.put(
+                BodyRow(req.id, result.content_type, list(result.redirects), result.body)
+            )
         await self._record(req, result, verdict, parsed)
         if parsed is not None and req.kind is Kind.PAGE and verdict.outcome == "ok":
             if req.follow:
                 await self._follow(req, parsed)
             if self.checks:
                 await self._run_checks(req, result, parsed)
+        if self._journal:
+            await self._flush_journal()
 
     async def _read_page(self, req: Request, result: FetchResult) -> tuple[ParsedPage, Verdict]:
         decoded = decode_html(result.body, result.content_type)

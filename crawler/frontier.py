@@ -48,6 +48,7 @@ class Frontier:
 
     def __init__(self) -> None:
         self._ids: dict[str, int] = {}
+        self._last_id = 0
         self._hosts: dict[str, _Host] = {}
         self._delayed: list[tuple[float, int, Request]] = []
         self._seq = itertools.count()
@@ -63,9 +64,14 @@ class Frontier:
         known = self._ids.get(url)
         if known is not None:
             return known, False
-        new = len(self._ids) + 1
-        self._ids[url] = new
-        return new, True
+        self._last_id += 1
+        self._ids[url] = self._last_id
+        return self._last_id, True
+
+    def restore(self, url: str, url_id: int) -> None:
+        """Give ``url`` the id it had before the scan was interrupted (``scan --resume``)."""
+        self._ids[url] = url_id
+        self._last_id = max(self._last_id, url_id)
 
     def known(self, url: str) -> int | None:
         return self._ids.get(url)

@@ -84,6 +84,42 @@ class ColumnRow:
 
 
 @dataclass(frozen=True, slots=True)
+class FrontierRow:
+    """A request the scan queued (the frontier lives in the store, so a scan can resume)."""
+
+    url_id: int
+    url: str
+    kind: int
+    site: int
+    depth: int
+    link_kind: str
+    follow: bool
+
+
+@dataclass(frozen=True, slots=True)
+class BodyRow:
+    """A fetched page's body (compressed in the store), so a resumed scan need not fetch it."""
+
+    url_id: int
+    content_type: str
+    redirects: list[str]
+    body: bytes
+
+
+@dataclass(slots=True)
+class Journal:
+    """What an interrupted scan had done (see ``SQLiteStore.journal``)."""
+
+    frontier: list[FrontierRow] = field(default_factory=list)
+    # url id -> (final_url, status, error, content_type, redirects, body)
+    pages: dict[int, tuple[str, int | None, str | None, str, list[str], bytes]] = field(
+        default_factory=dict
+    )
+    # url id -> (outcome, reason, status, final_url, method, attempts)
+    links: dict[int, tuple[str, str, int | None, str, str, int]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
 class SampleRow:
     """One availability sample of a site's home page (the 15 s rule)."""
 
@@ -107,7 +143,7 @@ class Progress:
     requests: int
 
 
-Record = PageRow | LinkRow | RefRow | FindingRow | ColumnRow | Progress
+Record = PageRow | LinkRow | RefRow | FindingRow | ColumnRow | FrontierRow | BodyRow | Progress
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,6 +196,12 @@ class Store(Protocol):
     async def ignores(self) -> dict[str, dict[str, Any]]: ...
 
     async def add_samples(self, samples: Sequence[SampleRow]) -> None: ...
+
+    async def resumable(self, config_digest: str) -> ScanInfo | None: ...
+
+    async def reopen_scan(self, scan_id: int) -> None: ...
+
+    async def journal(self, scan_id: int) -> Journal: ...
 
     async def samples(
         self, site: str | None = None, since: str | None = None, until: str | None = None

@@ -13,6 +13,7 @@ import contextlib
 import datetime as dt
 import json
 import sqlite3
+import zlib
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -27,8 +28,11 @@ from tenacity import (
 
 from crawler import __version__
 from storage.base import (
+    BodyRow,
     ColumnRow,
     FindingRow,
+    FrontierRow,
+    Journal,
     LinkRow,
     PageRow,
     Progress,
@@ -39,7 +43,7 @@ from storage.base import (
     StoreError,
 )
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 MIGRATIONS: dict[int, str] = {
     1: """
     CREATE TABLE scans (
@@ -157,11 +161,34 @@ MIGRATIONS: dict[int, str] = {
     );
     CREATE INDEX samples_by_site ON samples (site, at);
     """,
+    4: """
+    CREATE TABLE frontier (
+        scan_id INTEGER NOT NULL REFERENCES scans(id),
+        url_id INTEGER NOT NULL,
+        url TEXT NOT NULL,
+        kind INTEGER NOT NULL,
+        site INTEGER NOT NULL,
+        depth INTEGER NOT NULL,
+        link_kind TEXT NOT NULL,
+        follow INTEGER NOT NULL,
+        PRIMARY KEY (scan_id, url_id)
+    ) WITHOUT ROWID;
+    CREATE TABLE bodies (
+        scan_id INTEGER NOT NULL REFERENCES scans(id),
+        url_id INTEGER NOT NULL,
+        content_type TEXT NOT NULL,
+        redirects TEXT NOT NULL,
+        body BLOB NOT NULL,
+        PRIMARY KEY (scan_id, url_id)
+    ) WITHOUT ROWID;
+    """,
 }
 
 _SQL_PAGE = "INSERT OR REPLACE INTO pages VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
 _SQL_LINK = "INSERT OR REPLACE INTO links VALUES (?,?,?,?,?,?,?,?,?,?)"
 _SQL_REF = "INSERT OR IGNORE INTO refs VALUES (?,?,?,?,?)"
+_SQL_FRONTIER = "INSERT OR IGNORE INTO frontier VALUES (?,?,?,?,?,?,?,?)"
+_SQL_BODY = "INSERT OR REPLACE INTO bodies VALUES (?,?,?,?,?)"
 _SQL_COLUMN = "INSERT OR REPLACE INTO columns VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
 _SQL_FINDING = """
     INSERT INTO findings
@@ -367,6 +394,8 @@ class SQLiteStore:
         refs: list[tuple[Any, ...]] = []
         findings: list[tuple[Any, ...]] = []
         columns: list[tuple[Any, ...]] = []
+        frontier: list[tuple[Any, ...]] = []
+        bodies: list[tuple[Any, ...]] = []
         progress: Progress | None = None
         for item in batch:
             if isinstance(item, PageRow):
@@ -428,13 +457,27 @@ class SQLiteStore:
                      int(item.top_level), int(item.configured), item.parent, item.items,
                      item.dated_items, item.newest, item.pages, int(item.is_list), item.why)
                 )  # fmt: skip
+            elif isinstance(item, FrontierRow):
+                frontier.append(
+                    (scan, item.url_id, item.url, item.kind, item.site, item.depth,
+                     item.link_kind, int(item.follow))
+                )  # fmt: skip
+            elif isinstance(item, BodyRow):
+                bodies.append(
+                    (scan, item.url_id, item.content_type, json.dumps(item.redirects),
+                     zlib.compress(item.body, 1))
+                )  # fmt: skip
             elif isinstance(item, Progress):
                 progress = item
-        if not (pages or links or refs or findings or columns or progress):
+        if not (pages or links or refs or findings or columns or frontier or bodies or progress):
             return
         conn = self._require()
+        if frontier:
+            await conn.executemany(_SQL_FRONTIER, frontier)
         if pages:
             await conn.executemany(_SQL_PAGE, pages)
+        if bodies:
+            await conn.executemany(_SQL_BODY, bodies)
         if links:
             await conn.executemany(_SQL_LINK, links)
         if refs:
@@ -580,6 +623,63 @@ class SQLiteStore:
             rows = await cur.fetchall()
         keys = ("id", "site", "check", "url", "reason", "since")
         return {str(r[0]): dict(zip(keys, r, strict=True)) for r in rows}
+
+    async def resumable(self, config_digest: str) -> ScanInfo | None:
+        """The newest scan of this config that did not complete, if it can be resumed."""
+        conn = self._require()
+        async with conn.execute(
+            "SELECT id FROM scans WHERE config_digest = ? AND status IN ('running', 'interrupted')"
+            " AND id = (SELECT max(id) FROM scans WHERE config_digest = ?)",
+            (config_digest, config_digest),
+        ) as cur:
+            row = await cur.fetchone()
+        return None if row is None else await self.scan_info(int(row[0]))
+
+    async def reopen_scan(self, scan_id: int) -> None:
+        """Continue writing into ``scan_id`` (``scan --resume``)."""
+        conn = self._require()
+        try:
+            await conn.execute(
+                "UPDATE scans SET status = 'running', finished_at = NULL WHERE id = ?", (scan_id,)
+            )
+            await conn.commit()
+        except sqlite3.Error as exc:
+            raise StoreError(f"{self.path}: cannot write: {exc}") from None
+        self.scan_id = scan_id
+        self._writer = asyncio.create_task(self._write_loop(), name="store-writer")
+
+    async def journal(self, scan_id: int) -> Journal:
+        """What a scan had done before it stopped: its frontier, the pages fetched (with their
+        bodies) and the targets checked, in the order they were first seen."""
+        conn = self._require()
+        journal = Journal()
+        async with conn.execute(
+            "SELECT url_id, url, kind, site, depth, link_kind, follow FROM frontier"
+            " WHERE scan_id = ? ORDER BY url_id",
+            (scan_id,),
+        ) as cur:
+            async for r in cur:
+                journal.frontier.append(
+                    FrontierRow(int(r[0]), r[1], int(r[2]), int(r[3]), int(r[4]), r[5], bool(r[6]))
+                )
+        async with conn.execute(
+            "SELECT p.url_id, p.final_url, p.status, p.error, p.content_type, b.redirects, b.body"
+            " FROM pages p LEFT JOIN bodies b ON b.scan_id = p.scan_id AND b.url_id = p.url_id"
+            " WHERE p.scan_id = ?",
+            (scan_id,),
+        ) as cur:
+            async for r in cur:
+                body = zlib.decompress(r[6]) if r[6] is not None else b""
+                redirects = json.loads(r[5]) if r[5] is not None else []
+                journal.pages[int(r[0])] = (r[1], r[2], r[3], r[4], redirects, body)
+        async with conn.execute(
+            "SELECT url_id, outcome, reason, status, final_url, method, attempts FROM links"
+            " WHERE scan_id = ?",
+            (scan_id,),
+        ) as cur:
+            async for r in cur:
+                journal.links[int(r[0])] = (r[1], r[2], r[3], r[4], r[5], int(r[6]))
+        return journal
 
     async def add_samples(self, samples: Sequence[SampleRow]) -> None:
         """Availability samples, committed in one transaction (outside any scan)."""
