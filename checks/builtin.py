@@ -19,7 +19,7 @@ from checks.columns import ColumnCheck, ColumnState
 from checks.guides import guide_missing, is_incomplete
 from checks.hidden import hidden_links
 from checks.interpretation import Doc, read_doc, unmatched_policies
-from checks.lexicon import Lexicon
+from checks.lexicon import Lexicon, page_lines
 from checks.messages import (
     FaqIndex,
     Message,
@@ -29,7 +29,7 @@ from checks.messages import (
     read_message_detail,
     read_message_list,
 )
-from checks.pii import scan_page as pii_scan
+from checks.pii import find_pii_lines
 from crawler.config import Site
 
 
@@ -222,9 +222,10 @@ class ContentCheck:
             return []
         enabled = self.context.config.checks.enabled
         found: list[Finding] = []
+        lines = page_lines(tree)  # the main text, once for every content check
         if enabled("content.typo") or enabled("content.sensitive"):
             by_code: dict[str, list[dict[str, str | None]]] = {}
-            for hit in self.lexicon.scan_page(tree):
+            for hit in self.lexicon.scan_lines(lines):
                 by_code.setdefault(hit.code, []).append(hit.detail())
             for code, hits in by_code.items():
                 detail: dict[str, object] = {**hits[0], "hits": hits[:20], "count": len(hits)}
@@ -232,7 +233,7 @@ class ContentCheck:
                     detail["needs_review"] = True
                 found.append(_finding(code, site, None, page.url, detail))
         if enabled("content.pii"):
-            pii = pii_scan(tree, today=self.context.as_of_date)
+            pii = find_pii_lines(lines, today=self.context.as_of_date)
             if pii:
                 leaks = [h.detail() for h in pii]
                 detail = {**leaks[0], "hits": leaks[:20], "count": len(leaks)}

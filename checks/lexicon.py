@@ -86,8 +86,17 @@ _CHROME_LINE = re.compile(
 )
 
 
+_CHROME_HINTS: Final = (
+    "ICP", "icp", "备", "版权", "opyright", "OPYRIGHT", "©", "标识码", "技术支持", "主办",
+    "浏览器", "分辨率", "位置",
+)  # fmt: skip
+
+
 def is_chrome_line(line: str) -> bool:
     """Whether a line is site furniture (footer, copyright, ICP备案, breadcrumb), not content."""
+    # plain substring tests first: most lines hold none of the words the pattern needs
+    if not any(hint in line for hint in _CHROME_HINTS):
+        return False
     return _CHROME_LINE.search(line) is not None
 
 

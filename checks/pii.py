@@ -95,6 +95,7 @@ class PiiHit:
         return {"kind": self.kind, "text": self.masked, "context": self.context}
 
 
+_ELEVEN_DIGITS = re.compile(r"(?:\d[\s\-]?){10}\d")
 _LONG_NUMBER = re.compile(r"\d{11,17}[\dXx]?")
 
 
@@ -123,6 +124,8 @@ def find_pii(
     """ID numbers and mobile numbers in ``text``, in order (see the module notes)."""
     hits: list[PiiHit] = []
     taken: list[tuple[int, int]] = []
+    if _ELEVEN_DIGITS.search(text) is None:
+        return hits  # nothing long enough to be an ID or a mobile number
     shown = _mask_numbers(text)
     for match in _ID.finditer(text):
         number = match.group(1)
