@@ -10,6 +10,7 @@ timeout), caps the body it reads, and maps every network failure to a short reas
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import ipaddress
 import socket
 import ssl
@@ -71,6 +72,33 @@ class Fetcher(Protocol):
         ...
 
     async def close(self) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Exchange:
+    """One request and its response as they crossed the wire (for recordings).
+
+    The body is what was read: decoded (gzip removed) and possibly cut at the body cap
+    (``truncated``); a HEAD or a redirect has none.
+    """
+
+    method: str
+    url: str
+    request_headers: list[tuple[str, str]]
+    status: int
+    reason: str
+    response_headers: list[tuple[str, str]]
+    body: bytes
+    truncated: bool
+    at: dt.datetime
+
+
+class Recorder(Protocol):
+    """Receives every exchange of a scan (``scan --record``, ``govmon record``)."""
+
+    def record(self, exchange: Exchange) -> None: ...
+
+    def close(self) -> None: ...
 
 
 class BlockedAddressError(OSError):
@@ -197,7 +225,11 @@ class HttpFetcher:
         resolver: AbstractResolver,
         connections: int = 100,
         ssl_context: ssl.SSLContext | None = None,
+        recorder: Recorder | None = None,
+        proxy: str | None = None,
     ) -> None:
+        self._recorder = recorder
+        self._proxy = proxy
         self._timeout = timeout
         self._max_body = max_body
         self._max_redirects = max_redirects
@@ -263,27 +295,58 @@ class HttpFetcher:
     async def _one(self, url: str, method: str, cap: int, result: FetchResult) -> str | None:
         """One hop: fills ``result``; returns the redirect location, if any."""
         kwargs: dict[str, Any] = {"allow_redirects": False}
-        async with self._session.request(method, _yarl(url), **kwargs) as resp:
+        target, headers = self._route(url)
+        if headers:
+            kwargs["headers"] = headers
+        if self._proxy is not None:
+            kwargs["proxy"] = self._proxy
+        started = dt.datetime.now(dt.UTC)
+        async with self._session.request(method, target, **kwargs) as resp:
             result.status = resp.status
             result.content_type = resp.headers.get("Content-Type", "")
             result.retry_after = resp.headers.get("Retry-After")
+            location = None
+            body = b""
             if resp.status in _REDIRECTS and "Location" in resp.headers:
-                return resp.headers["Location"]
-            if method == "HEAD":
-                return None
-            chunks: list[bytes] = []
-            size = 0
-            async for chunk in resp.content.iter_chunked(65536):
-                chunks.append(chunk)
-                size += len(chunk)
-                if size >= cap:
-                    result.truncated = True
-                    break
-            body = b"".join(chunks)
-            result.body = body[:cap]
-            if result.truncated:
-                resp.close()
-        return None
+                location = resp.headers["Location"]
+            elif method != "HEAD":
+                chunks: list[bytes] = []
+                size = 0
+                async for chunk in resp.content.iter_chunked(65536):
+                    chunks.append(chunk)
+                    size += len(chunk)
+                    if size >= cap:
+                        result.truncated = True
+                        break
+                body = b"".join(chunks)[:cap]
+                result.body = body
+                if result.truncated:
+                    resp.close()
+            if self._recorder is not None:
+                self._recorder.record(
+                    Exchange(
+                        method=method,
+                        url=url,
+                        request_headers=list(resp.request_info.headers.items()),
+                        status=resp.status,
+                        reason=resp.reason or "",
+                        response_headers=[
+                            (k.decode("latin-1"), v.decode("latin-1")) for k, v in resp.raw_headers
+                        ],
+                        body=body,
+                        truncated=result.truncated,
+                        at=started,
+                    )
+                )
+        return location
+
+    def _route(self, url: str) -> tuple[yarl.URL, dict[str, str]]:
+        """The URL to ask for: itself, or (through ``--proxy``, e.g. ``govmon replay``) an
+        https URL asked over plain HTTP with its scheme in ``X-Forwarded-Proto``, so that a
+        recording of https pages replays without certificates."""
+        if self._proxy is None or not url.startswith("https://"):
+            return _yarl(url), {}
+        return _yarl("http://" + url[len("https://") :]), {"X-Forwarded-Proto": "https"}
 
 
 def _yarl(url: str) -> yarl.URL:
