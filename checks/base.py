@@ -9,14 +9,14 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     from crawler.config import Config, Site
     from crawler.extract import ParsedPage
-    from storage.base import ColumnRow
+    from storage.base import ColumnRow, ItemRow
 
 # code -> severity, from the public interface
 SEVERITIES: Mapping[str, str] = {
@@ -127,7 +127,7 @@ class PageCheck(Protocol):
 class HasInventory(Protocol):
     """A check that also describes what it found (the columns check's column rows)."""
 
-    def inventory(self, site: Site) -> list[ColumnRow]: ...
+    def inventory(self, site: Site) -> Sequence[ColumnRow | ItemRow]: ...
 
 
 class CheckFactory(Protocol):

@@ -37,7 +37,7 @@ from crawler.config import Column, Rules, Site
 from crawler.dates import parse_date, published_date
 from crawler.listing import Item, extract_items, pagination
 from crawler.urls import canonicalize, in_scope
-from storage.base import ColumnRow
+from storage.base import ColumnRow, ItemRow
 
 CODES = (
     "homepage.stale",
@@ -259,10 +259,11 @@ class ColumnCheck:
             found.extend(self._judge_newmedia(site, media.name, media.url, state))
         return found
 
-    def inventory(self, site: Site) -> list[ColumnRow]:
-        """The columns of ``site`` as found, for the store (``govmon columns``, reports)."""
+    def inventory(self, site: Site) -> list[ColumnRow | ItemRow]:
+        """The columns of ``site`` as found, and their items, for the store (``govmon columns``,
+        reports, and the next scan's backdating check)."""
         state = self.site_state(site)
-        rows = []
+        rows: list[ColumnRow | ItemRow] = []
         for c in state.columns.values():
             dated = [i.date for i in c.items.values() if i.date and i.date <= self.as_of]
             rows.append(
@@ -274,6 +275,9 @@ class ColumnCheck:
                     is_list=c.is_list, why=c.why,
                 )
             )  # fmt: skip
+            for item in c.items.values():
+                day = item.date.isoformat() if item.date else None
+                rows.append(ItemRow(site.id, c.url, item.url, item.title, day))
         return rows
 
     def _fill_dates(self, column: ColumnState) -> None:

@@ -84,6 +84,17 @@ class ColumnRow:
 
 
 @dataclass(frozen=True, slots=True)
+class ItemRow:
+    """An item a column listed at a scan."""
+
+    site: str
+    column_url: str
+    url: str
+    title: str
+    date: str | None  # YYYY-MM-DD
+
+
+@dataclass(frozen=True, slots=True)
 class FrontierRow:
     """A request the scan queued (the frontier lives in the store, so a scan can resume)."""
 
@@ -143,7 +154,9 @@ class Progress:
     requests: int
 
 
-Record = PageRow | LinkRow | RefRow | FindingRow | ColumnRow | FrontierRow | BodyRow | Progress
+Record = (
+    PageRow | LinkRow | RefRow | FindingRow | ColumnRow | ItemRow | FrontierRow | BodyRow | Progress
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,6 +215,8 @@ class Store(Protocol):
     async def reopen_scan(self, scan_id: int) -> None: ...
 
     async def journal(self, scan_id: int) -> Journal: ...
+
+    async def items(self, scan_id: int, site: str | None = None) -> list[ItemRow]: ...
 
     async def samples(
         self, site: str | None = None, since: str | None = None, until: str | None = None

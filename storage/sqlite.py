@@ -32,6 +32,7 @@ from storage.base import (
     ColumnRow,
     FindingRow,
     FrontierRow,
+    ItemRow,
     Journal,
     LinkRow,
     PageRow,
@@ -43,7 +44,7 @@ from storage.base import (
     StoreError,
 )
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 MIGRATIONS: dict[int, str] = {
     1: """
     CREATE TABLE scans (
@@ -182,6 +183,17 @@ MIGRATIONS: dict[int, str] = {
         PRIMARY KEY (scan_id, url_id)
     ) WITHOUT ROWID;
     """,
+    5: """
+    CREATE TABLE items (
+        scan_id INTEGER NOT NULL REFERENCES scans(id),
+        site TEXT NOT NULL,
+        column_url TEXT NOT NULL,
+        url TEXT NOT NULL,
+        title TEXT NOT NULL,
+        date TEXT,
+        PRIMARY KEY (scan_id, site, column_url, url)
+    ) WITHOUT ROWID;
+    """,
 }
 
 _SQL_PAGE = "INSERT OR REPLACE INTO pages VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
@@ -189,6 +201,7 @@ _SQL_LINK = "INSERT OR REPLACE INTO links VALUES (?,?,?,?,?,?,?,?,?,?)"
 _SQL_REF = "INSERT OR IGNORE INTO refs VALUES (?,?,?,?,?)"
 _SQL_FRONTIER = "INSERT OR IGNORE INTO frontier VALUES (?,?,?,?,?,?,?,?)"
 _SQL_BODY = "INSERT OR REPLACE INTO bodies VALUES (?,?,?,?,?)"
+_SQL_ITEM = "INSERT OR REPLACE INTO items VALUES (?,?,?,?,?,?)"
 _SQL_COLUMN = "INSERT OR REPLACE INTO columns VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
 _SQL_FINDING = """
     INSERT INTO findings
@@ -396,6 +409,7 @@ class SQLiteStore:
         columns: list[tuple[Any, ...]] = []
         frontier: list[tuple[Any, ...]] = []
         bodies: list[tuple[Any, ...]] = []
+        items: list[tuple[Any, ...]] = []
         progress: Progress | None = None
         for item in batch:
             if isinstance(item, PageRow):
@@ -457,6 +471,8 @@ class SQLiteStore:
                      int(item.top_level), int(item.configured), item.parent, item.items,
                      item.dated_items, item.newest, item.pages, int(item.is_list), item.why)
                 )  # fmt: skip
+            elif isinstance(item, ItemRow):
+                items.append((scan, item.site, item.column_url, item.url, item.title, item.date))
             elif isinstance(item, FrontierRow):
                 frontier.append(
                     (scan, item.url_id, item.url, item.kind, item.site, item.depth,
@@ -469,7 +485,9 @@ class SQLiteStore:
                 )  # fmt: skip
             elif isinstance(item, Progress):
                 progress = item
-        if not (pages or links or refs or findings or columns or frontier or bodies or progress):
+        if not (
+            pages or links or refs or findings or columns or frontier or bodies or items or progress
+        ):
             return
         conn = self._require()
         if frontier:
@@ -486,6 +504,8 @@ class SQLiteStore:
             await conn.executemany(_SQL_FINDING, findings)
         if columns:
             await conn.executemany(_SQL_COLUMN, columns)
+        if items:
+            await conn.executemany(_SQL_ITEM, items)
         if progress is not None:
             await conn.execute(
                 "UPDATE scans SET pages = ?, requests = ? WHERE id = ?",
@@ -680,6 +700,18 @@ class SQLiteStore:
             async for r in cur:
                 journal.links[int(r[0])] = (r[1], r[2], r[3], r[4], r[5], int(r[6]))
         return journal
+
+    async def items(self, scan_id: int, site: str | None = None) -> list[ItemRow]:
+        """The dated items each column listed at a scan (what ``content.backdated`` compares)."""
+        conn = self._require()
+        sql = "SELECT site, column_url, url, title, date FROM items WHERE scan_id = ?"
+        args: list[Any] = [scan_id]
+        if site is not None:
+            sql += " AND site = ?"
+            args.append(site)
+        async with conn.execute(sql + " ORDER BY site, column_url, url", args) as cur:
+            rows = await cur.fetchall()
+        return [ItemRow(r[0], r[1], r[2], r[3], r[4]) for r in rows]
 
     async def add_samples(self, samples: Sequence[SampleRow]) -> None:
         """Availability samples, committed in one transaction (outside any scan)."""
