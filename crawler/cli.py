@@ -74,6 +74,15 @@ def _parser() -> argparse.ArgumentParser:
         "--depth", type=int, default=3, help="how deep to look for columns and their lists (3)"
     )
 
+    serve = sub.add_parser("serve", help="a read-only web view of the store")
+    serve.add_argument("--db", default="govmon.db")
+    serve.add_argument("--listen", default="127.0.0.1:8080", metavar="HOST:PORT")
+    serve.add_argument(
+        "--token-file",
+        metavar="FILE",
+        help="a file holding the access token (or set GOVMON_TOKEN); required off loopback",
+    )
+
     demo = sub.add_parser("demo", help="scan the bundled demo district and write its report")
     demo.add_argument("--output", default="demo-out", metavar="DIR")
     return p
@@ -95,6 +104,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run(_columns(args))
         if args.command == "ignore":
             return _run(_ignore(args))
+        if args.command == "serve":
+            return _run(_serve(args, _token(args)))
         if args.command == "demo":
             from crawler.demo import run_demo
 
@@ -257,6 +268,31 @@ async def _report(args: argparse.Namespace) -> int:
     else:
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
+    return EXIT_OK
+
+
+def _token(args: argparse.Namespace) -> str | None:
+    """The web view's token: from --token-file or GOVMON_TOKEN, never the command line."""
+    import os
+
+    token = os.environ.get("GOVMON_TOKEN") or None
+    if args.token_file:
+        try:
+            token = Path(args.token_file).read_text(encoding="utf-8").strip() or None
+        except OSError as exc:
+            raise UsageError(f"--token-file {args.token_file}: {exc.strerror}") from None
+    if not Path(args.db).exists():
+        raise UsageError(f"--db {args.db}: no such store (run `govmon scan` first)")
+    return token
+
+
+async def _serve(args: argparse.Namespace, token: str | None) -> int:
+    from crawler.web import ServeError, run_server
+
+    try:
+        await run_server(args.db, args.listen, token)
+    except ServeError as exc:
+        raise UsageError(f"serve: {exc}") from None
     return EXIT_OK
 
 
