@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
-from hypothesis import strategies as st
 from selectolax.lexbor import LexborHTMLParser
 
 from checks.guides import ELEMENTS, SYNONYMS, guide_missing, is_incomplete, read_guide
+from tests.strategies import RANDOM_MARKUP
 
 DEMO = Path(__file__).resolve().parent.parent / "crawler/demo/site/town.district.test/bszn"
 
@@ -171,18 +171,7 @@ def test_every_element_has_synonyms_and_no_synonym_is_shared() -> None:
             seen[word] = element
 
 
-_FRAGMENTS = st.sampled_from(
-    [
-        "<table>", "</table>", "<tr>", "<td>", "</td>", "<th>", "<ul>", "<li>", "<dl>", "<dt>",
-        "<dd>", "<div class=\"nav\">", "<div style=\"display:none\">", "</div>", "<span>",
-        "</span>", "<a href=\"t1.html\">", "<a href=\"http://x.test/\">", "</a>", "<br>",
-        "<style>.a{display:none}</style>", "留言时间：", "答复时间", "答复单位：", "状态：",
-        "已回复", "未回复", "办理中", "2020-05-08", "2020年5月15日", "06-11", "区城管局",
-        "设定依据", "收费标准：无", "〔2020〕12号", "《某某办法》", "不忘出心", "13912345678",
-        "：", " ", "\n", "咨询",
-    ]
-)  # fmt: skip
-HTML = st.lists(_FRAGMENTS, max_size=40).map("".join)
+HTML = RANDOM_MARKUP
 
 
 @settings(max_examples=200, deadline=None)

@@ -8,7 +8,6 @@ import datetime as dt
 
 import pytest
 from hypothesis import given, settings
-from hypothesis import strategies as st
 from selectolax.lexbor import LexborHTMLParser
 
 from checks.messages import (
@@ -35,6 +34,7 @@ from checks.messages import (
 from checks.workdays import calendar_years
 from crawler.encoding import decode_html
 from tests.realdata import REALDATA, needs_realdata
+from tests.strategies import RANDOM_MARKUP
 
 D = dt.date
 BOARD = "http://www.district.test/hdjl/"
@@ -742,18 +742,7 @@ def test_rules_from_a_config_table() -> None:
     assert judged[0].detail["working_days"] == 7
 
 
-_FRAGMENTS = st.sampled_from(
-    [
-        "<table>", "</table>", "<tr>", "<td>", "</td>", "<th>", "<ul>", "<li>", "<dl>", "<dt>",
-        "<dd>", "<div class=\"nav\">", "<div style=\"display:none\">", "</div>", "<span>",
-        "</span>", "<a href=\"t1.html\">", "<a href=\"http://x.test/\">", "</a>", "<br>",
-        "<style>.a{display:none}</style>", "留言时间：", "答复时间", "答复单位：", "状态：",
-        "已回复", "未回复", "办理中", "2020-05-08", "2020年5月15日", "06-11", "区城管局",
-        "设定依据", "收费标准：无", "〔2020〕12号", "《某某办法》", "不忘出心", "13912345678",
-        "：", " ", "\n", "咨询",
-    ]
-)  # fmt: skip
-HTML = st.lists(_FRAGMENTS, max_size=40).map("".join)
+HTML = RANDOM_MARKUP
 
 
 @settings(max_examples=200, deadline=None)

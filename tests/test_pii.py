@@ -12,6 +12,7 @@ from selectolax.lexbor import LexborHTMLParser
 
 from checks.pii import ID_NUMBER, MOBILE, find_pii, id_check_char, is_valid_id, mask, scan_page
 from tests.realdata import manifest, needs_realdata
+from tests.strategies import RANDOM_MARKUP
 
 TODAY = dt.date(2020, 6, 16)
 
@@ -151,18 +152,7 @@ def test_real_pages_leak_nothing() -> None:
         assert scan_page(tree, today=dt.date(2025, 1, 1)) == [], real.path.name
 
 
-_FRAGMENTS = st.sampled_from(
-    [
-        "<table>", "</table>", "<tr>", "<td>", "</td>", "<th>", "<ul>", "<li>", "<dl>", "<dt>",
-        "<dd>", "<div class=\"nav\">", "<div style=\"display:none\">", "</div>", "<span>",
-        "</span>", "<a href=\"t1.html\">", "<a href=\"http://x.test/\">", "</a>", "<br>",
-        "<style>.a{display:none}</style>", "留言时间：", "答复时间", "答复单位：", "状态：",
-        "已回复", "未回复", "办理中", "2020-05-08", "2020年5月15日", "06-11", "区城管局",
-        "设定依据", "收费标准：无", "〔2020〕12号", "《某某办法》", "不忘出心", "13912345678",
-        "：", " ", "\n", "咨询",
-    ]
-)  # fmt: skip
-HTML = st.lists(_FRAGMENTS, max_size=40).map("".join)
+HTML = RANDOM_MARKUP
 
 
 @settings(max_examples=200, deadline=None)
