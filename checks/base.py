@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 if TYPE_CHECKING:
     from crawler.config import Config, Site
     from crawler.extract import ParsedPage
+    from crawler.fetcher import FetchResult
     from storage.base import ColumnRow, ItemRow
 
 # code -> severity, from the public interface
@@ -121,6 +122,30 @@ class PageCheck(Protocol):
     def on_page(self, site: Site, page: PageView) -> Iterable[Finding]: ...
 
     def finish(self, site: Site) -> Iterable[Finding]: ...
+
+
+class SiteTools(Protocol):
+    """What a site-level check may use after the crawl: requests within the host's politeness
+    (and the private-address rule), and the store's memory of earlier scans."""
+
+    async def fetch(
+        self, url: str, *, method: str = "GET", data: bytes | None = None,
+        content_type: str | None = None, max_body: int = 262144,
+    ) -> FetchResult: ...  # fmt: skip
+
+    async def previous_items(self, site: str) -> tuple[str | None, Sequence[ItemRow]]:
+        """The start time and the column items of the newest earlier complete scan."""
+        ...
+
+
+@runtime_checkable
+class SiteCheck(Protocol):
+    """A check that needs requests of its own once a site is crawled (search, IPv6, external
+    pages) or earlier scans (backdating). It runs after the crawl, before the scan completes."""
+
+    codes: tuple[str, ...]
+
+    async def run_site(self, site: Site, tools: SiteTools) -> Iterable[Finding]: ...
 
 
 @runtime_checkable

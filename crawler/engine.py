@@ -21,13 +21,20 @@ import hashlib
 import time
 import urllib.robotparser
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import structlog
 
-from checks.base import Finding, HasInventory, PageCheck, PageView, ScanContext
+from checks.base import (
+    Finding,
+    HasInventory,
+    PageCheck,
+    PageView,
+    ScanContext,
+    SiteCheck,
+)
 from checks.links import (
     Fingerprint,
     Verdict,
@@ -55,6 +62,7 @@ from storage.base import (
     BodyRow,
     FindingRow,
     FrontierRow,
+    ItemRow,
     Journal,
     LinkRow,
     PageRow,
@@ -568,15 +576,26 @@ class Scan:
         )
         return Verdict("broken", "soft-404") if soft else Verdict("ok")
 
-    async def _fetch_aside(self, url: str, max_body: int) -> FetchResult:
-        """A request outside the queue (a probe, a confirmation), within the host's politeness."""
+    async def _fetch_aside(
+        self,
+        url: str,
+        max_body: int,
+        *,
+        method: str = "GET",
+        data: bytes | None = None,
+        content_type: str | None = None,
+    ) -> FetchResult:
+        """A request outside the queue (a probe, a confirmation, a site check's), within the
+        host's politeness."""
         fetcher = self._fetcher
         assert fetcher is not None
         key = origin(url)
         await self.scheduler.acquire(key)
         status: int | None = None
         try:
-            result = await fetcher.fetch(url, max_body=max_body)
+            result = await fetcher.fetch(
+                url, method=method, max_body=max_body, data=data, content_type=content_type
+            )
             status = result.status if result.error is None else None
         finally:
             self.scheduler.release(_probe_request(key), status, None)
@@ -810,6 +829,18 @@ class Scan:
                     await self._emit(finding)
                 for row in rows:
                     await self.store.put(row)
+        tools = _SiteTools(self)
+        for st in self.sites:
+            for check in self.checks:
+                if not isinstance(check, SiteCheck):
+                    continue
+                try:
+                    found = list(await check.run_site(st.site, tools))
+                except Exception as exc:
+                    await self._check_failed(st, check, st.site.url, exc)
+                    continue
+                for finding in found:
+                    await self._emit(finding)
 
     async def _emit(self, finding: Finding) -> None:
         if self.config.checks.enabled(finding.check):
@@ -840,6 +871,39 @@ class Scan:
         self._status[req.id] = 1
         with contextlib.suppress(Exception):
             await self.store.put(FindingRow(finding, _now()))
+
+
+class _SiteTools:
+    """:class:`checks.base.SiteTools` for a running scan."""
+
+    def __init__(self, scan: Scan) -> None:
+        self._scan = scan
+
+    async def fetch(
+        self,
+        url: str,
+        *,
+        method: str = "GET",
+        data: bytes | None = None,
+        content_type: str | None = None,
+        max_body: int = 262144,
+    ) -> FetchResult:
+        scan = self._scan
+        canon = canonicalize(url)
+        if canon is None:
+            return FetchResult(url=url, final_url=url, error="invalid url", requests=0)
+        if not scan.crawl.allow_private and scan._literal_private(canon):
+            return FetchResult(url=canon, final_url=canon, error="private address", requests=0)
+        return await scan._fetch_aside(
+            canon, max_body, method=method, data=data, content_type=content_type
+        )
+
+    async def previous_items(self, site: str) -> tuple[str | None, Sequence[ItemRow]]:
+        store = self._scan.store
+        for info in await store.scans():
+            if info.status == "complete" and any(s["id"] == site for s in info.sites):
+                return info.started_at, await store.items(info.id, site)
+        return None, []
 
 
 def _text_shingles(parsed: ParsedPage) -> frozenset[int]:

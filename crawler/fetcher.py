@@ -66,9 +66,16 @@ class FetchResult:
 
 class Fetcher(Protocol):
     async def fetch(
-        self, url: str, *, method: str = "GET", max_body: int | None = None
+        self,
+        url: str,
+        *,
+        method: str = "GET",
+        max_body: int | None = None,
+        data: bytes | None = None,
+        content_type: str | None = None,
     ) -> FetchResult:
-        """Fetch ``url`` following redirects; never raises for network or HTTP failures."""
+        """Fetch ``url`` following redirects; never raises for network or HTTP failures.
+        ``data`` is a request body (a search form's POST) sent with the first hop only."""
         ...
 
     async def close(self) -> None: ...
@@ -258,7 +265,13 @@ class HttpFetcher:
         await self._session.close()
 
     async def fetch(
-        self, url: str, *, method: str = "GET", max_body: int | None = None
+        self,
+        url: str,
+        *,
+        method: str = "GET",
+        max_body: int | None = None,
+        data: bytes | None = None,
+        content_type: str | None = None,
     ) -> FetchResult:
         cap = self._max_body if max_body is None else max_body
         result = FetchResult(url=url, final_url=url, method=method, requests=0)
@@ -269,7 +282,7 @@ class HttpFetcher:
             while True:
                 result.requests += 1
                 async with asyncio.timeout(self._timeout):
-                    location = await self._one(current, method, cap, result)
+                    location = await self._one(current, method, cap, result, data, content_type)
                 if location is None:
                     break
                 target = canonicalize(location, current)
@@ -287,15 +300,28 @@ class HttpFetcher:
                 current = result.final_url = target
                 if method == "POST":
                     method = "GET"
+                data = None  # a redirected form submission continues as a plain GET
         except Exception as exc:  # every failure of the network becomes a reason
             result.error, result.error_detail = classify_exception(exc)
         result.elapsed = time.monotonic() - started
         return result
 
-    async def _one(self, url: str, method: str, cap: int, result: FetchResult) -> str | None:
+    async def _one(
+        self,
+        url: str,
+        method: str,
+        cap: int,
+        result: FetchResult,
+        data: bytes | None = None,
+        content_type: str | None = None,
+    ) -> str | None:
         """One hop: fills ``result``; returns the redirect location, if any."""
         kwargs: dict[str, Any] = {"allow_redirects": False}
         target, headers = self._route(url)
+        if data is not None:
+            kwargs["data"] = data
+            form = content_type or "application/x-www-form-urlencoded"
+            headers = {**headers, "Content-Type": form}
         if headers:
             kwargs["headers"] = headers
         if self._proxy is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sys
 import time
@@ -13,8 +14,29 @@ if TYPE_CHECKING:
     from crawler.engine import Scan
 
 
+class _Stderr:
+    """Whatever ``sys.stderr`` is at the moment of writing (tests swap it), and a log line that
+    cannot be written (a closed stream) is dropped: logging must never stop a scan."""
+
+    def write(self, text: str) -> int:
+        try:
+            return sys.stderr.write(text)
+        except (ValueError, OSError):
+            return 0
+
+    def flush(self) -> None:
+        with contextlib.suppress(ValueError, OSError):
+            sys.stderr.flush()
+
+    def isatty(self) -> bool:
+        try:
+            return sys.stderr.isatty()
+        except (ValueError, OSError):
+            return False
+
+
 def configure(level: str = "info", stream: TextIO | None = None) -> None:
-    out = stream or sys.stderr
+    out: TextIO = stream or _Stderr()  # type: ignore[assignment]
     renderer: structlog.typing.Processor
     if out.isatty():
         renderer = structlog.dev.ConsoleRenderer(colors=False)
