@@ -101,6 +101,7 @@ class SiteColumns:
     list_pages: dict[str, str] = field(default_factory=dict)  # pagination URL -> column URL
     home_seen: bool = False
     home_dates: list[dt.date] = field(default_factory=list)
+    home_items: list[Item] = field(default_factory=list)
     second_level_dates: list[dt.date] = field(default_factory=list)
     newmedia: dict[str, list[dt.date] | None] = field(default_factory=dict)
 
@@ -156,7 +157,8 @@ class ColumnCheck:
         if page.is_home:
             state.home_seen = True
             assert reading is not None
-            state.home_dates = [i.date for i in (*reading.items, *reading.extra) if i.date]
+            state.home_items = [i for i in (*reading.items, *reading.extra) if i.date]
+            state.home_dates = [i.date for i in state.home_items if i.date]
         elif page.depth == 1 and reading is not None and reading.is_list:
             state.second_level_dates.extend(i.date for i in reading.items if i.date)
         if not site.columns and page.depth <= 1:
@@ -264,6 +266,10 @@ class ColumnCheck:
         reports, and the next scan's backdating check)."""
         state = self.site_state(site)
         rows: list[ColumnRow | ItemRow] = []
+        for item in state.home_items:
+            # the home page's own dated items, listed under the home page's URL: the daemon's
+            # early warning (首页 N days without update) reads them
+            rows.append(ItemRow(site.id, site.url, item.url, item.title, _iso(item.date)))
         for c in state.columns.values():
             dated = [i.date for i in c.items.values() if i.date and i.date <= self.as_of]
             rows.append(
@@ -425,6 +431,10 @@ def _configured(col: Column, site: Site) -> ColumnState:
         simple=col.simple,
         selectors=col.selectors,
     )
+
+
+def _iso(day: dt.date | None) -> str | None:
+    return day.isoformat() if day is not None else None
 
 
 def _body_text(page: PageView) -> str:

@@ -83,6 +83,16 @@ def _parser() -> argparse.ArgumentParser:
         help="a file holding the access token (or set GOVMON_TOKEN); required off loopback",
     )
 
+    probe = sub.add_parser("probe", help="availability rounds now: every site's home page once")
+    probe.add_argument("config")
+    probe.add_argument("--db", default="govmon.db")
+    probe.add_argument("--rounds", type=int, default=1, metavar="N")
+    probe.add_argument("--interval", type=float, default=60.0, metavar="SECONDS")
+
+    daemon = sub.add_parser("daemon", help="sample, scan inside the window, warn; until stopped")
+    daemon.add_argument("config")
+    daemon.add_argument("--db", default="govmon.db")
+
     demo = sub.add_parser("demo", help="scan the bundled demo district and write its report")
     demo.add_argument("--output", default="demo-out", metavar="DIR")
     return p
@@ -104,6 +114,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run(_columns(args))
         if args.command == "ignore":
             return _run(_ignore(args))
+        if args.command == "probe":
+            return _run(_probe(args))
+        if args.command == "daemon":
+            return _run(_daemon(args))
         if args.command == "serve":
             return _run(_serve(args, _token(args)))
         if args.command == "demo":
@@ -269,6 +283,37 @@ async def _report(args: argparse.Namespace) -> int:
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
     return EXIT_OK
+
+
+async def _probe(args: argparse.Namespace) -> int:
+    from crawler.availability import judge
+    from crawler.probe import run_rounds
+    from storage.sqlite import SQLiteStore
+
+    config = _load(args.config)
+    if args.rounds < 1 or args.interval < 0:
+        raise UsageError("probe: --rounds must be at least 1 and --interval not negative")
+    store = await SQLiteStore.open(args.db)
+    try:
+        rounds = await run_rounds(config, store, args.rounds, args.interval)
+        samples = await store.samples()
+    finally:
+        await store.close()
+    last = rounds[-1] if rounds else []
+    for row in last:
+        state = "ok" if row.ok else f"FAILED at {row.failed_at} ({row.error or row.status})"
+        print(f"  {row.site:<12} {row.total_ms or 0:>6} ms  {state}")
+    for j in judge(samples, tz=config.tz):
+        d = j.detail
+        print(f"{j.site}: {j.code} — {d['failures']} of {d['samples']} samples failed"
+              f" ({d['percent']} %) over the 7 days up to the newest sample")  # fmt: skip
+    return EXIT_OK
+
+
+async def _daemon(args: argparse.Namespace) -> int:
+    from crawler.daemon import run_daemon
+
+    return await run_daemon(_load(args.config), args.db)
 
 
 def _token(args: argparse.Namespace) -> str | None:

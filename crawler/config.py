@@ -14,10 +14,13 @@ import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from crawler import __version__
+
+if TYPE_CHECKING:
+    from crawler.planner import Schedule
 
 DEFAULT_USER_AGENT = f"govmon/{__version__} (+https://github.com/govmon/govmon)"
 
@@ -154,6 +157,7 @@ class Config:
     checks: ChecksSettings = ChecksSettings()
     content: ContentSettings = ContentSettings()
     scoring: Mapping[str, float] = field(default_factory=dict)
+    schedule: Schedule = field(default_factory=lambda: _default_schedule())  # noqa: PLW0108
     timezone: str = "Asia/Shanghai"
     as_of: dt.datetime | None = None
 
@@ -449,6 +453,19 @@ def _content(r: _Reader, base: Path) -> ContentSettings:
     )
 
 
+def _default_schedule() -> Schedule:
+    from crawler.planner import Schedule
+
+    return Schedule()
+
+
+def _schedule(r: _Reader, rules: Rules) -> Schedule:
+    """``[schedule]``: when the daemon samples, scans and warns (see crawler/planner.py)."""
+    from crawler.planner import parse_schedule
+
+    return parse_schedule(r.table, r.path, rules=rules)
+
+
 def _scoring(r: _Reader) -> dict[str, float]:
     """``[scoring]``: per-finding deductions by check code and indicator points."""
     from checks.scoring import ScoringTable
@@ -525,7 +542,7 @@ def parse_config(data: Mapping[str, Any], path: str = "<config>") -> Config:
     base = Path(path).parent if path != "<config>" else Path.cwd()
     top = _Reader(path, "", data)
     top.check_unknown(
-        {"as_of", "timezone", "crawl", "rules", "checks", "content", "scoring", "site"}
+        {"as_of", "timezone", "crawl", "rules", "checks", "content", "scoring", "schedule", "site"}
     )
     timezone = top.string("timezone", "Asia/Shanghai")
     try:
@@ -536,6 +553,7 @@ def parse_config(data: Mapping[str, Any], path: str = "<config>") -> Config:
     if "as_of" in data:
         as_of = _as_of(data["as_of"], tz, lambda reason: top.error("as_of", reason))
     sites = tuple(_site(_Reader(path, f"site[{i}]", t)) for i, t in enumerate(top.tables("site")))
+    rules = _rules(top.sub("rules"))
     if not sites:
         raise top.error("site", "at least one [[site]] is required")
     seen: dict[str, int] = {}
@@ -549,10 +567,11 @@ def parse_config(data: Mapping[str, Any], path: str = "<config>") -> Config:
         path=path,
         sites=sites,
         crawl=_crawl(top.sub("crawl")),
-        rules=_rules(top.sub("rules")),
+        rules=rules,
         checks=_checks(top.sub("checks")),
         content=_content(top.sub("content"), base),
         scoring=_scoring(top.sub("scoring")),
+        schedule=_schedule(top.sub("schedule"), rules),
         timezone=timezone,
         as_of=as_of,
     )

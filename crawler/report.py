@@ -95,6 +95,7 @@ async def build_report(
 ) -> dict[str, Any]:
     info = await store.scan_info(scan_ref)
     findings = await store.findings(info.id)
+    findings += await availability_findings(store, info)
     ignores = await store.ignores()
     columns = await store.columns(info.id)
     report = assemble(info, findings, ignores, columns)
@@ -103,6 +104,31 @@ async def build_report(
         old_findings = await store.findings(old.id)
         report["comparison"] = comparison(info, report["findings"], old, old_findings, ignores)
     return report
+
+
+async def availability_findings(store: Store, info: ScanInfo) -> list[dict[str, Any]]:
+    """``site.unreachable`` / ``site.availability`` of the scan's sites, judged from the samples
+    in the store over the 7 days up to the newest one (INTERFACE.md: `report` judges them)."""
+    from crawler.availability import judge, to_finding
+
+    samples = await store.samples()
+    if not samples:
+        return []
+    units = {s["id"]: s["unit"] for s in info.sites}
+    tz = (info.settings or {}).get("timezone") or "Asia/Shanghai"
+    out = []
+    for j in judge(samples, tz=tz):
+        if j.site not in units:
+            continue
+        f = to_finding(j, units[j.site])
+        out.append(
+            {
+                "id": f.identity, "check": f.check, "severity": f.severity, "site": f.site,
+                "unit": f.unit, "column": None, "url": f.url, "page": f.page,
+                "detail": dict(f.detail), "observed_at": j.detail.get("newest_sample"),
+            }
+        )  # fmt: skip
+    return out
 
 
 def _table(info: ScanInfo) -> ScoringTable:

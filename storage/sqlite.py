@@ -713,6 +713,24 @@ class SQLiteStore:
             rows = await cur.fetchall()
         return [ItemRow(r[0], r[1], r[2], r[3], r[4]) for r in rows]
 
+    async def site_sizes(self, scan_id: int) -> dict[str, int]:
+        """Requests each site needed at a scan (its frontier: pages and checked targets), for
+        the daemon's planner; the pages fetched when the scan kept no frontier."""
+        info = await self.scan_info(scan_id)
+        ids = [s["id"] for s in info.sites]
+        conn = self._require()
+        async with conn.execute(
+            "SELECT site, count(*) FROM frontier WHERE scan_id = ? GROUP BY site", (scan_id,)
+        ) as cur:
+            rows = await cur.fetchall()
+        sizes = {ids[int(r[0])]: int(r[1]) for r in rows if 0 <= int(r[0]) < len(ids)}
+        if sizes:
+            return sizes
+        async with conn.execute(
+            "SELECT site, count(*) FROM pages WHERE scan_id = ? GROUP BY site", (scan_id,)
+        ) as cur:
+            return {str(r[0]): int(r[1]) for r in await cur.fetchall()}
+
     async def add_samples(self, samples: Sequence[SampleRow]) -> None:
         """Availability samples, committed in one transaction (outside any scan)."""
         conn = self._require()

@@ -1,0 +1,236 @@
+"""``govmon daemon``: months unattended on a small server.
+
+Three things run side by side until SIGTERM/SIGINT:
+
+* availability sampling: every site's home page at ``[schedule] samples_per_day`` spread,
+  jittered times a day (the official rule wants 20+), stored as samples;
+* scans inside the sampling window: at start-up the planner spreads the sites over the window
+  from their sizes in earlier scans and their per-host rates, and says in plain words when the
+  window is too short; an interrupted scan of the same config is resumed first. Without a
+  window, the sites are scanned once a day;
+* after each scan, early warnings and new veto-level findings go to the webhook (a JSON POST,
+  retried), and ``/healthz`` and Prometheus ``/metrics`` answer on a loopback port throughout.
+
+On SIGTERM the scan in progress stops cleanly (its frontier stays in the store for the next
+start), sampling stops, the writer is flushed, and the process exits 0.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import signal
+import sys
+from typing import Any
+
+import aiohttp
+import structlog
+
+from crawler.availability import summarize
+from crawler.config import Config
+from crawler.engine import Scan, config_digest
+from crawler.metrics import Metrics, MetricsServer
+from crawler.planner import Plan, plan_scans, site_sizes
+from crawler.probe import SystemClock, run_sampling
+from crawler.report import build_report
+from crawler.webhook import WebhookError, build_payload, send, veto_events, warnings
+from storage.sqlite import SQLiteStore
+
+log = structlog.get_logger("govmon.daemon")
+DAY = dt.timedelta(days=1)
+
+
+class Daemon:
+    def __init__(self, config: Config, db: str, *, clock: SystemClock | None = None) -> None:
+        self.config = config
+        self.db = db
+        self.clock = clock or SystemClock()
+        self.stop_event = asyncio.Event()
+        self.metrics = Metrics()
+        self.scan: Scan | None = None
+        self.sent: set[str] = set()
+        self.last_scan: int | None = None
+
+    def stop(self) -> None:
+        if not self.stop_event.is_set():
+            log.warning("daemon.stopping")
+        self.stop_event.set()
+        if self.scan is not None:
+            self.scan.stop()
+
+    def health(self) -> dict[str, Any]:
+        return {
+            "ok": True,
+            "scan_running": self.scan is not None,
+            "last_scan": self.last_scan,
+            "stopping": self.stop_event.is_set(),
+        }
+
+    async def run(self) -> int:
+        schedule = self.config.schedule
+        host, port = schedule.listen
+        store = await SQLiteStore.open(self.db)
+        try:
+            async with MetricsServer(self.metrics, self.health, host=host, port=port):
+                log.info("daemon.start", metrics=f"http://{host}:{port}/metrics", db=self.db)
+                sampling = asyncio.create_task(
+                    run_sampling(
+                        self.config,
+                        store,
+                        schedule,
+                        self.clock,
+                        stop=self.stop_event,
+                        on_round=self.metrics.record_samples,
+                    ),
+                    name="sampling",
+                )
+                try:
+                    await self._scan_loop(store)
+                finally:
+                    self.stop_event.set()
+                    with contextlib.suppress(asyncio.CancelledError, Exception):
+                        await asyncio.wait_for(sampling, 30)
+        finally:
+            await store.close()
+        log.info("daemon.stopped")
+        return 0
+
+    async def _sleep_until(self, when: dt.datetime) -> None:
+        delay = (when - self.clock.now()).total_seconds()
+        if delay > 0:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.stop_event.wait(), delay)
+
+    async def _scan_loop(self, store: SQLiteStore) -> None:
+        tz = self.config.tz
+        while not self.stop_event.is_set():
+            now = self.clock.now()
+            window = self.config.schedule.scan_window(now, tz)
+            if window is None and self.config.schedule.window_end is not None:
+                log.info("daemon.window_passed", note="the scan window is over; sampling goes on")
+                await self.stop_event.wait()
+                return
+            if window is not None:
+                plan = await self.plan(store, window)
+                first = min((s.start for s in plan.scans), default=window[0])
+                await self._sleep_until(first)
+                if self.stop_event.is_set():
+                    return
+            await self._one_scan(store)
+            if window is not None:
+                await self._sleep_until(window[1])
+            else:
+                await self._sleep_until(self.clock.now() + DAY)
+
+    async def plan(self, store: SQLiteStore, window: tuple[dt.datetime, dt.datetime]) -> Plan:
+        """The plan of the next scans, logged; a window too short is said in plain words."""
+        sizes = await _site_requests(store)
+        schedule = self.config.schedule
+        crawl = self.config.crawl
+        plan = plan_scans(
+            site_sizes(self.config.sites, sizes),
+            start=window[0],
+            end=window[1],
+            rate=crawl.rate if crawl.rate > 0 else 1000.0,
+            concurrency=crawl.concurrency,
+            daily=schedule.daily,
+            default_requests=schedule.default_site_requests,
+            margin=schedule.scan_margin,
+            align="start",  # as early as the window allows: the slack is kept for the end
+        )
+        for problem in plan.problems:
+            log.warning("daemon.window_too_short", problem=problem)
+            print(f"govmon daemon: {problem}", file=sys.stderr)
+        for note in plan.notes:
+            log.info("daemon.plan_note", note=note)
+        return plan
+
+    async def _one_scan(self, store: SQLiteStore) -> None:
+        resume = await store.resumable(config_digest(self.config))
+        self.metrics.scan_running.set(1)
+        scan = Scan(self.config, store, progress=self._progress, resume=resume)
+        self.scan = scan
+        try:
+            result = await scan.run()
+        finally:
+            self.scan = None
+            self.metrics.scan_running.set(0)
+        if result.status != "complete":
+            return
+        self.last_scan = result.scan_id
+        try:
+            await self._notify(store, result.scan_id)
+        except Exception:  # a warning that cannot be sent must not stop the monitoring
+            log.exception("daemon.notify_failed", scan=result.scan_id)
+
+    def _progress(self, scan: Scan) -> None:
+        self.metrics.queue_depth.set(scan.frontier.queued + scan.frontier.delayed)
+
+    async def _notify(self, store: SQLiteStore, scan_id: int) -> None:
+        report = await build_report(store, scan_id)
+        self.metrics.record_findings(report["findings"])
+        url = self.config.schedule.webhook
+        if not url:
+            return
+        samples = await store.samples()
+        availability = summarize(samples, tz=self.config.tz) if samples else {}
+        urls = {s.id: s.url for s in self.config.sites}
+        as_of = dt.datetime.fromisoformat(report["scan"]["as_of"])
+        homepages: dict[str, dt.date | None] = {}
+        for site in self.config.sites:
+            days = [
+                dt.date.fromisoformat(i.date)
+                for i in await store.items(scan_id, site.id)
+                if i.column_url == site.url and i.date
+            ]
+            homepages[site.id] = max(days) if days else None
+        events = warnings(
+            report["findings"],
+            availability,
+            self.config.schedule,
+            as_of,
+            homepages=homepages,
+            urls=urls,
+            news_max_age_days=self.config.rules.news_max_age_days,
+            unanswered_max_days=self.config.rules.unanswered_max_days,
+        )
+        events += veto_events(report["findings"], sent=self.sent, urls=urls)
+        events = [e for e in events if e["id"] not in self.sent]
+        if not events:
+            return
+        payload = build_payload(events, as_of=as_of, config=self.config.path)
+        try:
+            async with aiohttp.ClientSession() as session:
+                await send(
+                    url,
+                    payload,
+                    session=session,
+                    timeout=self.config.schedule.webhook_timeout,
+                    retries=self.config.schedule.webhook_retries,
+                )
+        except WebhookError as exc:
+            log.error("daemon.webhook_failed", url=url, error=str(exc))
+            return
+        self.sent.update(str(e["id"]) for e in events)
+        log.info("daemon.webhook_sent", events=len(events))
+
+
+async def _site_requests(store: SQLiteStore) -> dict[str, int]:
+    """Each site's size in its newest complete scan: pages fetched and targets checked."""
+    for info in await store.scans():
+        if info.status == "complete":
+            return await store.site_sizes(info.id)
+    return {}
+
+
+async def run_daemon(config: Config, db: str) -> int:
+    daemon = Daemon(config, db)
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, daemon.stop)
+    try:
+        return await daemon.run()
+    finally:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(sig)
