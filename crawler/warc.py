@@ -16,8 +16,9 @@ written byte for byte as the server sent them.
 headers made honest the same way. Damaged files are read as far as they go, with a warning: a
 gzip file that is not one member per record is read again as a single stream; a record cut short
 ends the file (in a gzip file it is dropped, in an uncompressed one its response is kept, marked
-truncated); a record that cannot be parsed ends it too. Only a file that is not a WARC or ARC file at all (its first line is neither ``WARC/1.x`` nor
-an ARC header line) or cannot be opened raises :class:`WarcError`.
+truncated); a record that cannot be parsed ends it too. Only a file that is not a WARC or ARC
+file at all (its first line is neither ``WARC/1.x`` nor an ARC header line) or cannot be opened
+raises :class:`WarcError`.
 """
 
 from __future__ import annotations
