@@ -37,6 +37,12 @@ def _parser() -> argparse.ArgumentParser:
     scan.add_argument("--db", default="govmon.db", help="store (default: govmon.db)")
     scan.add_argument("--as-of", dest="as_of", metavar="WHEN", help="monitoring time point")
     scan.add_argument("--site", action="append", default=[], metavar="ID", help="only this site")
+    scan.add_argument("--record", metavar="WARC", help="also write every exchange to this WARC")
+    scan.add_argument(
+        "--proxy",
+        metavar="URL",
+        help="send every request through this proxy (govmon replay), https URLs included",
+    )
     scan.add_argument(
         "--resume",
         action="store_true",
@@ -93,6 +99,17 @@ def _parser() -> argparse.ArgumentParser:
     daemon.add_argument("config")
     daemon.add_argument("--db", default="govmon.db")
 
+    record = sub.add_parser("record", help="a scan that also writes every response to a WARC")
+    record.add_argument("config")
+    record.add_argument("--warc", required=True, metavar="FILE")
+    record.add_argument("--db", default="govmon.db")
+    record.add_argument("--as-of", dest="as_of", metavar="WHEN")
+    record.add_argument("--site", action="append", default=[], metavar="ID")
+
+    replay = sub.add_parser("replay", help="serve recorded responses on loopback (scan --proxy)")
+    replay.add_argument("warc", nargs="+", metavar="WARC")
+    replay.add_argument("--listen", default="127.0.0.1:8090", metavar="HOST:PORT")
+
     demo = sub.add_parser("demo", help="scan the bundled demo district and write its report")
     demo.add_argument("--output", default="demo-out", metavar="DIR")
     return p
@@ -114,6 +131,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run(_columns(args))
         if args.command == "ignore":
             return _run(_ignore(args))
+        if args.command == "record":
+            args.record, args.proxy, args.resume = args.warc, None, False
+            return _run(_scan(args))
+        if args.command == "replay":
+            return _run(_replay(args))
         if args.command == "probe":
             return _run(_probe(args))
         if args.command == "daemon":
@@ -223,7 +245,21 @@ async def _scan(args: argparse.Namespace) -> int:
             if resume is None:
                 print("govmon: no incomplete scan of this config to resume: starting a new one",
                       file=sys.stderr)  # fmt: skip
-        scan = Scan(config, store, sites=sites, as_of=as_of, progress=progress, resume=resume)
+        recorder = None
+        if args.record:
+            from crawler.warc import WarcRecorder
+
+            recorder = WarcRecorder(args.record, append=resume is not None)
+        scan = Scan(
+            config,
+            store,
+            sites=sites,
+            as_of=as_of,
+            progress=progress,
+            resume=resume,
+            recorder=recorder,
+            proxy=args.proxy,
+        )
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, scan.stop)
         try:
@@ -231,6 +267,8 @@ async def _scan(args: argparse.Namespace) -> int:
         finally:
             for sig in (signal.SIGTERM, signal.SIGINT):
                 loop.remove_signal_handler(sig)
+            if recorder is not None:
+                recorder.close()
     finally:
         progress.done()
         await store.close()
@@ -282,6 +320,20 @@ async def _report(args: argparse.Namespace) -> int:
     else:
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
+    return EXIT_OK
+
+
+async def _replay(args: argparse.Namespace) -> int:
+    from crawler.replay import run_replay
+    from crawler.warc import WarcError
+
+    try:
+        await run_replay(args.warc, args.listen)
+    except WarcError as exc:
+        print(f"govmon: replay: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
+    except ValueError as exc:
+        raise UsageError(f"replay: {exc}") from None
     return EXIT_OK
 
 

@@ -52,6 +52,7 @@ from crawler.fetcher import (
     FetchResult,
     GovResolver,
     HttpFetcher,
+    Recorder,
     is_private_address,
 )
 from crawler.frontier import Frontier, Kind, Request
@@ -139,7 +140,11 @@ class Scan:
         progress: Callable[[Scan], None] | None = None,
         checks: list[PageCheck] | None = None,
         resume: ScanInfo | None = None,
+        recorder: Recorder | None = None,
+        proxy: str | None = None,
     ) -> None:
+        self._recorder = recorder
+        self._proxy = proxy
         self.config = config
         self.crawl = config.crawl
         self.store = store
@@ -197,6 +202,8 @@ class Scan:
             max_redirects=c.max_redirects,
             resolver=resolver,
             connections=max(c.workers * 2, 16),
+            recorder=self._recorder,
+            proxy=self._proxy,
         )
 
     def owner(self, url: str) -> int | None:
