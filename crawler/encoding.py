@@ -55,9 +55,12 @@ def normalise_charset(label: str | None) -> str | None:
     name = label.strip().strip("\"'").lower()
     name = _ALIASES.get(name, name)
     try:
-        codec = codecs.lookup(name).name
+        info = codecs.lookup(name)
     except LookupError:
         return None
+    if not getattr(info, "_is_text_encoding", True):
+        return None  # rot13, base64, zlib ...: codecs, but not a page's character set
+    codec = info.name
     return "gb18030" if codec in ("gbk", "gb2312") else codec
 
 

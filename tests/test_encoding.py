@@ -104,3 +104,12 @@ def test_real_pages_decode_to_their_encoding_and_title() -> None:
             problems.append((p.path.name, d.charset, p.actual_encoding, parsed.title[:30]))
     assert checked >= 75
     assert wrong == 0, problems
+
+
+def test_codecs_that_are_not_charsets_are_ignored() -> None:
+    for label in ("rot13", "base64", "zlib", "hex", "uu"):
+        assert normalise_charset(label) is None
+        d = decode_html(f'<meta charset="{label}"><p>中文</p>'.encode())
+        assert d.charset == "utf-8"
+        d = decode_html(b"<p>x</p>", f"text/html; charset={label}")
+        assert "x" in d.text
