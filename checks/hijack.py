@@ -189,8 +189,14 @@ def read_target(final_url: str, body: bytes, content_type: str = "") -> TargetRe
     host = hostname(final_url) if final_url.startswith(("http://", "https://")) else ""
     if not _is_page(content_type, body):
         return TargetReading(final_url, host, "", "", is_page=False)
-    decoded = decode_html(body, content_type)
-    tree = LexborHTMLParser(decoded.text)
+    try:
+        text = decode_html(body, content_type).text
+    except (LookupError, ValueError):  # a hostile page may declare a codec that is no charset
+        try:
+            text = decode_html(body, "text/html; charset=utf-8").text
+        except (LookupError, ValueError):
+            text = body.decode("utf-8", "replace")
+    tree = LexborHTMLParser(text)
     node = tree.css_first("title")
     title = " ".join(node.text(deep=True).split()) if node is not None else ""
     metas = [

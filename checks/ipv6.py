@@ -322,8 +322,13 @@ async def probe_ipv6(
 def has_ipv6_route(target: str = "2001:4860:4860::8888") -> bool:
     """Whether this machine can route to ``target`` over IPv6 (default: a global address).
 
-    A UDP socket's ``connect`` only picks a route: no packet is sent.
+    A UDP socket's ``connect`` only picks a route: no packet is sent. ``target`` must be an
+    IPv6 literal (a name would need a DNS query): anything else gives ``False``.
     """
+    try:
+        socket.inet_pton(socket.AF_INET6, target)
+    except OSError:
+        return False
     try:
         with socket.socket(socket.AF_INET6, socket.SOCK_DGRAM) as sock:
             sock.connect((target, 53))

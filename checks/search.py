@@ -170,13 +170,24 @@ def _base_url(tree: LexborHTMLParser, page_url: str, charset: str) -> str:
     return page_url
 
 
+def _text_codec(label: str) -> str | None:
+    """The codec of a charset label if it encodes text (not ``rot13``, ``base64`` ...)."""
+    codec = normalise_charset(label)
+    if codec is None or codec.startswith("utf-16"):
+        return None
+    try:
+        "a".encode(codec)
+    except (LookupError, ValueError):
+        return None
+    return codec
+
+
 def _form_charset(form: LexborNode, page_charset: str) -> str:
     for label in re.split(r"[\s,]+", _attr(form, "accept-charset")):
-        codec = normalise_charset(label)
+        codec = _text_codec(label)
         if codec is not None:
             return codec
-    codec = normalise_charset(page_charset) or "utf-8"
-    return "utf-8" if codec.startswith("utf-16") else codec
+    return _text_codec(page_charset) or "utf-8"
 
 
 def _words_of(node: LexborNode) -> str:
@@ -472,9 +483,11 @@ def pick_query(
 # Reading results
 # --------------------------------------------------------------------------------------------
 
-_SIDE_MARKS = re.compile(
-    r"hot|rank|related|relate|tuijian|recommend|hotword|rmss|rdss|paihang|xgxx", re.IGNORECASE
-)
+# class or id words (their beginnings) of side boxes: hot searches, rankings, related items
+_SIDE_MARKS: Final = (
+    "hot", "rank", "relate", "tuijian", "recommend", "rmss", "rdss", "paihang", "xgxx", "rmxx",
+)  # fmt: skip
+_TOKENS = re.compile(r"[\s_\-]+")
 _SIDE_TITLES = re.compile(r"热门|热词|热点|热搜|排行|推荐|相关链接|友情链接")
 _NO_RESULTS = re.compile(
     r"没有找到|未找到|找不到|无相关(结果|信息|内容|记录|文章)|暂无(相关)?(结果|数据|信息|记录|内容)"
@@ -524,8 +537,8 @@ def _in_furniture(node: LexborNode) -> bool:
     while current is not None and current.tag not in ("body", "html") and depth < 14:
         if is_chrome_element(current):
             return True
-        marks = " ".join((_attr(current, "class"), _attr(current, "id")))
-        if marks and _SIDE_MARKS.search(marks):
+        marks = " ".join((_attr(current, "class"), _attr(current, "id"))).lower()
+        if marks.strip() and any(t.startswith(_SIDE_MARKS) for t in _TOKENS.split(marks) if t):
             return True
         if depth < 4:
             heading = current.prev

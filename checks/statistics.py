@@ -50,6 +50,7 @@ from crawler.urls import canonicalize, hostname
 NO_STATISTICS: Final = "message.no_statistics"
 DEFAULT_MAX_AGE_DAYS: Final = 92
 WINDOW_LINES: Final = 4  # lines read together (a box, a table's label and value cells)
+MAX_LINK_LABEL: Final = 10  # a link to statistics is short (留言统计); a message title is long
 MAX_APART: Final = 40  # characters between the received and the answered figures of one statistic
 
 _MESSAGE_WORDS = re.compile(r"留言|来信|信件|咨询|诉求|来电|投诉|信箱|网民|群众|建议|12345|求助")
@@ -209,35 +210,36 @@ def _text_stats(
     for i in range(len(lines)):
         if i <= used_until:
             continue
-        window_lines = lines[i : i + WINDOW_LINES]
-        window = fold(" ".join(window_lines))
+        window = fold(" ".join(lines[i : i + WINDOW_LINES]))
+        # a rate may follow a cell or two after the counts
+        wide = fold(" ".join(lines[i : i + WINDOW_LINES + 2]))
         received = _first_count(_RECEIVED, window)
         answered = _first_count(_ANSWERED, window)
-        rate = _RATE.search(window)
         if received is None and answered is None:
             continue
         if received is not None and answered is not None:
-            got, gave = _count(received, window), _count(answered, window)
+            got, gave = _count(received, wide), _count(answered, wide)
             if abs(received.start() - answered.start()) > MAX_APART or (
                 got is not None and gave is not None and gave > got
             ):
                 # figures far apart, or more answered than received: two rows of a list
                 # (我收到了2条短信 ... 已回复3次), not a statistic
                 answered = None
-        enough = (received is not None and answered is not None) or (
-            rate is not None and (received is not None or answered is not None)
-        )
-        if not enough:
+        counts = [m for m in (received, answered) if m is not None]
+        rate = _RATE.search(wide)
+        if rate is not None and rate.start() - max(m.end() for m in counts) > MAX_APART:
+            rate = None
+        if len(counts) < 2 and rate is None:
             continue
-        matches = [m for m in (received, answered, rate) if m is not None]
+        matches = [*counts, *([rate] if rate is not None else [])]
         first = min(m.start() for m in matches)
         last = max(m.end() for m in matches)
         # the figures must start on this line (the next windows will see later ones)
         if first >= len(fold(lines[i])) + 1:
             continue
         heading = lines[i - 1] if i > 0 and len(lines[i - 1]) <= 30 else ""
-        near = fold(heading) + " " + window[max(0, first - 20) : last + 40]
-        if not _kinds_ok(near, on_board):
+        near = fold(heading) + " " + wide[max(0, first - 20) : last + 40]
+        if not _kinds_ok(fold(heading) + " " + wide[max(0, first - 20) : last + 2], on_board):
             continue
         context = fold(" ".join(lines[max(0, i - 2) : i + WINDOW_LINES]))
         labelled = _LABELLED_DATE.search(context)
@@ -248,13 +250,13 @@ def _text_stats(
             date = _date_near(near, as_of)
         out.append(
             MessageStats(
-                received=_count(received, window),
-                answered=_count(answered, window),
+                received=_count(received, wide),
+                answered=_count(answered, wide),
                 rate=f"{rate.group('n')}%" if rate else None,
                 date=date,
                 live=False,
                 source="text",
-                snippet=window[:160],
+                snippet=wide[max(0, first - 20) : last + 2][:160].strip(),
                 page=page,
             )
         )
@@ -401,7 +403,7 @@ def stats_links(
     out: list[str] = []
     for node in tree.css("a[href]"):
         label = "".join(node.text(deep=True).split()) or (node.attributes.get("title") or "")
-        if not label or len(label) > 16 or not _STATS_LINK.search(label):
+        if not label or len(label) > MAX_LINK_LABEL or not _STATS_LINK.search(label):
             continue
         if _SERVICE_WORDS.search(label) and not _MESSAGE_WORDS.search(label):
             continue
