@@ -137,6 +137,10 @@ class SiteTools(Protocol):
         """The start time and the column items of the newest earlier complete scan."""
         ...
 
+    def external_links(self, site: str) -> Sequence[str]:
+        """The external pages the site links to that answered (for ``link.hijacked``)."""
+        ...
+
 
 @runtime_checkable
 class SiteCheck(Protocol):

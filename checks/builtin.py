@@ -18,6 +18,7 @@ from checks.base import Finding, PageCheck, PageView, ScanContext
 from checks.columns import ColumnCheck, ColumnState
 from checks.guides import guide_missing, is_incomplete
 from checks.hidden import hidden_links
+from checks.indicators import IndicatorsCheck
 from checks.interpretation import Doc, read_doc, unmatched_policies
 from checks.lexicon import Lexicon, page_lines
 from checks.messages import (
@@ -259,5 +260,6 @@ def builtin_checks(context: ScanContext) -> list[PageCheck]:
         MessageCheck(context, columns),
         PolicyCheck(context, columns),
         GuideCheck(context, columns),
+        IndicatorsCheck(context, columns),
         ContentCheck(context),
     ]

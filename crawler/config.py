@@ -99,6 +99,12 @@ class Rules:
     # extension: how working days are counted from a message ("next_day": the day after the
     # message is day 1; "same_day": the day of the message counts when it is a working day)
     reply_count_from: str = "next_day"
+    # extensions for issue 9's indicators
+    survey_min_portal: int = 6  # 调查征集 activities a year on a portal
+    survey_min_other: int = 3  # ... on other sites
+    interview_min: int = 0  # 在线访谈 a year; 0 = no rule
+    message_stats_max_age_days: int = 92  # published message statistics; 0 = no age rule
+    search_categories_required: int = 1  # 1: search results must be shown by category
 
 
 @dataclass(frozen=True, slots=True)

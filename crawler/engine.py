@@ -155,6 +155,7 @@ class Scan:
         self.as_of = as_of or config.as_of or dt.datetime.now(config.tz)
         self._stopping = False
         self._journal: list[FrontierRow] = []
+        self._external: dict[int, list[int]] = {}  # site index -> external page targets
         self._fetcher = fetcher
         self.frontier = Frontier()
         self.scheduler = Scheduler(self.frontier, self._policy_for, clock)
@@ -652,6 +653,8 @@ class Scan:
                         self._enqueue(url, target_id, Kind.PAGE, owner, depth, "page")
                         continue
                 self._pending_refs[target_id] = [(site, page_id, link.tag)]
+                if lk == "external" and link.tag in ("a", "area"):
+                    self._external.setdefault(site, []).append(target_id)
                 self._enqueue(
                     url, target_id, Kind.CHECK, owner if owner is not None else site, depth, lk
                 )
@@ -904,6 +907,12 @@ class _SiteTools:
         return await scan._fetch_aside(
             canon, max_body, method=method, data=data, content_type=content_type
         )
+
+    def external_links(self, site: str) -> Sequence[str]:
+        scan = self._scan
+        index = next((st.index for st in scan.sites if st.site.id == site), None)
+        ids = scan._external.get(index, []) if index is not None else []
+        return [scan._urls[i] for i in ids if scan._status.get(i) == 1 and i in scan._urls]
 
     async def previous_items(self, site: str) -> tuple[str | None, Sequence[ItemRow]]:
         store = self._scan.store

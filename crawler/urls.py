@@ -17,6 +17,7 @@ and unparseable input give ``None``.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from functools import lru_cache
 from urllib.parse import urljoin
@@ -271,6 +272,15 @@ def in_scope(url: str, prefixes: tuple[str, ...]) -> bool:
         if prefix.endswith("/") and url == prefix[:-1]:
             return True
     return False
+
+
+def is_ip_literal(host: str) -> bool:
+    """Whether ``host`` (as :func:`hostname` gives it) is an IP address, not a name."""
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
 
 
 def path_extension(url: str) -> str:

@@ -762,20 +762,24 @@ def _frame(stream: Any, ends: list[int] | None = None) -> Iterator[_Block]:
         yield _Block(str(record.rec_type), record.rec_headers, data, complete, capped)
 
 
-def _first_line(start: bytes) -> bytes:
-    """The first non-blank line of a file's first bytes, decompressed if gzip."""
+def _first_line(start: bytes) -> bytes | None:
+    """The first non-blank line of a file's first bytes, decompressed if gzip (``None``: a
+    gzip whose first member is damaged)."""
     if start.startswith(_GZIP_MAGIC):
         try:
             start = zlib.decompressobj(31).decompress(start)
         except zlib.error:
-            return start[:60]
+            return None
     return start.lstrip(b"\r\n").split(b"\n", 1)[0][:200]
 
 
 def _looks_like_archive(start: bytes) -> bool:
-    """Whether a file beginning with ``start`` is a WARC (``WARC/1.x``) or ARC file (a
-    header line ``URL IP DATE TYPE LENGTH``), or empty."""
-    line = _first_line(start).rstrip(b"\r")
+    """Whether a file beginning with ``start`` may be a WARC (``WARC/1.x``) or ARC file (a
+    header line ``URL IP DATE TYPE LENGTH``): empty, or a damaged gzip, counts as one."""
+    line = _first_line(start)
+    if line is None or (start and _GZIP_MAGIC.startswith(start)):
+        return True
+    line = line.rstrip(b"\r")
     if not line.strip() or line.startswith(b"WARC/"):
         return True
     parts = line.rsplit(b" ", 4)

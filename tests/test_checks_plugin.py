@@ -17,7 +17,9 @@ from storage.sqlite import SQLiteStore
 from tests.localserver import serve
 
 NOW = dt.datetime(2020, 6, 16, tzinfo=dt.UTC)
-EVERY_FAMILY = ("content", "link", "column", "homepage", "newmedia", "message", "policy", "service")
+EVERY_FAMILY = (
+    "content", "link", "column", "homepage", "newmedia", "message", "policy", "service", "site",
+)  # fmt: skip
 
 
 def _app() -> web.Application:

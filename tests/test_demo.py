@@ -13,6 +13,12 @@ from crawler.cli import main
 from crawler.demo import DemoServer, demo_config, serve
 
 SITE = Path(__file__).resolve().parents[1] / "crawler" / "demo" / "site"
+HOMES = {
+    "portal": "http://www.district.test/",
+    "fgj": "http://www.district.test/fgj/",
+    "jyj": "http://www.district.test/jyj/",
+    "town": "http://town.district.test/",
+}
 
 
 @pytest.fixture(scope="module")
@@ -99,6 +105,9 @@ def test_demo_writes_reports_with_the_planted_problems(tmp_path: Path) -> None:
         ("jyj", "column.blank", f"{base}/jyj/rsxx/"),
         ("jyj", "column.stale", f"{base}/jyj/gzdt/"),
         ("fgj", "message.late_reply", f"{base}/fgj/hdjl/202005/t20200520_2200520.html"),
+        # true of the demo too: its server listens on IPv4 only, and no channel has a search
+        *((s, "site.no_ipv6", u) for s, u in HOMES.items()),
+        *((s, "site.no_search", u) for s, u in HOMES.items()),
     }
     [late] = [f for f in report["findings"] if f["check"] == "message.late_reply"]
     assert late["detail"]["working_days"] == 12  # no holiday between 05-20 and 06-05

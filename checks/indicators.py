@@ -1,0 +1,296 @@
+"""The remaining indicators (issue 9), wired to the crawl: site search, IPv6, the 找错 entry,
+survey and interview activity, message statistics, backdated items and hijacked external links.
+
+The judgements live in :mod:`checks.search`, :mod:`checks.ipv6`, :mod:`checks.zhaocuo`,
+:mod:`checks.activity`, :mod:`checks.statistics`, :mod:`checks.backdated` and
+:mod:`checks.hijack`; this module routes pages to them and, once a site is crawled, makes the few
+requests they need of their own (a search submission, an IPv6 probe, a capped look at external
+pages) through the scan's politeness.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from selectolax.lexbor import LexborHTMLParser
+
+from checks.activity import ActivityRules, judge_activity
+from checks.backdated import find_backdated, judge_backdated
+from checks.base import Finding, PageView, ScanContext, SiteTools
+from checks.columns import ColumnCheck
+from checks.hijack import judge_hijack, severity_of
+from checks.ipv6 import has_ipv6_route, judge_ipv6, probe_ipv6
+from checks.messages import Judgement
+from checks.search import (
+    FORM_CONTENT_TYPE,
+    SearchForm,
+    SearchLink,
+    build_request,
+    find_search,
+    judge_search,
+    pick_query,
+    read_results,
+)
+from checks.statistics import MessageStats, judge_statistics, read_stats_page, stats_links
+from checks.zhaocuo import ZhaocuoEntry, find_zhaocuo, judge_zhaocuo
+from crawler.config import Site
+from crawler.encoding import decode_html
+from crawler.fetcher import GovResolver
+from crawler.urls import hostname, is_ip_literal, origin
+
+HIJACK_PREFIX = 65536  # bytes of an external page read to judge it
+
+
+@functools.lru_cache(maxsize=1)
+def _local_ipv6() -> bool:
+    return has_ipv6_route()
+
+
+def _finding(
+    j: Judgement, site: Site, url: str, *, column: str | None = None, unit: str | None = None
+) -> Finding:
+    return Finding(
+        check=j.code,
+        site=site.id,
+        unit=unit or site.unit,
+        url=url,
+        page=url,
+        column=column,
+        detail=j.detail,
+    )
+
+
+@dataclass(slots=True)
+class _SiteState:
+    zhaocuo: list[ZhaocuoEntry | None] = field(default_factory=list)
+    search: object = None  # SearchForm | SearchLink | SearchBox | None, from the home page
+    search_seen: bool = False
+    home_charset: str = "utf-8"
+    stats: dict[str, list[MessageStats]] = field(default_factory=dict)  # column -> statistics
+    stats_pages: dict[str, str] = field(default_factory=dict)  # linked 统计 page -> column
+
+
+class IndicatorsCheck:
+    """site.no_search / site.search_broken, site.no_ipv6, site.no_zhaocuo, column.too_few,
+    message.no_statistics, content.backdated and link.hijacked."""
+
+    codes: tuple[str, ...] = (
+        "site.no_search",
+        "site.search_broken",
+        "site.no_ipv6",
+        "site.no_zhaocuo",
+        "column.too_few",
+        "message.no_statistics",
+        "content.backdated",
+        "link.hijacked",
+    )
+
+    def __init__(self, context: ScanContext, columns: ColumnCheck) -> None:
+        self.context = context
+        self.config = context.config
+        self.columns = columns
+        self.as_of = context.as_of_date
+        rules = context.config.rules
+        self.activity_rules = ActivityRules(
+            survey_min_portal=rules.survey_min_portal,
+            survey_min_other=rules.survey_min_other,
+            interview_min=rules.interview_min,
+        )
+        self._sites: dict[str, _SiteState] = {}
+
+    def _state(self, site: Site) -> _SiteState:
+        return self._sites.setdefault(site.id, _SiteState())
+
+    # -- pages --------------------------------------------------------------------------------
+
+    def on_page(self, site: Site, page: PageView) -> Iterable[Finding]:
+        tree = page.parsed.tree
+        if tree is None:
+            return ()
+        state = self._state(site)
+        charset = page.parsed.charset
+        if page.is_home:
+            state.zhaocuo.append(find_zhaocuo(tree, page.final_url, charset))
+            if not state.search_seen:
+                state.search = find_search(tree, page.final_url, charset)
+                state.search_seen = True
+                state.home_charset = charset
+        column = self.columns.list_column(site, page)
+        if column is not None and column.category == "consultation":
+            found = read_stats_page(tree, page.final_url, as_of=self.as_of, charset=charset)
+            state.stats.setdefault(column.url, []).extend(found)
+            for url in stats_links(tree, page.final_url, charset):
+                if url not in state.stats_pages:
+                    state.stats_pages[url] = column.url
+                    page.follow(url)
+        owner = state.stats_pages.get(page.url)
+        if owner is not None:
+            found = read_stats_page(
+                tree, page.final_url, as_of=self.as_of, stats_page=True, charset=charset
+            )
+            state.stats.setdefault(owner, []).extend(found)
+        return ()
+
+    def finish(self, site: Site) -> Iterable[Finding]:
+        state = self._state(site)
+        found: list[Finding] = []
+        if state.zhaocuo:
+            j = judge_zhaocuo(site.url, state.zhaocuo, looked_on=[site.url])
+            if j is not None:
+                found.append(_finding(j, site, site.url))
+        for column, j in judge_activity(
+            self.columns.columns(site), site.kind, self.as_of, self.activity_rules
+        ):
+            found.append(_finding(j, site, column.url, column=column.name, unit=column.unit))
+        boards = [c for c in self.columns.columns(site) if c.category == "consultation"]
+        read = [c for c in boards if c.read]
+        if read:
+            judged = judge_statistics(
+                [(c.url, state.stats.get(c.url, [])) for c in read],
+                as_of=self.as_of,
+                max_age_days=self.config.rules.message_stats_max_age_days,
+                pages=list(state.stats_pages),
+            )
+            if judged is not None:
+                url, j = judged
+                column = next((c for c in read if c.url == url), read[0])
+                found.append(_finding(j, site, url, column=column.name, unit=column.unit))
+        return found
+
+    # -- after the crawl: requests of its own -----------------------------------------------------
+
+    async def run_site(self, site: Site, tools: SiteTools) -> Iterable[Finding]:
+        found: list[Finding] = []
+        enabled = self.config.checks.enabled
+        if enabled("site.no_search") or enabled("site.search_broken"):
+            found.extend(await self._search(site, tools))
+        if enabled("site.no_ipv6"):
+            found.extend(await self._ipv6(site))
+        if enabled("content.backdated"):
+            found.extend(await self._backdated(site, tools))
+        if enabled("link.hijacked"):
+            found.extend(await self._hijacked(site, tools))
+        return found
+
+    async def _search(self, site: Site, tools: SiteTools) -> list[Finding]:
+        state = self._state(site)
+        if not state.search_seen:
+            return []  # the home page was not read: the link check says why
+        found = state.search
+        via: SearchLink | None = None
+        if isinstance(found, SearchLink):
+            via = found
+            got = await tools.fetch(found.url)
+            found = None
+            if got.ok and got.body:
+                d = decode_html(got.body, got.content_type)
+                found = find_search(LexborHTMLParser(d.text), got.final_url, d.charset)
+                if isinstance(found, SearchLink):
+                    found = None
+        if not isinstance(found, SearchForm):
+            j = judge_search(site.url, found, via=via)  # type: ignore[arg-type]
+            return [_finding(j, site, site.url)] if j is not None else []
+        items = [i for c in self.columns.columns(site) for i in c.items.values()]
+        item = pick_query(items, self.as_of)
+        if item is None:
+            return []  # nothing recent to search for: no honest judgement
+        request = build_request(found, item.title)
+        method, url, body = request
+        got = await tools.fetch(
+            url,
+            method=method,
+            data=body,
+            content_type=FORM_CONTENT_TYPE if body is not None else None,
+        )
+        results = None
+        failure = None
+        if got.ok and got.body:
+            d = decode_html(got.body, got.content_type)
+            results = read_results(LexborHTMLParser(d.text), item.title)
+        else:
+            failure = got.error or f"http {got.status}"
+        j = judge_search(
+            site.url,
+            found,
+            via=via,
+            query=item.title,
+            item_url=item.url,
+            request=request,
+            results=results,
+            failure=failure,
+            require_categories=bool(self.config.rules.search_categories_required),
+        )
+        return [_finding(j, site, site.url)] if j is not None else []
+
+    async def _ipv6(self, site: Site) -> list[Finding]:
+        host = hostname(site.url)
+        crawl = self.config.crawl
+        if is_ip_literal(host):
+            return []  # an address, not a name: there is nothing to look up
+        if crawl.resolve_only and host.lower() not in crawl.resolve:
+            return []  # nothing may be looked up (tests, demo, replays)
+        scheme = site.url.split(":", 1)[0]
+        rest = site.url[len(origin(site.url)) :] or "/"
+        port_text = origin(site.url).rpartition(":")[2]
+        port = int(port_text) if port_text.isdigit() else (443 if scheme == "https" else 80)
+        # with resolve_only, names outside [crawl] resolve (the www. alias) must fail without a
+        # lookup: nothing may leave the machine
+        strict = GovResolver({}, only=True) if crawl.resolve_only else None
+        result = await probe_ipv6(
+            host,
+            port,
+            rest,
+            scheme=scheme,
+            overrides=dict(crawl.resolve),
+            resolver=strict,
+            timeout=crawl.timeout,
+            user_agent=crawl.user_agent,
+        )
+        # the route test sends nothing (a UDP socket's connect), but is pointless offline
+        local = True if crawl.resolve_only else _local_ipv6()
+        j = judge_ipv6(site.url, result, local_ipv6=local)
+        return [_finding(j, site, site.url)] if j is not None else []
+
+    async def _backdated(self, site: Site, tools: SiteTools) -> list[Finding]:
+        earlier_at, before = await tools.previous_items(site.id)
+        if earlier_at is None or not before:
+            return []
+        earlier = dt.datetime.fromisoformat(earlier_at)
+        found: list[Finding] = []
+        for column in self.columns.columns(site):
+            old = [(r.url, r.title, r.date) for r in before if r.column_url == column.url]
+            if not old:
+                continue
+            now = [(i.url, i.title, i.date) for i in column.items.values()]
+            suspects = find_backdated(now, old, earlier_at=earlier, tz=self.config.tz)
+            for url, j in judge_backdated(
+                suspects,
+                column_url=column.url,
+                column_name=column.name,
+                earlier_at=earlier,
+                now_at=self.context.as_of,
+                earlier_items=len(old),
+            ):
+                found.append(_finding(j, site, url, column=column.name, unit=column.unit))
+        return found
+
+    async def _hijacked(self, site: Site, tools: SiteTools) -> list[Finding]:
+        found: list[Finding] = []
+        for url in tools.external_links(site.id):
+            got = await tools.fetch(url, max_body=HIJACK_PREFIX)
+            if not got.ok or not got.body:
+                continue  # a broken or refused target is the link check's to report
+            j = judge_hijack(url, got.final_url, got.body, got.content_type)
+            if j is None:
+                continue
+            finding = _finding(j, site, url)
+            found.append(
+                Finding(
+                    check=finding.check, site=finding.site, unit=finding.unit, url=url,
+                    page=finding.page, detail=finding.detail, severity=severity_of(j),
+                )
+            )  # fmt: skip
+        return found
