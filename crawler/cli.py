@@ -236,6 +236,7 @@ async def _scan(args: argparse.Namespace) -> int:
     store = await SQLiteStore.open(args.db)
     progress = ProgressLine()
     loop = asyncio.get_running_loop()
+    recording_error: str | None = None
     try:
         resume = None
         if args.resume:
@@ -268,10 +269,13 @@ async def _scan(args: argparse.Namespace) -> int:
             for sig in (signal.SIGTERM, signal.SIGINT):
                 loop.remove_signal_handler(sig)
             if recorder is not None:
-                recorder.close()
+                recording_error = _close_recorder(recorder)
     finally:
         progress.done()
         await store.close()
+    if recording_error is not None:
+        print(f"govmon: recording {args.record}: {recording_error}", file=sys.stderr)
+        return EXIT_FAILURE
     if result.status != "complete":
         print(
             f"govmon: scan {result.scan_id} stopped ({result.status}); everything done so far is"
@@ -281,6 +285,18 @@ async def _scan(args: argparse.Namespace) -> int:
         return EXIT_OK
     _summary(scan, result.scan_id, args.db)
     return EXIT_OK
+
+
+def _close_recorder(recorder: Any) -> str | None:
+    """Close a WARC recorder; what went wrong (a full disk), if anything. The store has
+    everything the scan found either way."""
+    from crawler.warc import WarcError
+
+    try:
+        recorder.close()
+    except WarcError as exc:
+        return str(exc)
+    return None
 
 
 def _summary(scan: Any, scan_id: int, db: str) -> None:
@@ -329,7 +345,7 @@ async def _replay(args: argparse.Namespace) -> int:
 
     try:
         await run_replay(args.warc, args.listen)
-    except WarcError as exc:
+    except (WarcError, OSError) as exc:  # an unreadable file, a port already in use
         print(f"govmon: replay: {exc}", file=sys.stderr)
         return EXIT_FAILURE
     except ValueError as exc:
