@@ -50,6 +50,7 @@ CHECK_NAMES = {
     "column.too_few": "栏目活动不足",
     "message.no_statistics": "未公开留言统计",
     "check.error": "检查出错",
+    "message.calendar_gap": "节假日日历缺少该年份",
 }
 _KINDS = {"page": "页面", "image": "图片", "attachment": "附件", "external": "外部链接",
           "other": "其他资源"}  # fmt: skip
