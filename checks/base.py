@@ -137,6 +137,14 @@ class SiteTools(Protocol):
         """The start time and the column items of the newest earlier complete scan."""
         ...
 
+    async def previous_target(self, url: str) -> tuple[str, str] | None:
+        """``(title, final host)`` of an external target at the last scan that saw it."""
+        ...
+
+    async def remember_target(self, url: str, title: str, final_host: str) -> None:
+        """Keep what an external target is now, for the next scan."""
+        ...
+
     def external_links(self, site: str) -> Sequence[str]:
         """The external pages the site links to that answered (for ``link.hijacked``)."""
         ...

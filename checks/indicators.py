@@ -21,7 +21,7 @@ from checks.activity import ActivityRules, judge_activity
 from checks.backdated import find_backdated, judge_backdated
 from checks.base import Finding, PageView, ScanContext, SiteTools
 from checks.columns import ColumnCheck
-from checks.hijack import judge_hijack, severity_of
+from checks.hijack import TargetSnapshot, judge_hijack, read_target, severity_of, snapshot
 from checks.ipv6 import has_ipv6_route, judge_ipv6, probe_ipv6
 from checks.messages import Judgement
 from checks.search import (
@@ -283,7 +283,11 @@ class IndicatorsCheck:
             got = await tools.fetch(url, max_body=HIJACK_PREFIX)
             if not got.ok or not got.body:
                 continue  # a broken or refused target is the link check's to report
-            j = judge_hijack(url, got.final_url, got.body, got.content_type)
+            before = await tools.previous_target(url)
+            previous = TargetSnapshot(title=before[0], final_host=before[1]) if before else None
+            now = snapshot(read_target(got.final_url, got.body, got.content_type))
+            await tools.remember_target(url, now.title, now.final_host)
+            j = judge_hijack(url, got.final_url, got.body, got.content_type, previous=previous)
             if j is None:
                 continue
             finding = _finding(j, site, url)

@@ -154,6 +154,7 @@ class Scan:
             as_of = dt.datetime.fromisoformat(resume.as_of)
         self.as_of = as_of or config.as_of or dt.datetime.now(config.tz)
         self._stopping = False
+        self.scan_id: int | None = None
         self._journal: list[FrontierRow] = []
         self._external: dict[int, list[int]] = {}  # site index -> external page targets
         self._fetcher = fetcher
@@ -241,6 +242,7 @@ class Scan:
                 sites=sites_json,
                 settings={"scoring": dict(self.config.scoring), "timezone": self.config.timezone},
             )
+        self.scan_id = scan_id
         log.info(
             "scan.start",
             scan=scan_id,
@@ -907,6 +909,16 @@ class _SiteTools:
         return await scan._fetch_aside(
             canon, max_body, method=method, data=data, content_type=content_type
         )
+
+    async def previous_target(self, url: str) -> tuple[str, str] | None:
+        scan = self._scan
+        assert scan.scan_id is not None
+        return await scan.store.previous_target(scan.scan_id, url)
+
+    async def remember_target(self, url: str, title: str, final_host: str) -> None:
+        scan = self._scan
+        assert scan.scan_id is not None
+        await scan.store.add_target(scan.scan_id, url, title, final_host)
 
     def external_links(self, site: str) -> Sequence[str]:
         scan = self._scan

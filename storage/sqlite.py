@@ -44,7 +44,7 @@ from storage.base import (
     StoreError,
 )
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 MIGRATIONS: dict[int, str] = {
     1: """
     CREATE TABLE scans (
@@ -192,6 +192,15 @@ MIGRATIONS: dict[int, str] = {
         title TEXT NOT NULL,
         date TEXT,
         PRIMARY KEY (scan_id, site, column_url, url)
+    ) WITHOUT ROWID;
+    """,
+    6: """
+    CREATE TABLE targets (
+        scan_id INTEGER NOT NULL REFERENCES scans(id),
+        url TEXT NOT NULL,
+        title TEXT NOT NULL,
+        final_host TEXT NOT NULL,
+        PRIMARY KEY (scan_id, url)
     ) WITHOUT ROWID;
     """,
 }
@@ -730,6 +739,29 @@ class SQLiteStore:
             "SELECT site, count(*) FROM pages WHERE scan_id = ? GROUP BY site", (scan_id,)
         ) as cur:
             return {str(r[0]): int(r[1]) for r in await cur.fetchall()}
+
+    async def add_target(self, scan_id: int, url: str, title: str, final_host: str) -> None:
+        """What an external link's target was at a scan (for ``link.hijacked`` next time)."""
+        conn = self._require()
+        try:
+            await conn.execute(
+                "INSERT OR REPLACE INTO targets VALUES (?,?,?,?)", (scan_id, url, title, final_host)
+            )
+            await conn.commit()
+        except sqlite3.Error as exc:
+            raise StoreError(f"{self.path}: cannot write: {exc}") from None
+
+    async def previous_target(self, before_scan: int, url: str) -> tuple[str, str] | None:
+        """``(title, final_host)`` of ``url`` at the newest earlier complete scan that saw it."""
+        conn = self._require()
+        async with conn.execute(
+            "SELECT t.title, t.final_host FROM targets t JOIN scans s ON s.id = t.scan_id"
+            " WHERE t.url = ? AND t.scan_id < ? AND s.status = 'complete'"
+            " ORDER BY t.scan_id DESC LIMIT 1",
+            (url, before_scan),
+        ) as cur:
+            row = await cur.fetchone()
+        return None if row is None else (str(row[0]), str(row[1]))
 
     async def add_samples(self, samples: Sequence[SampleRow]) -> None:
         """Availability samples, committed in one transaction (outside any scan)."""

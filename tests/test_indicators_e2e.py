@@ -45,6 +45,7 @@ def _portal(ext: str) -> web.Application:
         '<input type="submit" value="搜索"></form>'
         '<a href="http://zfwzgl.www.gov.cn/exposure/jiucuo.html?site_code=1&url=x">我为政府网站找错</a>'
         f'<a href="{ext}/casino.html">友情链接：某某网</a><a href="{ext}/news.html">新闻报道</a>'
+        f'<a href="{ext}/partner.html">合作单位</a>'
     )
 
     async def handle(request: web.Request) -> web.Response:
@@ -100,9 +101,18 @@ def _external() -> web.Application:
         )
         return web.Response(text=body, content_type="text/html")
 
+    async def partner(request: web.Request) -> web.Response:
+        moved = request.app[STATE].get("moved_to")
+        if moved:  # the domain changed hands: it now sends visitors elsewhere
+            raise web.HTTPFound(moved)
+        body = _page("江滨区软件产业协会", "<p>协会简介、会员单位、行业动态。</p>")
+        return web.Response(text=body, content_type="text/html")
+
     app = web.Application()
+    app[STATE] = {}
     app.router.add_get("/casino.html", casino)
     app.router.add_get("/news.html", news)
+    app.router.add_get("/partner.html", partner)
     return app
 
 
@@ -131,9 +141,13 @@ def _has_loopback_v6() -> bool:
     return True
 
 
+EXT: list[web.Application] = []
+
+
 @pytest.fixture(scope="module")
 def servers() -> Iterator[tuple[web.Application, int, int, int, int | None]]:
     ext = _external()
+    EXT.append(ext)
     with serve(ext, host="127.0.0.2") as ext_port:
         portal = _portal(f"http://127.0.0.2:{ext_port}")
         with serve(portal) as portal_port, serve(_plain(), host="127.0.0.3") as plain_port:
@@ -242,8 +256,19 @@ def test_backdated_item_at_the_next_scan(
         ("/xw/9.html", "关于补发上月工作简报的说明", "2020-06-05"),  # new, but dated in the past
         ("/xw/2.html", "区长调研", "2020-06-01"),
     ]
+    # and the partner's domain now sends its visitors to an unrelated site
+    EXT[-1][STATE]["moved_to"] = f"http://127.0.0.3:{servers[3]}/"
+    first_hijacked = {f["url"] for f in _codes(first, "portal")["link.hijacked"]}
+    assert not any(u.endswith("/partner.html") for u in first_hijacked)
     tmp = Path(first["tmp"])
     second = _scan(tmp, servers, tmp / "g.db")
     backdated = _codes(second, "portal").get("content.backdated", [])
     assert [f["url"].rsplit("/", 1)[1] for f in backdated] == ["9.html"]
     assert backdated[0]["severity"] == "warning"
+    moved = [
+        f for f in _codes(second, "portal")["link.hijacked"] if f["url"].endswith("partner.html")
+    ]
+    assert len(moved) == 1
+    assert moved[0]["severity"] == "warning"
+    assert moved[0]["detail"]["needs_review"] is True
+    assert moved[0]["detail"]["previous"]["title"] == "江滨区软件产业协会"
