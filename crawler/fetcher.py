@@ -279,28 +279,29 @@ class HttpFetcher:
         seen = {url}
         current = url
         try:
-            while True:
-                result.requests += 1
-                async with asyncio.timeout(self._timeout):
+            # the 15 s rule is for the whole response: every hop of a redirect chain counts
+            async with asyncio.timeout(self._timeout):
+                while True:
+                    result.requests += 1
                     location = await self._one(current, method, cap, result, data, content_type)
-                if location is None:
-                    break
-                target = canonicalize(location, current)
-                if target is None:
-                    result.error, result.error_detail = "bad redirect", location[:300]
-                    break
-                result.redirects.append(target)
-                if target in seen:
-                    result.error = "redirect loop"
-                    break
-                if len(result.redirects) > self._max_redirects:
-                    result.error = "too many redirects"
-                    break
-                seen.add(target)
-                current = result.final_url = target
-                if method == "POST":
-                    method = "GET"
-                data = None  # a redirected form submission continues as a plain GET
+                    if location is None:
+                        break
+                    target = canonicalize(location, current)
+                    if target is None:
+                        result.error, result.error_detail = "bad redirect", location[:300]
+                        break
+                    result.redirects.append(target)
+                    if target in seen:
+                        result.error = "redirect loop"
+                        break
+                    if len(result.redirects) > self._max_redirects:
+                        result.error = "too many redirects"
+                        break
+                    seen.add(target)
+                    current = result.final_url = target
+                    if method == "POST":
+                        method = "GET"
+                    data = None  # a redirected form submission continues as a plain GET
         except Exception as exc:  # every failure of the network becomes a reason
             result.error, result.error_detail = classify_exception(exc)
         result.elapsed = time.monotonic() - started
