@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
+import math
 import re
 import tomllib
 from collections.abc import Callable, Mapping
@@ -219,6 +220,8 @@ class _Reader:
 
     def number(self, name: str, default: float, *, minimum: float, positive: bool = False) -> float:
         value = self.get(name, float, default, "a number")
+        if not math.isfinite(value):
+            raise self.error(name, f"must be a finite number, not {value}")
         if value < minimum or (positive and value <= 0):
             bound = f"> {minimum:g}" if positive else f">= {minimum:g}"
             raise self.error(name, f"must be {bound}, not {value:g}")
@@ -320,6 +323,8 @@ def _parse_resolve(reader: _Reader) -> dict[str, tuple[str, int | None]]:
                 if not rest.startswith(":") or not rest[1:].isdigit():
                     raise reader.error(key, f"bad port in {target!r}")
                 port = int(rest[1:])
+                if not 0 < port < 65536:
+                    raise reader.error(key, f"bad port in {target!r}")
         try:
             ipaddress.ip_address(addr)
         except ValueError:
@@ -440,8 +445,12 @@ def _content(r: _Reader, base: Path) -> ContentSettings:
         if not text:
             out[name] = None
             continue
-        path = (base / text).resolve()
-        if not path.is_file():
+        try:
+            path = (base / text).resolve()
+            found = path.is_file()
+        except (OSError, ValueError) as exc:  # a NUL byte, a name too long ...
+            raise r.error(name, f"not a usable file name: {exc}") from None
+        if not found:
             raise r.error(name, f"file not found: {path}")
         try:  # read once now: a bad line is a config error, not a failed scan
             (read_typo_lexicon if name == "typo_lexicon" else read_word_list)(path)

@@ -105,6 +105,11 @@ class RawDate(NamedTuple):
     end: int
 
 
+def _next_day(day: dt.date) -> dt.date:
+    """The day after ``day`` (``date.max`` stays itself: no overflow on hostile input)."""
+    return day if day >= dt.date.max else day + dt.timedelta(days=1)
+
+
 def fold(text: str) -> str:
     """Full-width digits and punctuation, Chinese brackets and odd spaces as ASCII; same length."""
     return text.translate(_FOLD)
@@ -182,7 +187,7 @@ def resolve_year(
         return _valid(context_year, month, day)
     if as_of is None:
         return None
-    return latest_on_or_before(month, day, as_of + dt.timedelta(days=1))
+    return latest_on_or_before(month, day, _next_day(as_of))
 
 
 def latest_on_or_before(month: int, day: int, limit: dt.date) -> dt.date | None:
@@ -419,7 +424,7 @@ def _meta_date(tree: LexborHTMLParser) -> dt.date | None:
 
 
 def _plausible(day: dt.date, as_of: dt.date | None) -> bool:
-    return as_of is None or day <= as_of + dt.timedelta(days=1)
+    return as_of is None or day <= _next_day(as_of)
 
 
 class _Found(NamedTuple):

@@ -38,6 +38,11 @@ _META = re.compile(
 )
 _HEADER = re.compile(r"""charset\s*=\s*["']?\s*([A-Za-z0-9_\-:.]{2,40})""", re.IGNORECASE)
 PRESCAN_BYTES = 4096
+# text codecs no browser uses for a page (utf-7 is refused by every browser on purpose)
+_NOT_PAGE_CHARSETS = frozenset(
+    {"punycode", "idna", "raw-unicode-escape", "unicode-escape", "raw_unicode_escape",
+     "unicode_escape", "undefined", "utf-7", "mbcs", "oem", "palmos"}
+)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,8 +63,8 @@ def normalise_charset(label: str | None) -> str | None:
         info = codecs.lookup(name)
     except LookupError:
         return None
-    if not getattr(info, "_is_text_encoding", True):
-        return None  # rot13, base64, zlib ...: codecs, but not a page's character set
+    if not getattr(info, "_is_text_encoding", True) or info.name in _NOT_PAGE_CHARSETS:
+        return None  # rot13, base64, punycode ...: codecs, but not a page's character set
     codec = info.name
     return "gb18030" if codec in ("gbk", "gb2312") else codec
 
@@ -109,7 +114,11 @@ def decode_html(data: bytes, content_type: str | None = None) -> Decoded:
     header_label = charset_from_content_type(content_type)
     declared = normalise_charset(header_label)
     source = "header"
-    if declared is None or declared in ("utf-16-le", "utf-16-be"):
+    if declared in ("utf-16", "utf-16-le", "utf-16-be"):
+        # the header names UTF-16 (a BOM would have won above): "utf-16" alone is little-endian
+        codec = "utf-16-le" if declared == "utf-16" else declared
+        return Decoded(data.decode(codec, "replace"), codec, declared, source)
+    if declared is None:
         meta = normalise_charset(prescan_meta(data))
         if meta is not None:
             declared, source = meta, "meta"

@@ -24,7 +24,7 @@ import yarl
 from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.resolver import DefaultResolver
 
-from crawler.urls import canonicalize
+from crawler.urls import canonicalize, hostname
 
 SNIFF_BYTES = 65536  # what is read of a checked target's body (challenge and soft-404 sniffing)
 _REDIRECTS = (301, 302, 303, 307, 308)
@@ -161,6 +161,8 @@ class GovResolver(AbstractResolver):
         override = self._overrides.get(name)
         if override is not None:
             address, new_port = override
+            if not self.allows(name, address):
+                raise BlockedAddressError(f"{host} resolves to a private address")
             return [_result(host, address, new_port or port)]
         if self._only:
             raise OSError(socket.EAI_NONAME, f"{host}: not in [crawl] resolve (resolve_only)")
@@ -173,6 +175,14 @@ class GovResolver(AbstractResolver):
                 raise BlockedAddressError(f"{host} resolves to a private address")
             results = allowed
         return results
+
+    def allows(self, host: str, address: str | None = None) -> bool:
+        """Whether a request may go to ``host`` (at ``address``, when known; an IP literal is
+        its own address) under the private-address rule."""
+        name = host.lower().rstrip(".").strip("[]")
+        if self._allow_private or name in self._trusted:
+            return True
+        return not is_private_address(address if address is not None else name)
 
     async def close(self) -> None:
         if self._default is not None:
@@ -237,6 +247,7 @@ class HttpFetcher:
     ) -> None:
         self._recorder = recorder
         self._proxy = proxy
+        self._guard = resolver if isinstance(resolver, GovResolver) else None
         self._timeout = timeout
         self._max_body = max_body
         self._max_redirects = max_redirects
@@ -291,6 +302,10 @@ class HttpFetcher:
                         result.error, result.error_detail = "bad redirect", location[:300]
                         break
                     result.redirects.append(target)
+                    if self._guard is not None and not self._guard.allows(hostname(target)):
+                        # a redirect into the network (an address literal): never followed
+                        result.error = "private address"
+                        break
                     if target in seen:
                         result.error = "redirect loop"
                         break

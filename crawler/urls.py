@@ -30,6 +30,7 @@ _PATH_SAFE = frozenset(
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~!$&'()*+,;=:@/"
 )
 _QUERY_SAFE = _PATH_SAFE | frozenset("?")
+_USERINFO_SAFE = _PATH_SAFE - frozenset("/@")
 _CLEAN_PATH = re.compile(r"[A-Za-z0-9\-._~!$&'()*+,;=:@/]*\Z")
 _CLEAN_QUERY = re.compile(r"[A-Za-z0-9\-._~!$&'()*+,;=:@/?%]*\Z")
 _HEX = "0123456789ABCDEF"
@@ -105,6 +106,23 @@ def _remove_dot_segments(path: str) -> str:
     return "/" + "/".join(out)
 
 
+_SESSION_PARAM = re.compile(r";(jsessionid|phpsessid|sid|sessionid)=[^/?;]*", re.IGNORECASE)
+_SESSION_QUERY = re.compile(
+    r"^(jsessionid|phpsessid|aspsessionid[a-z]*|sessionid|cfid|cftoken)=", re.IGNORECASE
+)
+
+
+def _strip_session(path: str, query: str | None) -> tuple[str, str | None]:
+    """Session ids make every link a new URL (a crawler trap): ``;jsessionid=`` path
+    parameters and session query keys are dropped."""
+    if ";" in path:
+        path = _SESSION_PARAM.sub("", path)
+    if query and "=" in query:
+        kept = [p for p in query.split("&") if not _SESSION_QUERY.match(p)]
+        query = "&".join(kept)
+    return path, query
+
+
 def _normalise_path(path: str) -> str:
     if not path:
         return "/"
@@ -133,7 +151,7 @@ def _normalise_host(netloc: str, scheme: str) -> str | None:
     userinfo = ""
     if "@" in netloc:
         userinfo, _, netloc = netloc.rpartition("@")
-        userinfo += "@"
+        userinfo = _encode_chars(userinfo, _USERINFO_SAFE, "utf-8") + "@"
     host, port = netloc, ""
     if netloc.startswith("["):
         end = netloc.find("]")
@@ -242,6 +260,11 @@ def _canonical_absolute(text: str, encoding: str) -> str | None:
     if host is None:
         return None
     path, qmark, query = tail.partition("?")
+    if ";" in path or "sess" in query.lower() or "cf" in query.lower():
+        path, stripped = _strip_session(path, query)
+        query = stripped or ""
+        if not query:
+            qmark = ""
     path = _normalise_path(path)
     if qmark:
         return f"{scheme}://{host}{path}?{_normalise_query(query, encoding)}"
