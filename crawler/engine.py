@@ -71,6 +71,7 @@ from storage.base import (
     RefRow,
     ScanInfo,
     Store,
+    StoreError,
 )
 
 log = structlog.get_logger("govmon.scan")
@@ -260,14 +261,21 @@ class Scan:
             for st in self.sites:
                 self._seed(st)
             await self._flush_journal()
-            async with asyncio.TaskGroup() as tg:
-                workers = [
-                    tg.create_task(self._worker(fetcher), name=f"worker-{i}")
-                    for i in range(self.crawl.workers)
-                ]
-                ticker = tg.create_task(self._tick(), name="progress")
-                await asyncio.gather(*workers)
-                ticker.cancel()
+            try:
+                async with asyncio.TaskGroup() as tg:
+                    workers = [
+                        tg.create_task(self._worker(fetcher), name=f"worker-{i}")
+                        for i in range(self.crawl.workers)
+                    ]
+                    ticker = tg.create_task(self._tick(), name="progress")
+                    await asyncio.gather(*workers)
+                    ticker.cancel()
+            except BaseExceptionGroup as group:
+                # one clear error for the command line: the store's, when it is the cause
+                store_errors = group.subgroup(StoreError)
+                if store_errors is not None:
+                    raise store_errors.exceptions[0] from None
+                raise
             if not self._stopping:
                 await self._finalise()
                 status = "complete"
@@ -450,8 +458,8 @@ class Scan:
                 raise
             try:
                 await self._handle(req, result)
-            except asyncio.CancelledError:
-                raise
+            except (asyncio.CancelledError, StoreError):
+                raise  # a store that cannot be written (full disk) ends the scan, clearly
             except Exception as exc:  # a bug must not kill the scan: record it, go on
                 log.exception("scan.internal_error", url=req.url)
                 await self._record_check_error(req, exc)

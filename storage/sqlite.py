@@ -223,6 +223,24 @@ _SQL_FINDING = """
 _STOP = object()
 
 
+def _why_not_writable(path: str) -> str:
+    """A hint for an open that failed: a read-only file system or folder (WAL needs to write
+    its -wal and -shm files beside the store)."""
+    import os
+
+    folder = os.path.dirname(os.path.abspath(path)) or "."
+    try:
+        if os.statvfs(folder).f_flag & os.ST_RDONLY:
+            return f" (the file system of {folder} is mounted read-only)"
+    except OSError:
+        return ""
+    if not os.access(folder, os.W_OK):
+        return f" (the folder {folder} is read-only for this user)"
+    if os.path.exists(path) and not os.access(path, os.W_OK):
+        return " (the store file is read-only for this user)"
+    return ""
+
+
 def _is_busy(exc: BaseException) -> bool:
     if not isinstance(exc, sqlite3.OperationalError):
         return False
@@ -276,7 +294,8 @@ class SQLiteStore:
             await self._migrate()
         except sqlite3.Error as exc:
             await self._close_quietly()
-            raise StoreError(f"{self.path}: cannot open the store: {exc}") from None
+            hint = _why_not_writable(self.path)
+            raise StoreError(f"{self.path}: cannot open the store: {exc}{hint}") from None
         except BaseException:
             await self._close_quietly()
             raise
