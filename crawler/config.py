@@ -7,7 +7,9 @@ wrong; a bad config never starts a scan.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import hashlib
 import ipaddress
 import math
 import re
@@ -79,6 +81,7 @@ class CrawlSettings:
     resolve: Mapping[str, tuple[str, int | None]] = field(default_factory=dict)
     resolve_only: bool = False
     resumable: bool = True  # keep the frontier and page bodies in the store (scan --resume)
+    max_links: int = 2000  # links taken from one page at most (a million-link page is a trap)
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,6 +170,7 @@ class Config:
     schedule: Schedule = field(default_factory=lambda: _default_schedule())  # noqa: PLW0108
     timezone: str = "Asia/Shanghai"
     as_of: dt.datetime | None = None
+    digest: str = ""  # of the file's bytes: the same config resumes across govmon versions
 
     @property
     def tz(self) -> ZoneInfo:
@@ -385,6 +389,7 @@ _CRAWL_KEYS = {
     "resolve",
     "resolve_only",
     "resumable",
+    "max_links",
 }
 
 
@@ -409,6 +414,7 @@ def _crawl(r: _Reader) -> CrawlSettings:
         resolve=_parse_resolve(r),
         resolve_only=r.boolean("resolve_only", d.resolve_only),
         resumable=r.boolean("resumable", d.resumable),
+        max_links=r.integer("max_links", d.max_links, minimum=1),
     )
 
 
@@ -605,4 +611,5 @@ def load_config(path: str | Path) -> Config:
         raise ConfigError(name, "", f"not UTF-8 text (byte {exc.start})") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(name, "", f"not valid TOML: {exc}") from None
-    return parse_config(data, name)
+    config = parse_config(data, name)
+    return dataclasses.replace(config, digest=hashlib.sha256(raw).hexdigest()[:16])

@@ -123,6 +123,10 @@ class ScanResult:
 
 
 def config_digest(config: Config) -> str:
+    """Which config a scan ran: the file's bytes when it came from a file (stable across govmon
+    versions, so ``--resume`` finds its scan after an upgrade), else the parsed values."""
+    if config.digest:
+        return config.digest
     return hashlib.sha256(repr(config).encode("utf-8")).hexdigest()[:16]
 
 
@@ -650,7 +654,13 @@ class Scan:
         page_id = req.id
         depth = req.depth + 1
         max_depth = self.crawl.max_depth
-        for link in parsed.links:
+        links = parsed.links
+        if len(links) > self.crawl.max_links:
+            log.warning(
+                "page.too_many_links", url=req.url, links=len(links), kept=self.crawl.max_links
+            )
+            links = links[: self.crawl.max_links]
+        for link in links:
             url = link.url
             target_id, new = self.frontier.url_id(url)
             if new:

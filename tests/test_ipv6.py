@@ -96,7 +96,7 @@ async def test_the_home_page_loads_over_ipv6_with_its_own_host_name(server: Serv
 
 @needs_v6
 async def test_a_resolver_such_as_the_crawls_is_asked_for_ipv6(server: Server) -> None:
-    resolver = GovResolver({"district.test": ("::1", server.port)}, only=True)
+    resolver = GovResolver({"district.test": ("::1", server.port)}, only=True, allow_private=True)
     result = await probe_ipv6("district.test", 80, "/index.html", resolver=resolver, timeout=5)
     assert result.loaded
     assert server.hosts == ["district.test"]

@@ -179,6 +179,8 @@ def crawl_for(port: int, **extra: Any) -> CrawlSettings:
         "www.b.test": ("127.0.0.1", port),
         "www.tls.test": ("127.0.0.1", port),
     }
+    # the test sites live on loopback: allowed here as a configured site's host would be
+    extra.setdefault("allow_private", True)
     return CrawlSettings(resolve=hosts, resolve_only=True, **extra)
 
 
