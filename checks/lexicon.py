@@ -100,27 +100,33 @@ def is_chrome_line(line: str) -> bool:
     return _CHROME_LINE.search(line) is not None
 
 
-def is_chrome_element(node: LexborNode) -> bool:
-    """Whether an element is navigation, a header, a footer or a breadcrumb by tag, role or name."""
+@lru_cache(maxsize=8192)
+def _chrome_name(value: str) -> bool:
+    """Whether a class or id value names site furniture (cached: pages repeat their names)."""
+    tokens = [_TRAILING_DIGITS.sub("", t) for t in _TOKEN_SPLIT.split(value.lower()) if t]
+    if not tokens:
+        return False
+    # "header" only as the first or sole word: "header", "header-top", not "article-header"
+    if tokens[0] in ("header", "head", "top-header", "pageheader", "siteheader"):
+        return True
+    return any(t in _CHROME_TOKENS or t.startswith(_CHROME_PREFIXES) for t in tokens)
+
+
+def is_chrome_element(node: LexborNode, attrs: Mapping[str, str | None] | None = None) -> bool:
+    """Whether an element is navigation, a header, a footer or a breadcrumb by tag, role or name.
+    ``attrs``: the element's attributes when the caller has them already."""
     tag = node.tag or ""
     if tag in ("nav", "footer"):
         return True
-    attrs = node.attributes
-    role = (attrs.get("role") or "").strip().lower()
-    if role in _CHROME_ROLES:
-        return True
-    for attr in ("class", "id"):
-        value = attrs.get(attr)
-        if not value:
-            continue
-        tokens = [_TRAILING_DIGITS.sub("", t) for t in _TOKEN_SPLIT.split(value.lower()) if t]
-        if not tokens:
-            continue
-        # "header" only as the first or sole word: "header", "header-top", not "article-header"
-        if tokens[0] in ("header", "head", "top-header", "pageheader", "siteheader"):
+    if attrs is None:
+        attrs = node.attributes
+    if attrs:
+        role = attrs.get("role")
+        if role and role.strip().lower() in _CHROME_ROLES:
             return True
-        for token in tokens:
-            if token in _CHROME_TOKENS or token.startswith(_CHROME_PREFIXES):
+        for attr in ("class", "id"):
+            value = attrs.get(attr)
+            if value and _chrome_name(value):
                 return True
     if tag == "header":
         # an <article>'s own <header> holds its title: content
@@ -201,9 +207,10 @@ def page_lines(
             continue
         if tag.startswith("-") or tag in _SKIP_TAGS:
             continue
-        if node is not start and skip_chrome and is_chrome_element(node):
+        attrs = node.attributes
+        if node is not start and skip_chrome and is_chrome_element(node, attrs):
             continue
-        if "hidden" in node.attributes and tag not in ("input",):
+        if "hidden" in attrs and tag != "input":
             continue
         if tag in _BLOCK_TAGS:
             flush()
