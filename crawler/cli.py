@@ -228,12 +228,12 @@ async def _columns(args: argparse.Namespace) -> int:
 async def _scan(args: argparse.Namespace) -> int:
     from crawler.engine import Scan
     from crawler.logs import ProgressLine
-    from storage.sqlite import SQLiteStore
+    from storage.open import open_store
 
     config = _load(args.config)
     sites = _sites(config, args.site)
     as_of = _as_of(config, args.as_of)
-    store = await SQLiteStore.open(args.db)
+    store = await open_store(args.db)
     progress = ProgressLine()
     loop = asyncio.get_running_loop()
     recording_error: str | None = None
@@ -316,11 +316,11 @@ def _summary(scan: Any, scan_id: int, db: str) -> None:
 
 async def _report(args: argparse.Namespace) -> int:
     from crawler.report import build_report, render
-    from storage.sqlite import SQLiteStore
+    from storage.open import open_store
 
     if args.format == "xlsx" and not args.output:
         raise UsageError("--format xlsx needs --output FILE.xlsx")
-    store = await SQLiteStore.open(args.db, create=False)
+    store = await open_store(args.db, create=False)
     try:
         report = await build_report(store, args.scan, args.compare)
     finally:
@@ -356,12 +356,12 @@ async def _replay(args: argparse.Namespace) -> int:
 async def _probe(args: argparse.Namespace) -> int:
     from crawler.availability import judge
     from crawler.probe import run_rounds
-    from storage.sqlite import SQLiteStore
+    from storage.open import open_store
 
     config = _load(args.config)
     if args.rounds < 1 or args.interval < 0:
         raise UsageError("probe: --rounds must be at least 1 and --interval not negative")
-    store = await SQLiteStore.open(args.db)
+    store = await open_store(args.db)
     try:
         rounds = await run_rounds(config, store, args.rounds, args.interval)
         samples = await store.samples()
@@ -394,6 +394,8 @@ def _token(args: argparse.Namespace) -> str | None:
             token = Path(args.token_file).read_text(encoding="utf-8").strip() or None
         except OSError as exc:
             raise UsageError(f"--token-file {args.token_file}: {exc.strerror}") from None
+    if "://" in args.db:
+        raise UsageError("serve: the web view reads a SQLite store for now (--db PATH)")
     if not Path(args.db).exists():
         raise UsageError(f"--db {args.db}: no such store (run `govmon scan` first)")
     return token
@@ -410,11 +412,11 @@ async def _serve(args: argparse.Namespace, token: str | None) -> int:
 
 
 async def _ignore(args: argparse.Namespace) -> int:
-    from storage.sqlite import SQLiteStore
+    from storage.open import open_store
 
     if not args.undo and not (args.reason or "").strip():
         raise UsageError("ignore: --reason TEXT is required (say why, for the next inspector)")
-    store = await SQLiteStore.open(args.db, create=False)
+    store = await open_store(args.db, create=False)
     try:
         if args.undo:
             if not await store.unignore(args.finding):

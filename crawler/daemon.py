@@ -35,7 +35,8 @@ from crawler.planner import Plan, plan_scans, site_sizes
 from crawler.probe import SystemClock, run_sampling
 from crawler.report import build_report
 from crawler.webhook import WebhookError, build_payload, send, veto_events, warnings
-from storage.sqlite import SQLiteStore
+from storage.base import Store
+from storage.open import open_store
 
 log = structlog.get_logger("govmon.daemon")
 DAY = dt.timedelta(days=1)
@@ -70,7 +71,7 @@ class Daemon:
     async def run(self) -> int:
         schedule = self.config.schedule
         host, port = schedule.listen
-        store = await SQLiteStore.open(self.db)
+        store = await open_store(self.db)
         try:
             async with MetricsServer(self.metrics, self.health, host=host, port=port):
                 log.info("daemon.start", metrics=f"http://{host}:{port}/metrics", db=self.db)
@@ -102,7 +103,7 @@ class Daemon:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.stop_event.wait(), delay)
 
-    async def _scan_loop(self, store: SQLiteStore) -> None:
+    async def _scan_loop(self, store: Store) -> None:
         tz = self.config.tz
         while not self.stop_event.is_set():
             now = self.clock.now()
@@ -123,7 +124,7 @@ class Daemon:
             else:
                 await self._sleep_until(self.clock.now() + DAY)
 
-    async def plan(self, store: SQLiteStore, window: tuple[dt.datetime, dt.datetime]) -> Plan:
+    async def plan(self, store: Store, window: tuple[dt.datetime, dt.datetime]) -> Plan:
         """The plan of the next scans, logged; a window too short is said in plain words."""
         sizes = await _site_requests(store)
         schedule = self.config.schedule
@@ -146,7 +147,7 @@ class Daemon:
             log.info("daemon.plan_note", note=note)
         return plan
 
-    async def _one_scan(self, store: SQLiteStore) -> None:
+    async def _one_scan(self, store: Store) -> None:
         resume = await store.resumable(config_digest(self.config))
         self.metrics.scan_running.set(1)
         scan = Scan(self.config, store, progress=self._progress, resume=resume)
@@ -167,7 +168,7 @@ class Daemon:
     def _progress(self, scan: Scan) -> None:
         self.metrics.queue_depth.set(scan.frontier.queued + scan.frontier.delayed)
 
-    async def _notify(self, store: SQLiteStore, scan_id: int) -> None:
+    async def _notify(self, store: Store, scan_id: int) -> None:
         report = await build_report(store, scan_id)
         self.metrics.record_findings(report["findings"])
         url = self.config.schedule.webhook
@@ -216,7 +217,7 @@ class Daemon:
         log.info("daemon.webhook_sent", events=len(events))
 
 
-async def _site_requests(store: SQLiteStore) -> dict[str, int]:
+async def _site_requests(store: Store) -> dict[str, int]:
     """Each site's size in its newest complete scan: pages fetched and targets checked."""
     for info in await store.scans():
         if info.status == "complete":

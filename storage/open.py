@@ -1,0 +1,41 @@
+"""The store a ``--db`` names: a file path (SQLite) or a ``postgresql://`` URL (PostgreSQL)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from storage.base import Store, StoreError
+
+__all__ = ["open_store"]
+
+_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*)://")
+
+
+async def open_store(db: str, *, create: bool = True, **kw: Any) -> Store:
+    """Open (and create or migrate) the store ``db`` names.
+
+    ``postgresql://`` and ``postgres://`` URLs open a :class:`storage.postgres.PostgresStore`
+    (``?schema=NAME`` picks the PostgreSQL schema); anything else without a ``scheme://`` is a
+    path to a :class:`storage.sqlite.SQLiteStore`. ``kw`` goes to the store's ``open``.
+    """
+    scheme = _SCHEME.match(db)
+    if scheme is None:
+        from storage.sqlite import SQLiteStore
+
+        return await SQLiteStore.open(db, create=create, **kw)
+    if scheme.group(1).lower() in ("postgresql", "postgres"):
+        try:
+            from storage.postgres import PostgresStore
+        except ImportError as exc:  # asyncpg is a dependency, but a trimmed install may lack it
+            raise StoreError(f"{_shown(db)}: PostgreSQL needs asyncpg ({exc})") from None
+        return await PostgresStore.open(db, create=create, **kw)
+    raise StoreError(
+        f"{_shown(db)}: unknown kind of store {scheme.group(1)!r}: --db takes a file path"
+        " (SQLite) or a postgresql:// URL"
+    )
+
+
+def _shown(db: str) -> str:
+    """``db`` without a password, for messages."""
+    return re.sub(r"^([^:/]+://[^:@/]*):[^@/]*@", r"\1@", db)
