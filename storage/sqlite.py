@@ -255,7 +255,9 @@ def now_iso() -> str:
 class SQLiteStore:
     """A govmon store in one SQLite file."""
 
-    def __init__(self, path: str | Path, *, queue_size: int = 4096, batch_size: int = 2000) -> None:
+    # 1,024 records: with page bodies queued for the resume journal (up to ~50 KB each) the
+    # writer's backlog stays within tens of MB; the crawl waits for the disk beyond that
+    def __init__(self, path: str | Path, *, queue_size: int = 1024, batch_size: int = 2000) -> None:
         self.path = str(path)
         self.scan_id: int | None = None
         self._conn: aiosqlite.Connection | None = None
@@ -273,7 +275,7 @@ class SQLiteStore:
         path: str | Path,
         *,
         create: bool = True,
-        queue_size: int = 4096,
+        queue_size: int = 1024,
         batch_size: int = 2000,
         busy_timeout: float = 60.0,
     ) -> SQLiteStore:
