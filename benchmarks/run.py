@@ -1,6 +1,7 @@
 """govmon and Scrapy side by side on the same synthetic multi-host site, in one run.
 
     python -m benchmarks.run [--pages 5000] [--hosts 4] [--concurrency 64] [--tools govmon,scrapy]
+    python -m benchmarks.run --suite standard|linkheavy|district|growth [...]   (benchmarks.suites)
 
 Starts the synthetic site (`benchmarks.synth`) in its own process on 127.0.0.1 … 127.0.0.H,
 then runs ``govmon scan`` and the Scrapy peer (`benchmarks.scrapy_peer`) one after the other as
@@ -28,7 +29,7 @@ import time
 import urllib.request
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlsplit, urlunsplit
 
 import psutil
@@ -69,7 +70,7 @@ class Measurement:
         found = {normalise(u) for u in self.broken_urls}
         pages = self.pages or 0
         # The site's pages count only when the tool loaded every one of them.
-        complete = self.server_counts.get("GET.page.200", 0) >= site_pages
+        complete = site_pages > 0 and self.server_counts.get("GET.page.200", 0) >= site_pages
         return {
             "pages": self.pages,
             "requests": self.requests,
@@ -109,6 +110,14 @@ def normalise(url: str) -> str:
 
 
 # ---- the server -----------------------------------------------------------------------------
+
+
+class CountingServer(Protocol):
+    """What `measure` needs of a server: its request counters and its CPU seconds so far."""
+
+    def stats(self) -> dict[str, int]: ...
+
+    def cpu(self) -> float: ...
 
 
 class SynthServer:
@@ -167,16 +176,35 @@ class SynthServer:
 
 
 def measure(
-    m: Measurement, server: SynthServer, stdout: Path, stderr: Path, timeout: float
+    m: Measurement,
+    server: CountingServer,
+    stdout: Path,
+    stderr: Path,
+    timeout: float,
+    sample_every: float | None = None,
 ) -> None:
-    """Run ``m.command`` to its end (or ``timeout``), filling the OS-measured fields of ``m``."""
+    """Run ``m.command`` to its end (or ``timeout``), filling the OS-measured fields of ``m``.
+
+    With ``sample_every`` (seconds), a thread also records the child's resident memory and the
+    server's count of pages served (``GET.page.200``) as it goes, in ``m.details["samples"]``:
+    ``[seconds, RSS MB, pages served]`` rows."""
     before_counts = server.stats()
     before_cpu = server.cpu()
+    samples: list[list[float]] = []
+    done = threading.Event()
     with stdout.open("wb") as out, stderr.open("wb") as err:
         started = time.perf_counter()
         proc = subprocess.Popen(m.command, cwd=ROOT, stdout=out, stderr=err, start_new_session=True)
         timer = threading.Timer(timeout, _kill_group, args=(proc.pid, m))
         timer.start()
+        sampler = None
+        if sample_every:
+            sampler = threading.Thread(
+                target=_sample,
+                args=(proc.pid, server, before_counts, started, sample_every, done, samples),
+                daemon=True,
+            )
+            sampler.start()
         try:
             _, status, usage = os.wait4(proc.pid, 0)
         except BaseException:  # Ctrl-C: the child is in its own session, end it too
@@ -186,7 +214,12 @@ def measure(
             raise
         finally:
             timer.cancel()
+            done.set()
+            if sampler is not None:
+                sampler.join(30)
         m.wall_s = time.perf_counter() - started
+    if samples:
+        m.details["samples"] = samples
     proc.returncode = os.waitstatus_to_exitcode(status)
     m.exit_code = proc.returncode
     m.user_s = usage.ru_utime
@@ -195,6 +228,28 @@ def measure(
     m.server_cpu_s = server.cpu() - before_cpu
     after_counts = server.stats()
     m.server_counts = {k: v - before_counts.get(k, 0) for k, v in sorted(after_counts.items())}
+
+
+def _sample(
+    pid: int,
+    server: CountingServer,
+    before: dict[str, int],
+    started: float,
+    every: float,
+    done: threading.Event,
+    out: list[list[float]],
+) -> None:
+    try:
+        process = psutil.Process(pid)
+    except psutil.Error:
+        return
+    while not done.wait(every):
+        try:
+            rss = process.memory_info().rss / 2**20
+            pages = server.stats().get("GET.page.200", 0) - before.get("GET.page.200", 0)
+        except (psutil.Error, OSError):
+            return
+        out.append([round(time.perf_counter() - started, 1), round(rss, 1), pages])
 
 
 def _kill_group(pid: int, m: Measurement) -> None:
@@ -218,7 +273,9 @@ def _tail(path: Path, lines: int = 15) -> str:
 # ---- the tools ------------------------------------------------------------------------------
 
 
-def govmon_config(homes: list[str], concurrency: int, pages: int, layout: str) -> str:
+def govmon_config(
+    homes: list[str], concurrency: int, pages: int, layout: str, resumable: bool | None = None
+) -> str:
     big = max(10 * pages, 100_000)
     lines = [
         "# generated by benchmarks.run",
@@ -232,8 +289,10 @@ def govmon_config(homes: list[str], concurrency: int, pages: int, layout: str) -
         'robots = "ignore"',
         f"max_pages = {big}",
         f"max_depth = {big}",
-        "",
     ]
+    if resumable is not None:
+        lines.append(f"resumable = {'true' if resumable else 'false'}")
+    lines.append("")
     sites = [("synth", homes[0], homes)] if layout == "single" else []
     if layout == "per-host":
         sites = [(f"h{i + 1}", home, [home]) for i, home in enumerate(homes)]
@@ -432,7 +491,20 @@ def table(figures: dict[str, dict[str, Any]], truth: dict[str, Any]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    pre = argparse.ArgumentParser(add_help=False)
+    pre.add_argument("--suite")
+    known, rest = pre.parse_known_args(argv)
+    if known.suite not in (None, "synth"):
+        from benchmarks.suites import main as suite_main
+
+        return suite_main([known.suite, *rest])
     parser = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__)
+    parser.add_argument(
+        "--suite",
+        choices=("synth", "standard", "linkheavy", "district", "growth"),
+        default="synth",
+        help="synth (default): this benchmark; the others: benchmarks.suites (--suite X --help)",
+    )
     parser.add_argument("--pages", type=int, default=5000)
     parser.add_argument("--hosts", type=int, default=4)
     parser.add_argument("--concurrency", type=int, default=64)

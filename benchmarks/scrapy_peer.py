@@ -7,7 +7,12 @@ setting form of ``handle_httpstatus_all``); a target answering ≥ 400, or faili
 default retries, counts as broken.
 
     python -m benchmarks.scrapy_peer --home http://127.0.0.1:PORT/ ... [--concurrency 64]
-        [--output FILE]
+        [--output FILE] [--proxy http://127.0.0.1:PORT] [--script-pagination]
+
+With ``--proxy URL`` every request goes through that HTTP proxy (``request.meta["proxy"]``, as
+for ``govmon replay``); with ``--script-pagination`` the spider also follows the TRS
+``createPageHTML(n, i, "index", "html")`` pagination that govmon reads (``index_1.html`` …),
+which no ``<a>`` shows: without it a CrawlSpider never sees the later list pages.
 
 The start requests bypass Scrapy's duplicate filter, so each home page is fetched twice
 (``requests`` counts both); ``pages`` counts distinct pages. At the end it prints one
@@ -19,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 import time
 from collections.abc import Iterator
@@ -29,13 +35,31 @@ from urllib.parse import urlsplit
 from scrapy import Request
 from scrapy.crawler import CrawlerProcess
 from scrapy.http import Response, TextResponse
+from scrapy.link import Link
 from scrapy.linkextractors import LinkExtractor
 from scrapy.spiders import CrawlSpider, Rule
 
+PAGER_RE = re.compile(
+    r"""createPageHTML\(\s*(\d+)\s*,\s*\d+\s*,\s*["'](\w+)["']\s*,\s*["'](\w+)["']"""
+)
 RESOURCE_XPATH = (
     "//img/@src | //link[@rel='stylesheet']/@href | //script/@src"
     " | //a[substring(@href, string-length(@href) - 3) = '.pdf']/@href"
 )
+
+
+class PagerLinks:
+    """A link extractor (what a ``Rule`` calls) for the later pages of a TRS
+    ``createPageHTML(n, i, name, ext)`` pager: ``name_1.ext`` … ``name_{n-1}.ext``."""
+
+    def extract_links(self, response: Response) -> list[Link]:
+        if not isinstance(response, TextResponse):
+            return []
+        links = []
+        for match in PAGER_RE.finditer(response.text):
+            count, name, ext = int(match.group(1)), match.group(2), match.group(3)
+            links += [Link(response.urljoin(f"{name}_{k}.{ext}")) for k in range(1, count)]
+        return links
 
 
 class PeerSpider(CrawlSpider):  # type: ignore[misc,unused-ignore]
@@ -43,7 +67,9 @@ class PeerSpider(CrawlSpider):  # type: ignore[misc,unused-ignore]
 
     name = "govmon-peer"
 
-    def __init__(self, homes: list[str], *args: Any, **kwargs: Any) -> None:
+    def __init__(
+        self, homes: list[str], *args: Any, script_pagination: bool = False, **kwargs: Any
+    ) -> None:
         hosts = sorted({urlsplit(home).hostname or "" for home in homes})
         # The LinkExtractor matches allow_domains against the netloc (with the port), the
         # offsite middleware allowed_domains against the host name (without it).
@@ -62,6 +88,12 @@ class PeerSpider(CrawlSpider):  # type: ignore[misc,unused-ignore]
         self.page_responses = 0
         self.resources = 0
         self.broken: dict[str, str] = {}
+        if script_pagination:
+            self.rules = (
+                *self.rules,
+                # a Rule calls only extract_links(): any object with it will do
+                Rule(PagerLinks(), callback="parse_page", errback="on_error", follow=True),  # type: ignore[arg-type]
+            )
         super().__init__(*args, **kwargs)
 
     def parse_start_url(self, response: Response, **kwargs: Any) -> Iterator[Request]:
@@ -99,8 +131,27 @@ class PeerSpider(CrawlSpider):  # type: ignore[misc,unused-ignore]
             self.broken[request.url] = type(failure.value).__name__
 
 
+class ProxyMiddleware:
+    """Sends every request through ``BENCH_PROXY`` (before Scrapy's HttpProxyMiddleware)."""
+
+    def __init__(self, proxy: str | None) -> None:
+        self.proxy = proxy
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> ProxyMiddleware:
+        return cls(crawler.settings.get("BENCH_PROXY"))
+
+    def process_request(self, request: Request) -> None:
+        if self.proxy:
+            request.meta.setdefault("proxy", self.proxy)
+
+
 def crawl(
-    homes: list[str], concurrency: int, overrides: dict[str, str] | None = None
+    homes: list[str],
+    concurrency: int,
+    overrides: dict[str, str] | None = None,
+    proxy: str | None = None,
+    script_pagination: bool = False,
 ) -> dict[str, Any]:
     """Run the spider to the end; the counts as a JSON-ready dict."""
     settings: dict[str, Any] = {
@@ -115,11 +166,14 @@ def crawl(
         "DOWNLOAD_TIMEOUT": 15,
         "USER_AGENT": "scrapy-peer (govmon benchmark)",
     }
+    if proxy:
+        settings["BENCH_PROXY"] = proxy
+        settings["DOWNLOADER_MIDDLEWARES"] = {"benchmarks.scrapy_peer.ProxyMiddleware": 700}
     settings.update(overrides or {})
     process = CrawlerProcess(settings)
     crawler = process.create_crawler(PeerSpider)
     started = time.monotonic()
-    process.crawl(crawler, homes=homes)
+    process.crawl(crawler, homes=homes, script_pagination=script_pagination)
     process.start()
     elapsed = time.monotonic() - started
     spider = crawler.spider
@@ -147,6 +201,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--home", action="append", required=True, help="a home URL (repeat)")
     parser.add_argument("--concurrency", type=int, default=64)
     parser.add_argument("--output", type=Path, help="write the result with the broken URLs")
+    parser.add_argument("--proxy", help="send every request through this HTTP proxy")
+    parser.add_argument(
+        "--script-pagination",
+        action="store_true",
+        help='also follow createPageHTML(n, i, "index", "html") pagination',
+    )
     parser.add_argument(
         "-s",
         "--set",
@@ -157,7 +217,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     overrides = dict(item.split("=", 1) for item in args.set)
-    result = crawl(args.home, args.concurrency, overrides)
+    result = crawl(args.home, args.concurrency, overrides, args.proxy, args.script_pagination)
     if args.output is not None:
         args.output.write_text(json.dumps(result, indent=1) + "\n")
     summary = {k: v for k, v in result.items() if k != "broken_urls"}

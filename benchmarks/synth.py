@@ -192,6 +192,8 @@ class Site:
     hosts: int
     port: int = 0
     seed: int = 2020
+    page_links: int = PAGE_LINKS  # links to pages per page (the link-heavy site: 264)
+    page_bytes: int = TARGET_PAGE_BYTES  # HTML bytes per page, about (link-heavy: 47,000)
     _paragraphs: list[str] = field(init=False, repr=False)
     _paragraph_bytes: list[int] = field(init=False, repr=False)
 
@@ -308,7 +310,7 @@ class Site:
             if 0 <= target < n and target not in seen:
                 seen.add(target)
                 chosen.append(target)
-        random_slots = PAGE_LINKS - len(chosen) - (1 if broken.missing_page is not None else 0)
+        random_slots = self.page_links - len(chosen) - (1 if broken.missing_page is not None else 0)
         limit = min(random_slots, n - len(seen))
         while limit > 0:
             target = rng.randrange(n)
@@ -332,7 +334,7 @@ class Site:
         return path if host == from_host else self.url(host, path)
 
     def render(self, pid: int) -> bytes:
-        """The HTML of page ``pid`` (about 9 KB)."""
+        """The HTML of page ``pid`` (about ``page_bytes``, 9 KB by default)."""
         links = self.links(pid)
         host = self.host_of(pid)
         title = self.title(pid)
@@ -377,7 +379,7 @@ class Site:
         paragraphs: list[str] = []
         h = self._hash(pid, 4)
         count = len(self._paragraphs)
-        while used < TARGET_PAGE_BYTES:
+        while used < self.page_bytes:
             index = h % count
             h = splitmix64(h)
             paragraphs.append(self._paragraphs[index])
@@ -578,6 +580,8 @@ def _site_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--hosts", type=int, default=4, help="hosts H (default 4)")
     parser.add_argument("--seed", type=int, default=2020)
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
+    parser.add_argument("--links", type=int, default=PAGE_LINKS, help="page links per page")
+    parser.add_argument("--page-bytes", type=int, default=TARGET_PAGE_BYTES)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -593,7 +597,14 @@ def main(argv: list[str] | None = None) -> int:
     _site_arguments(page_p)
     page_p.add_argument("pid", type=int)
     args = parser.parse_args(argv)
-    site = Site(pages=args.pages, hosts=args.hosts, port=args.port, seed=args.seed)
+    site = Site(
+        pages=args.pages,
+        hosts=args.hosts,
+        port=args.port,
+        seed=args.seed,
+        page_links=args.links,
+        page_bytes=args.page_bytes,
+    )
     if args.command == "serve":
         if args.access_log is None:
             uvloop.run(serve(site, args.port))
