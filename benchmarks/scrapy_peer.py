@@ -89,11 +89,13 @@ class PeerSpider(CrawlSpider):  # type: ignore[misc,unused-ignore]
         self.resources = 0
         self.broken: dict[str, str] = {}
         if script_pagination:
-            self.rules = (
+            # a Rule calls only extract_links(): any object with it will do
+            pager: Any = PagerLinks()
+            rules: tuple[Any, ...] = (
                 *self.rules,
-                # a Rule calls only extract_links(): any object with it will do
-                Rule(PagerLinks(), callback="parse_page", errback="on_error", follow=True),  # type: ignore[arg-type]
+                Rule(pager, callback="parse_page", errback="on_error", follow=True),
             )
+            self.rules = rules
         super().__init__(*args, **kwargs)
 
     def parse_start_url(self, response: Response, **kwargs: Any) -> Iterator[Request]:
