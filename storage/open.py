@@ -12,15 +12,21 @@ __all__ = ["open_store"]
 _SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*)://")
 
 
-async def open_store(db: str, *, create: bool = True, **kw: Any) -> Store:
+async def open_store(db: str, *, create: bool = True, read_only: bool = False, **kw: Any) -> Store:
     """Open (and create or migrate) the store ``db`` names.
 
     ``postgresql://`` and ``postgres://`` URLs open a :class:`storage.postgres.PostgresStore`
     (``?schema=NAME`` picks the PostgreSQL schema); anything else without a ``scheme://`` is a
-    path to a :class:`storage.sqlite.SQLiteStore`. ``kw`` goes to the store's ``open``.
+    path to a :class:`storage.sqlite.SQLiteStore`. ``read_only`` (the web view) neither creates
+    nor migrates nor writes, and wants a store of this govmon's schema version (for SQLite:
+    :class:`crawler.web.ReadOnlyStore`). ``kw`` goes to the store's ``open``.
     """
     scheme = _SCHEME.match(db)
     if scheme is None:
+        if read_only:
+            from crawler.web import ReadOnlyStore
+
+            return await ReadOnlyStore.open(db, create=False, **kw)
         from storage.sqlite import SQLiteStore
 
         return await SQLiteStore.open(db, create=create, **kw)
@@ -29,7 +35,7 @@ async def open_store(db: str, *, create: bool = True, **kw: Any) -> Store:
             from storage.postgres import PostgresStore
         except ImportError as exc:  # asyncpg is a dependency, but a trimmed install may lack it
             raise StoreError(f"{_shown(db)}: PostgreSQL needs asyncpg ({exc})") from None
-        return await PostgresStore.open(db, create=create, **kw)
+        return await PostgresStore.open(db, create=create, read_only=read_only, **kw)
     raise StoreError(
         f"{_shown(db)}: unknown kind of store {scheme.group(1)!r}: --db takes a file path"
         " (SQLite) or a postgresql:// URL"

@@ -513,7 +513,7 @@ class PostgresStore:
         """A pooled connection; a failure of the server becomes a :class:`StoreError`."""
         pool = self._require()
         try:
-            async with pool.acquire(timeout=self.connect_timeout) as conn:
+            async with pool.acquire() as conn:
                 yield conn
         except StoreError:
             raise
@@ -566,7 +566,7 @@ class PostgresStore:
                 return
         await self._stop_writer()
         try:
-            self._writer_conn = await self._require().acquire(timeout=self.connect_timeout)
+            self._writer_conn = await self._require().acquire()
         except _DB_ERRORS as exc:
             raise StoreError(f"{self.path}: cannot write: {_why(exc)}") from None
         self.scan_id = scan_id
