@@ -348,7 +348,7 @@ class PostgresStore:
         url: str,
         *,
         schema: str | None = None,
-        queue_size: int = 4096,
+        queue_size: int = 1024,
         batch_size: int = 2000,
         read_only: bool = False,
     ) -> None:
@@ -380,7 +380,7 @@ class PostgresStore:
         *,
         create: bool = True,
         schema: str | None = None,
-        queue_size: int = 4096,
+        queue_size: int = 1024,
         batch_size: int = 2000,
         busy_timeout: float = 60.0,
         connect_timeout: float = 10.0,
@@ -390,8 +390,10 @@ class PostgresStore:
     ) -> PostgresStore:
         """Open (and create or migrate) the store at ``url``.
 
-        ``schema`` overrides the URL's ``?schema=``; ``busy_timeout`` is how long a batch that
-        conflicts with another writer (deadlock, serialization) is retried; ``connect_timeout``
+        ``queue_size`` records wait for the writer at most (as in SQLite: 1,024, page bodies
+        included, keep its backlog within tens of MB); ``schema`` overrides the URL's
+        ``?schema=``; ``busy_timeout`` is how long a batch that conflicts with another writer
+        (deadlock, serialization) is retried; ``connect_timeout``
         bounds connecting, ``command_timeout`` every statement; ``pool_size`` is the most
         connections held (the writer's included); ``read_only`` neither migrates nor writes
         (the web view), and wants a store of exactly this version.

@@ -360,8 +360,14 @@ class SQLiteStore:
             raise StoreError(f"{self.path}: cannot write: {exc}") from None
         assert cur.lastrowid is not None
         self.scan_id = cur.lastrowid
-        self._writer = asyncio.create_task(self._write_loop(), name="store-writer")
+        self._start_writer()
         return self.scan_id
+
+    def _start_writer(self) -> None:
+        """One writer for the store's life: a store that runs several scans (the daemon) keeps
+        the writer it has; a second one would take the stop signal meant for the first."""
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write_loop(), name="store-writer")
 
     async def put(self, record: Record) -> None:
         """Queue a record for the writer; waits while the queue is full."""
@@ -606,7 +612,7 @@ class SQLiteStore:
         out: list[dict[str, Any]] = []
         async with conn.execute(
             "SELECT identity, check_code, severity, site, unit, column_name, url, page, detail,"
-            " observed_at FROM findings WHERE scan_id = ? ORDER BY site, check_code, url",
+            " observed_at FROM findings WHERE scan_id = ? ORDER BY site, check_code, url, identity",
             (scan_id,),
         ) as cur:
             async for row in cur:
@@ -696,7 +702,7 @@ class SQLiteStore:
         except sqlite3.Error as exc:
             raise StoreError(f"{self.path}: cannot write: {exc}") from None
         self.scan_id = scan_id
-        self._writer = asyncio.create_task(self._write_loop(), name="store-writer")
+        self._start_writer()
 
     async def journal(self, scan_id: int) -> Journal:
         """What a scan had done before it stopped: its frontier, the pages fetched (with their

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from pathlib import Path
 
@@ -123,3 +124,17 @@ async def test_samples_round_trip(tmp_path: Path) -> None:
     assert [s.site for s in await store.samples()] == ["a", "b", "a"]  # time order
     assert await store.samples(since="2020-06-10T08:15:00+08:00", site="a") == rows[1:2]
     await store.close()
+
+
+async def test_one_store_runs_several_scans_and_still_closes(tmp_path: Path) -> None:
+    """The daemon runs scan after scan on one store: one writer serves them all."""
+    store = await SQLiteStore.open(tmp_path / "daemon.db")
+    for n in (1, 2):
+        scan = await store.begin_scan(config_path="c", config_digest="d", as_of="x", sites=[])
+        assert scan == n
+        await store.put(FindingRow(Finding("link.broken", "s", "u", f"http://h/{n}"), "now"))
+        await store.finish_scan("complete", 0, 0)
+    await asyncio.wait_for(store.close(), 10)  # used to hang: a second writer took the stop
+    reopened = await SQLiteStore.open(tmp_path / "daemon.db")
+    assert [f["url"] for f in await reopened.findings(2)] == ["http://h/2"]
+    await reopened.close()
