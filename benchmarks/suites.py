@@ -36,6 +36,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
+import hashlib
 import json
 import os
 import re
@@ -98,6 +99,20 @@ TARGET_RSS_MB = {"standard": 150.0, "growth": 300.0}  # growth: at 1 M URLs
 
 # ---- running the tools ----------------------------------------------------------------------
 
+SOURCE_PACKAGES = ("crawler", "checks", "storage")
+
+
+def source_digest() -> str:
+    """A digest of govmon's Python sources (an editable install runs what is on disk: a commit
+    or an edit during a run changes what the next run measures)."""
+    digest = hashlib.sha256()
+    for package in SOURCE_PACKAGES:
+        for path in sorted((ROOT / package).rglob("*.py")):
+            digest.update(str(path.relative_to(ROOT)).encode())
+            with contextlib.suppress(OSError):
+                digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
 
 def _resumable(tool: str) -> bool | None:
     return False if tool == "govmon-noresume" else None
@@ -125,7 +140,12 @@ def run_govmon(
     command = [*prefix, args.govmon, subcommand, str(config), "--db", str(db), *extra]
     m = Measurement(tool, command)
     stdout, stderr = logs / f"{tool}.stdout", logs / f"{tool}.stderr"
+    before = source_digest()
     measure(m, server, stdout, stderr, args.timeout, sample_every)
+    after = source_digest()
+    m.details["source"] = before if before == after else f"{before} -> {after}"
+    if before != after:
+        print(f"  warning: govmon's sources changed during the {tool} run", flush=True)
     m.details["scan_output"] = _tail(stdout, 6)
     if m.exit_code != 0:
         m.error = f"govmon scan exited with {m.exit_code}: {_tail(stderr)}"
@@ -805,7 +825,8 @@ def main(argv: list[str] | None = None) -> int:
     info = machine()
     print(
         f"suite {args.suite}, concurrency {args.concurrency}, tools {', '.join(tools)}; "
-        f"{info['nproc']} CPUs ({info['cpu_model']}); logs in {logs}",
+        f"{info['nproc']} CPUs ({info['cpu_model']}); govmon {info['git']} "
+        f"(sources {source_digest()}); logs in {logs}",
         flush=True,
     )
     suites: dict[str, SuiteFn] = {
@@ -831,6 +852,11 @@ def main(argv: list[str] | None = None) -> int:
         "params": {k: v for k, v in vars(args).items() if k not in ("govmon", "nginx")},
         "tools": list(tools),
         "machine": info,
+        "govmon_source": {
+            tool: run.get("details", {}).get("source")
+            for tool, run in result.get("runs", {}).items()
+            if tool.startswith("govmon")
+        },
         **result,
     }
     out_file = OUT / f"{stamp}-{args.suite}.json"
