@@ -147,7 +147,13 @@ class Scan:
         resume: ScanInfo | None = None,
         recorder: Recorder | None = None,
         proxy: str | None = None,
+        join: int | None = None,
+        id_base: int = 0,
     ) -> None:
+        """``join``: write into that existing scan instead of beginning one, and leave its
+        status and totals alone (a site job of a queued scan, :mod:`crawler.queue`); ``id_base``:
+        the URL ids of this run start after it, so jobs of one scan never share an id."""
+        self._join = join
         self._recorder = recorder
         self._proxy = proxy
         self.config = config
@@ -163,12 +169,16 @@ class Scan:
         self._journal: list[FrontierRow] = []
         self._external: dict[int, list[int]] = {}  # site index -> external page targets
         self._fetcher = fetcher
-        self.frontier = Frontier()
+        self.frontier = Frontier(id_base)
         self.scheduler = Scheduler(self.frontier, self._policy_for, clock)
         self.stats = Stats()
         self._progress = progress
-        # scope prefixes, longest first: a URL belongs to the most specific site
+        # scope prefixes, longest first: a URL belongs to the most specific site; in a site job
+        # (``sites`` a subset of the config's) the other sites' scopes still claim their URLs
+        # (index -1): such a page is checked as a link target, and crawled by its own job
         pairs = [(p, st.index) for st in self.sites for p in st.site.scope]
+        mine = {id(st.site) for st in self.sites}
+        pairs += [(p, -1) for s in config.sites if id(s) not in mine for p in s.scope]
         self._scopes = sorted(pairs, key=lambda x: -len(x[0]))
         self._trusted_hosts = frozenset(hostname(p) for p, _ in pairs)
         self._status: dict[int, int] = {}  # target id -> 0 pending, 1 ok, 2 bad
@@ -217,7 +227,7 @@ class Scan:
         """The index of the site whose scope holds ``url``, if any."""
         for prefix, index in self._scopes:
             if url.startswith(prefix) or (prefix.endswith("/") and url == prefix[:-1]):
-                return index
+                return index if index >= 0 else None
         return None
 
     # -- running ----------------------------------------------------------------------------
@@ -234,7 +244,10 @@ class Scan:
             for s in self.sites
         ]
         journal: Journal | None = None
-        if self.resume is not None:
+        if self._join is not None:
+            scan_id = self._join
+            await self.store.join_scan(scan_id)
+        elif self.resume is not None:
             scan_id = self.resume.id
             journal = await self.store.journal(scan_id)
             await self.store.reopen_scan(scan_id)
@@ -284,9 +297,13 @@ class Scan:
                 await self._finalise()
                 status = "complete"
         finally:
-            with contextlib.suppress(Exception):
-                await self.store.put(Progress(self.stats.pages, self.stats.requests))
-            if status == "complete" or self._stopping:
+            if self._join is not None:  # the queue owns the shared scan's status and totals
+                if status == "complete":
+                    await self.store.flush()
+            else:
+                with contextlib.suppress(Exception):
+                    await self.store.put(Progress(self.stats.pages, self.stats.requests))
+            if self._join is None and (status == "complete" or self._stopping):
                 await self.store.finish_scan(status, self.stats.pages, self.stats.requests)
             if self._owned_fetcher:
                 await fetcher.close()

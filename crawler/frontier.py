@@ -46,9 +46,11 @@ class _Host:
 class Frontier:
     """De-duplication, per-host queues and delayed retries. Not thread-safe; one event loop."""
 
-    def __init__(self) -> None:
+    def __init__(self, id_base: int = 0) -> None:
+        """``id_base``: URL ids start after it (a site job of a shared scan owns its own range
+        of ids, so that rows keyed by ``(scan_id, url_id)`` never collide between workers)."""
         self._ids: dict[str, int] = {}
-        self._last_id = 0
+        self._last_id = id_base
         self._hosts: dict[str, _Host] = {}
         self._delayed: list[tuple[float, int, Request]] = []
         self._seq = itertools.count()

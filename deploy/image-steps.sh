@@ -12,6 +12,8 @@ python3 -m venv "$tmp/venv"
 cd "$tmp"
 "$tmp/venv/bin/govmon" --version
 "$tmp/venv/bin/govmon" daemon --help >/dev/null
+"$tmp/venv/bin/govmon" worker --help >/dev/null
+"$tmp/venv/bin/python" -c "import crawler.queue"  # procrastinate and psycopg came with it
 # package data the image needs at run time
 "$tmp/venv/bin/python" - <<'PY'
 from importlib.resources import files

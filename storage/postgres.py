@@ -865,6 +865,10 @@ class PostgresStore:
             )
         await self._start_writer(scan_id)
 
+    async def join_scan(self, scan_id: int) -> None:
+        """Write into ``scan_id`` without touching its status (a site job of a queued scan)."""
+        await self._start_writer(scan_id)
+
     async def journal(self, scan_id: int) -> Journal:
         """What a scan had done before it stopped: its frontier, the pages fetched (with their
         bodies) and the targets checked, in the order they were first seen."""

@@ -704,6 +704,12 @@ class SQLiteStore:
         self.scan_id = scan_id
         self._start_writer()
 
+    async def join_scan(self, scan_id: int) -> None:
+        """Write into ``scan_id`` without touching its status (a site job of a queued scan)."""
+        self._require()
+        self.scan_id = scan_id
+        self._start_writer()
+
     async def journal(self, scan_id: int) -> Journal:
         """What a scan had done before it stopped: its frontier, the pages fetched (with their
         bodies) and the targets checked, in the order they were first seen."""

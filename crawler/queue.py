@@ -1,0 +1,705 @@
+"""Many workers, one PostgreSQL: a scan queued as one job per site.
+
+``govmon submit`` begins a scan in a PostgreSQL store, keeps the config's text with it and
+enqueues one job per site; ``govmon worker`` runs site jobs until stopped; ``govmon status``
+shows every queued scan's sites (queued, running, done, failed), per worker, with an estimated
+finish against the sampling window.
+
+The queue is `procrastinate <https://procrastinate.readthedocs.io>`_, in the store's own
+PostgreSQL schema:
+
+- a site is the unit of work, because per-host politeness needs one owner per host: every job
+  carries a procrastinate ``lock`` on its site's host, so no host is crawled by two jobs at once
+  (two sites on one host, or the same site in two scans, wait for each other);
+- a ``queueing_lock`` per (scan, site), so a site is never queued twice in one scan;
+- retries: a job that fails is retried (``RetryStrategy``) up to :data:`MAX_ATTEMPTS` times;
+- recovery: workers send heartbeats; every worker looks for jobs left ``doing`` by a worker
+  whose heartbeat stopped (killed, machine lost) and puts them back in the queue.
+
+A site job writes into the shared scan (``Scan(join=...)``) with URL ids of its own range
+(``id_base``), so jobs never collide. A new attempt first deletes what an earlier attempt of the
+same site wrote, then scans the site again from the start: findings are keyed by their identity,
+so a site scanned twice ends with exactly one copy of each finding. When the last site is done,
+the scan is marked complete with the sites' totals.
+
+Policy interpretations are matched within each site in a queued scan (a single-process scan also
+matches a department's policy with an interpretation published on another site of the config).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import os
+import signal
+import socket
+import tomllib
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import procrastinate
+import structlog
+
+from crawler.config import Config, ConfigError, Site, load_config, parse_config
+from crawler.engine import Scan, config_digest
+from storage.base import StoreError
+from storage.postgres import PostgresStore, parse_url
+
+log = structlog.get_logger("govmon.queue")
+
+QUEUE = "govmon-sites"
+TASK = "govmon.scan_site"
+MAX_ATTEMPTS = 5
+ID_SHIFT = 32  # site k of a scan numbers its URLs from (k + 1) << 32
+
+_LOCK_KEY = 0x676F7651  # "govQ": advisory lock guarding the queue's schema creation
+
+_QUEUE_TABLES = """
+CREATE TABLE IF NOT EXISTS queue_scans (
+    scan_id BIGINT PRIMARY KEY REFERENCES scans(id),
+    config_path TEXT NOT NULL,
+    config_text TEXT NOT NULL,
+    submitted_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+    window_end TIMESTAMPTZ
+);
+CREATE TABLE IF NOT EXISTS queue_sites (
+    scan_id BIGINT NOT NULL REFERENCES scans(id),
+    site TEXT NOT NULL,
+    position INTEGER NOT NULL,
+    host TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'queued',
+    worker TEXT,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    started_at TIMESTAMPTZ,
+    finished_at TIMESTAMPTZ,
+    pages BIGINT NOT NULL DEFAULT 0,
+    requests BIGINT NOT NULL DEFAULT 0,
+    error TEXT,
+    PRIMARY KEY (scan_id, site)
+);
+CREATE INDEX IF NOT EXISTS queue_sites_by_status ON queue_sites (scan_id, status);
+"""
+
+# what an earlier attempt of a site wrote into the shared scan: rows keyed by its URL-id range
+# or by its site id
+_DROP_BY_ID = ("pages", "links", "frontier", "bodies")
+_DROP_BY_SITE = ("findings", "columns", "items")
+
+
+class QueueError(Exception):
+    """The queue cannot do what was asked (no such scan, not a PostgreSQL store, ...)."""
+
+
+def require_postgres(db: str, command: str) -> None:
+    if not db.startswith(("postgresql://", "postgres://")):
+        raise QueueError(
+            f"{command}: --db must be a postgresql:// URL (the queue lives in PostgreSQL), "
+            f"not {db!r}"
+        )
+
+
+def site_host(site: Site) -> str:
+    """The politeness key a site's job locks: its home page's host and port."""
+    parts = urlsplit(site.url)
+    return f"{parts.hostname or ''}:{parts.port or (443 if parts.scheme == 'https' else 80)}"
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+# -- the database side ----------------------------------------------------------------------
+
+
+class QueueDB:
+    """The queue's own tables and procrastinate's, in the store's PostgreSQL schema."""
+
+    def __init__(self, db: str) -> None:
+        require_postgres(db, "queue")
+        self.db = db
+        self.dsn, self.schema, self.display = parse_url(db)
+        self._pool: Any = None
+
+    async def open(self) -> QueueDB:
+        import asyncpg  # type: ignore[import-untyped]
+
+        # the store creates the schema and its tables (and checks the schema name)
+        store = await PostgresStore.open(self.db, create=True, pool_size=2)
+        await store.close()
+        try:
+            self._pool = await asyncpg.create_pool(
+                self.dsn,
+                min_size=1,
+                max_size=2,
+                server_settings={"search_path": f'"{self.schema}"', "application_name": "govmon"},
+            )
+        except (OSError, asyncpg.PostgresError) as exc:
+            raise StoreError(f"{self.display}: cannot connect: {exc}") from None
+        await self._ensure_schema()
+        return self
+
+    async def close(self) -> None:
+        if self._pool is not None:
+            await self._pool.close()
+            self._pool = None
+
+    async def __aenter__(self) -> QueueDB:
+        return await self.open()
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    async def _ensure_schema(self) -> None:
+        from procrastinate.schema import SchemaManager
+
+        async with self._pool.acquire() as conn, conn.transaction():
+            await conn.execute(
+                "SELECT pg_advisory_xact_lock($1, hashtext($2))", _LOCK_KEY, self.schema
+            )
+            await conn.execute(_QUEUE_TABLES)
+            exists = await conn.fetchval("SELECT to_regclass('procrastinate_jobs')")
+            if exists is None:
+                await conn.execute(SchemaManager.get_schema())
+
+    async def fetch(self, query: str, *args: Any) -> list[Any]:
+        async with self._pool.acquire() as conn:
+            return list(await conn.fetch(query, *args))
+
+    async def execute(self, query: str, *args: Any) -> str:
+        async with self._pool.acquire() as conn:
+            result: str = await conn.execute(query, *args)
+            return result
+
+    async def add_scan(
+        self, scan_id: int, config: Config, text: str, window_end: dt.datetime | None
+    ) -> None:
+        async with self._pool.acquire() as conn, conn.transaction():
+            await conn.execute(
+                "INSERT INTO queue_scans (scan_id, config_path, config_text, window_end)"
+                " VALUES ($1, $2, $3, $4)",
+                scan_id,
+                config.path,
+                text,
+                window_end,
+            )
+            await conn.executemany(
+                "INSERT INTO queue_sites (scan_id, site, position, host) VALUES ($1, $2, $3, $4)",
+                [(scan_id, s.id, i, site_host(s)) for i, s in enumerate(config.sites)],
+            )
+
+    async def scan_config(self, scan_id: int) -> tuple[Config, str]:
+        rows = await self.fetch(
+            "SELECT q.config_path, q.config_text, s.as_of FROM queue_scans q"
+            " JOIN scans s ON s.id = q.scan_id WHERE q.scan_id = $1",
+            scan_id,
+        )
+        if not rows:
+            raise QueueError(f"{self.display}: scan {scan_id} was not submitted to the queue")
+        path, text, as_of = rows[0]["config_path"], rows[0]["config_text"], rows[0]["as_of"]
+        try:
+            config = parse_config(tomllib.loads(text), path)
+        except (tomllib.TOMLDecodeError, ConfigError) as exc:
+            raise QueueError(f"scan {scan_id}: its config no longer loads here: {exc}") from None
+        return config, as_of
+
+    async def start_site(self, scan_id: int, site: str, worker: str) -> None:
+        await self.execute(
+            "UPDATE queue_sites SET status = 'running', worker = $3, attempts = attempts + 1,"
+            " started_at = now(), finished_at = NULL, error = NULL"
+            " WHERE scan_id = $1 AND site = $2",
+            scan_id,
+            site,
+            worker,
+        )
+
+    async def drop_site(self, scan_id: int, site: str, lo: int, hi: int) -> None:
+        """Delete what an earlier attempt of ``site`` wrote into the scan."""
+        async with self._pool.acquire() as conn, conn.transaction():
+            for table in _DROP_BY_ID:
+                await conn.execute(
+                    f"DELETE FROM {table} WHERE scan_id = $1 AND url_id BETWEEN $2 AND $3",
+                    scan_id,
+                    lo,
+                    hi,
+                )
+            await conn.execute(
+                "DELETE FROM refs WHERE scan_id = $1 AND target_id BETWEEN $2 AND $3",
+                scan_id,
+                lo,
+                hi,
+            )
+            for table in _DROP_BY_SITE:
+                await conn.execute(
+                    f"DELETE FROM {table} WHERE scan_id = $1 AND site = $2", scan_id, site
+                )
+
+    async def end_site(
+        self,
+        scan_id: int,
+        site: str,
+        status: str,
+        pages: int = 0,
+        requests: int = 0,
+        error: str | None = None,
+    ) -> bool:
+        """Record a site's end; True when that ended the whole scan (then marked finished)."""
+        await self.execute(
+            "UPDATE queue_sites SET status = $3, pages = $4, requests = $5, error = $6,"
+            " finished_at = CASE WHEN $3 IN ('done', 'failed') THEN now() END"
+            " WHERE scan_id = $1 AND site = $2",
+            scan_id,
+            site,
+            status,
+            pages,
+            requests,
+            error,
+        )
+        if status not in ("done", "failed"):
+            return False
+        # whoever records the last site ends the scan; the status guard makes it happen once
+        result = await self.execute(
+            "UPDATE scans SET"
+            " status = CASE WHEN EXISTS (SELECT 1 FROM queue_sites WHERE scan_id = $1"
+            "   AND status = 'failed') THEN 'interrupted' ELSE 'complete' END,"
+            " finished_at = $2,"
+            " pages = (SELECT COALESCE(SUM(pages), 0) FROM queue_sites WHERE scan_id = $1),"
+            " requests = (SELECT COALESCE(SUM(requests), 0) FROM queue_sites WHERE scan_id = $1)"
+            " WHERE id = $1 AND status = 'running' AND NOT EXISTS (SELECT 1 FROM queue_sites"
+            "   WHERE scan_id = $1 AND status NOT IN ('done', 'failed'))",
+            scan_id,
+            dt.datetime.now(dt.UTC).astimezone().isoformat(timespec="seconds"),
+        )
+        return result.endswith(" 1")
+
+    async def unfinished(self) -> int:
+        """Sites of any scan not yet done or failed."""
+        rows = await self.fetch(
+            "SELECT count(*) AS n FROM queue_sites WHERE status NOT IN ('done', 'failed')"
+        )
+        return int(rows[0]["n"])
+
+
+# -- procrastinate ----------------------------------------------------------------------------
+
+
+def make_app(db: str) -> procrastinate.App:
+    """A procrastinate app on the store's database and schema."""
+    dsn, schema, _ = parse_url(db)
+    connector = procrastinate.PsycopgConnector(
+        conninfo=dsn,
+        kwargs={"options": f"-c search_path={schema}", "application_name": "govmon-queue"},
+        min_size=1,
+        max_size=4,
+    )
+    return procrastinate.App(connector=connector)
+
+
+async def submit(
+    config_path: str | Path,
+    db: str,
+    *,
+    as_of: dt.datetime | None = None,
+    window: dt.timedelta | None = None,
+) -> tuple[int, int]:
+    """Begin a scan of ``config_path`` in ``db`` and queue one job per site.
+
+    Returns ``(scan id, sites queued)``. The config is validated first (a wrong config starts
+    nothing) and kept with the scan, so workers need not have the file (paths it names, such as
+    lexicons, must exist on every worker).
+    """
+    require_postgres(db, "submit")
+    config = load_config(config_path)
+    text = await asyncio.to_thread(Path(config_path).read_text, encoding="utf-8")
+    when = as_of or config.as_of or dt.datetime.now(config.tz)
+    async with QueueDB(db) as qdb:
+        store = await PostgresStore.open(db, create=True, pool_size=2)
+        try:
+            scan_id = await store.begin_scan(
+                config_path=config.path,
+                config_digest=config_digest(config),
+                as_of=when.isoformat(),
+                sites=[
+                    {"id": s.id, "name": s.name, "unit": s.unit, "kind": s.kind, "url": s.url}
+                    for s in config.sites
+                ],
+                settings={"scoring": dict(config.scoring), "timezone": config.timezone},
+            )
+        finally:
+            await store.close()
+        window_end = None if window is None else dt.datetime.now(dt.UTC) + window
+        await qdb.add_scan(scan_id, config, text, window_end)
+    app = make_app(db)
+    task = _register(app, WorkerState(db))
+    async with app.open_async():
+        for site in config.sites:
+            await task.configure(
+                lock=f"host:{site_host(site)}",
+                queueing_lock=f"scan:{scan_id}:site:{site.id}",
+            ).defer_async(scan_id=scan_id, site=site.id)
+    log.info("queue.submitted", scan=scan_id, sites=len(config.sites), db=qdb.display)
+    return scan_id, len(config.sites)
+
+
+@dataclass
+class WorkerState:
+    """What a worker process shares between its jobs."""
+
+    db: str
+    name: str = field(default_factory=worker_name)
+    scans: dict[int, Scan] = field(default_factory=dict)  # job id -> running site scan
+    stopping: bool = False
+    done: int = 0
+    qdb: QueueDB | None = None
+
+
+class SiteInterrupted(Exception):
+    """A site job stopped by its worker's shutdown: it goes back to the queue."""
+
+
+def _register(app: procrastinate.App, state: WorkerState) -> Any:
+    @app.task(
+        name=TASK,
+        queue=QUEUE,
+        pass_context=True,
+        retry=procrastinate.RetryStrategy(max_attempts=MAX_ATTEMPTS, wait=2),
+    )
+    async def scan_site(context: Any, scan_id: int, site: str) -> None:
+        await run_site_job(state, context.job.id, context.job.attempts, scan_id, site)
+
+    return scan_site
+
+
+async def run_site_job(
+    state: WorkerState, job_id: int, attempts: int, scan_id: int, site_id: str
+) -> None:
+    """One attempt at one site of a queued scan."""
+    qdb = state.qdb
+    assert qdb is not None
+    config, as_of = await qdb.scan_config(scan_id)
+    position = next((i for i, s in enumerate(config.sites) if s.id == site_id), None)
+    if position is None:
+        raise QueueError(f"scan {scan_id}: no site {site_id!r} in its config")
+    site = config.sites[position]
+    lo = (position + 1) << ID_SHIFT
+    hi = lo + (1 << ID_SHIFT) - 1
+    await qdb.start_site(scan_id, site_id, state.name)
+    log.info("queue.site.start", scan=scan_id, site=site_id, attempt=attempts + 1, job=job_id)
+    store = await PostgresStore.open(state.db, create=False)
+    status, pages, requests = "interrupted", 0, 0
+    try:
+        await qdb.drop_site(scan_id, site_id, lo, hi - 1)
+        scan = Scan(
+            config,
+            store,
+            sites=(site,),
+            as_of=dt.datetime.fromisoformat(as_of),
+            join=scan_id,
+            id_base=lo,
+        )
+        state.scans[job_id] = scan
+        if state.stopping:
+            scan.stop()
+        result = await scan.run()
+        status, pages, requests = result.status, result.pages, result.requests
+    except BaseException as exc:
+        final = attempts + 1 >= MAX_ATTEMPTS and not isinstance(exc, asyncio.CancelledError)
+        with contextlib.suppress(Exception):
+            await qdb.end_site(
+                scan_id,
+                site_id,
+                "failed" if final else "queued",
+                error=f"{type(exc).__name__}: {exc}",
+            )
+        log.error("queue.site.failed", scan=scan_id, site=site_id, error=str(exc), final=final)
+        raise
+    finally:
+        state.scans.pop(job_id, None)
+        with contextlib.suppress(Exception):
+            await store.close()
+    if status != "complete":  # the worker is stopping: back to the queue, from the start
+        await qdb.end_site(scan_id, site_id, "queued", error="worker stopped")
+        raise SiteInterrupted(f"scan {scan_id} site {site_id}: worker stopped")
+    ended = await qdb.end_site(scan_id, site_id, "done", pages, requests)
+    state.done += 1
+    log.info("queue.site.done", scan=scan_id, site=site_id, pages=pages, scan_done=ended)
+
+
+async def _recover(
+    app: procrastinate.App, state: WorkerState, stalled_after: float, every: float
+) -> None:
+    """Put back in the queue the jobs of workers whose heartbeat stopped."""
+    while True:
+        try:
+            for job in await app.job_manager.get_stalled_jobs(
+                task_name=TASK, seconds_since_heartbeat=stalled_after
+            ):
+                log.warning("queue.recover", job=job.id, args=job.task_kwargs, worker=state.name)
+                await app.job_manager.retry_job(job)
+                scan_id, site = job.task_kwargs.get("scan_id"), job.task_kwargs.get("site")
+                if isinstance(scan_id, int) and isinstance(site, str) and state.qdb is not None:
+                    await state.qdb.end_site(scan_id, site, "queued", error="worker lost")
+        except Exception as exc:  # the next round tries again
+            log.warning("queue.recover.failed", error=str(exc))
+        await asyncio.sleep(every)
+
+
+async def _until_idle(state: WorkerState, every: float, stop: Callable[[], None]) -> None:
+    """Stop the worker when no site of any scan is left to do (``worker --until-idle``)."""
+    assert state.qdb is not None
+    while True:
+        await asyncio.sleep(every)
+        with contextlib.suppress(Exception):
+            if await state.qdb.unfinished() == 0:
+                stop()
+                return
+
+
+async def run_worker(
+    db: str,
+    *,
+    jobs: int = 1,
+    heartbeat: float = 10.0,
+    stalled_after: float = 30.0,
+    recover_every: float = 10.0,
+    until_idle: bool = False,
+    name: str | None = None,
+    on_ready: Callable[[], Awaitable[None] | None] | None = None,
+) -> int:
+    """Run site jobs until SIGTERM/SIGINT (or, with ``until_idle``, until nothing is left).
+
+    A stop lets every running site scan finish its requests in flight, then puts its site back
+    in the queue (it is scanned again from the start by whichever worker takes it). Returns
+    how many sites this worker finished.
+    """
+    require_postgres(db, "worker")
+    state = WorkerState(db, name=name or worker_name())
+    app = make_app(db)
+    _register(app, state)
+    async with QueueDB(db) as qdb:
+        state.qdb = qdb
+        async with app.open_async():
+            worker = asyncio.create_task(
+                app.run_worker_async(
+                    queues=[QUEUE],
+                    concurrency=jobs,
+                    name=state.name,
+                    wait=True,
+                    install_signal_handlers=False,
+                    update_heartbeat_interval=heartbeat,
+                    stalled_worker_timeout=stalled_after,
+                    fetch_job_polling_interval=min(5.0, recover_every),
+                ),
+                name="procrastinate-worker",
+            )
+
+            def stop() -> None:
+                if state.stopping:
+                    return
+                state.stopping = True
+                log.warning("queue.worker.stopping", worker=state.name, running=len(state.scans))
+                for scan in list(state.scans.values()):
+                    scan.stop()
+                worker.cancel()
+
+            loop = asyncio.get_running_loop()
+            for signum in (signal.SIGTERM, signal.SIGINT):
+                with contextlib.suppress(NotImplementedError, RuntimeError):
+                    loop.add_signal_handler(signum, stop)
+            helpers = [asyncio.create_task(_recover(app, state, stalled_after, recover_every))]
+            if until_idle:
+                helpers.append(asyncio.create_task(_until_idle(state, recover_every / 2, stop)))
+            log.info("queue.worker.start", worker=state.name, jobs=jobs, db=qdb.display)
+            if on_ready is not None:
+                maybe = on_ready()
+                if maybe is not None:
+                    await maybe
+            try:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await worker
+            finally:
+                for task in helpers:
+                    task.cancel()
+                await asyncio.gather(*helpers, return_exceptions=True)
+                for signum in (signal.SIGTERM, signal.SIGINT):
+                    with contextlib.suppress(NotImplementedError, RuntimeError):
+                        loop.remove_signal_handler(signum)
+    log.info("queue.worker.stopped", worker=state.name, sites_done=state.done)
+    return state.done
+
+
+# -- status -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ScanStatus:
+    scan_id: int
+    config_path: str
+    status: str
+    submitted_at: dt.datetime
+    window_end: dt.datetime | None
+    counts: dict[str, int]  # queued | running | done | failed -> sites
+    pages: int
+    requests: int
+    workers: dict[str, dict[str, int]]  # worker -> {"running": n, "done": n, "pages": n}
+    eta: dt.datetime | None
+    finished_at: str | None
+
+    @property
+    def sites(self) -> int:
+        return sum(self.counts.values())
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "scan": self.scan_id,
+            "config": self.config_path,
+            "status": self.status,
+            "submitted_at": self.submitted_at.isoformat(timespec="seconds"),
+            "window_end": self.window_end.isoformat(timespec="seconds")
+            if self.window_end
+            else None,
+            "sites": self.sites,
+            **self.counts,
+            "pages": self.pages,
+            "requests": self.requests,
+            "workers": self.workers,
+            "eta": self.eta.isoformat(timespec="seconds") if self.eta else None,
+            "on_time": None
+            if self.eta is None or self.window_end is None
+            else self.eta <= self.window_end,
+            "finished_at": self.finished_at,
+        }
+
+
+def estimate_finish(
+    now: dt.datetime, started: dt.datetime | None, done: int, remaining: int
+) -> dt.datetime | None:
+    """When the remaining sites should be done at the pace the done ones took."""
+    if remaining == 0:
+        return now
+    if started is None or done == 0:
+        return None
+    elapsed = (now - started).total_seconds()
+    return now + dt.timedelta(seconds=elapsed / done * remaining)
+
+
+async def status(db: str, scan: int | None = None, limit: int = 10) -> list[ScanStatus]:
+    require_postgres(db, "status")
+    async with QueueDB(db) as qdb:
+        where = "WHERE q.scan_id = $1" if scan is not None else ""
+        args: tuple[Any, ...] = (scan,) if scan is not None else ()
+        scans = await qdb.fetch(
+            "SELECT q.scan_id, q.config_path, q.submitted_at, q.window_end, s.status,"
+            f" s.finished_at FROM queue_scans q JOIN scans s ON s.id = q.scan_id {where}"
+            f" ORDER BY q.scan_id DESC LIMIT {int(limit)}",
+            *args,
+        )
+        if scan is not None and not scans:
+            raise QueueError(f"{qdb.display}: scan {scan} was not submitted to the queue")
+        now = dt.datetime.now(dt.UTC)
+        out = []
+        for row in scans:
+            sites = await qdb.fetch(
+                "SELECT status, worker, pages, requests, started_at FROM queue_sites"
+                " WHERE scan_id = $1",
+                row["scan_id"],
+            )
+            counts = {"queued": 0, "running": 0, "done": 0, "failed": 0}
+            workers: dict[str, dict[str, int]] = {}
+            for s in sites:
+                counts[s["status"]] = counts.get(s["status"], 0) + 1
+                if s["worker"] and s["status"] in ("running", "done"):
+                    w = workers.setdefault(s["worker"], {"running": 0, "done": 0, "pages": 0})
+                    w[s["status"]] += 1
+                    w["pages"] += int(s["pages"])
+            starts = [s["started_at"] for s in sites if s["started_at"] is not None]
+            remaining = counts["queued"] + counts["running"]
+            out.append(
+                ScanStatus(
+                    scan_id=row["scan_id"],
+                    config_path=row["config_path"],
+                    status=row["status"],
+                    submitted_at=row["submitted_at"],
+                    window_end=row["window_end"],
+                    counts=counts,
+                    pages=sum(int(s["pages"]) for s in sites),
+                    requests=sum(int(s["requests"]) for s in sites),
+                    workers=workers,
+                    eta=estimate_finish(now, min(starts, default=None), counts["done"], remaining)
+                    if row["status"] == "running"
+                    else None,
+                    finished_at=row["finished_at"],
+                )
+            )
+        return out
+
+
+def format_status(rows: list[ScanStatus], now: dt.datetime | None = None) -> str:
+    """The text ``govmon status`` prints."""
+    now = now or dt.datetime.now(dt.UTC)
+    if not rows:
+        return "no scan in the queue"
+    lines = []
+    for r in rows:
+        lines.append(
+            f"scan {r.scan_id}  {r.status}  {r.config_path}  submitted "
+            f"{r.submitted_at.astimezone().isoformat(timespec='minutes')}"
+        )
+        lines.append(
+            f"  sites {r.sites}: {r.counts['queued']} queued, {r.counts['running']} running, "
+            f"{r.counts['done']} done, {r.counts['failed']} failed; "
+            f"{r.pages} pages, {r.requests} requests"
+        )
+        for name, w in sorted(r.workers.items()):
+            lines.append(
+                f"  worker {name}: {w['running']} running, {w['done']} done, {w['pages']} pages"
+            )
+        if r.status == "running":
+            window = (
+                f"window ends {r.window_end.astimezone().isoformat(timespec='minutes')}"
+                if r.window_end
+                else "no window given"
+            )
+            if r.eta is None:
+                lines.append(f"  estimated finish: unknown until a site is done; {window}")
+            else:
+                verdict = ""
+                if r.window_end is not None:
+                    late = (r.eta - r.window_end).total_seconds()
+                    verdict = "  (on time)" if late <= 0 else f"  (LATE by {_duration(late)})"
+                lines.append(
+                    f"  estimated finish {r.eta.astimezone().isoformat(timespec='minutes')} "
+                    f"(in {_duration((r.eta - now).total_seconds())}); {window}{verdict}"
+                )
+        elif r.finished_at:
+            lines.append(f"  finished {r.finished_at}")
+    return "\n".join(lines)
+
+
+_UNITS = {"s": 1, "m": 60, "min": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def parse_duration(text: str) -> dt.timedelta:
+    """``5d``, ``36h``, ``90m``, ``1w``, or a sum such as ``1d12h``."""
+    import re
+
+    parts = re.findall(r"(\d+(?:\.\d+)?)\s*(min|[smhdw])", text.strip().lower())
+    joined = "".join(f"{n}{u}" for n, u in parts)
+    if not parts or joined != re.sub(r"\s+", "", text.strip().lower()):
+        raise ValueError(f"{text!r}: expected a duration such as 5d, 36h or 90m")
+    return dt.timedelta(seconds=sum(float(n) * _UNITS[u] for n, u in parts))
+
+
+def _duration(seconds: float) -> str:
+    seconds = max(0, int(seconds))
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes = rest // 60
+    if days:
+        return f"{days} d {hours} h"
+    if hours:
+        return f"{hours} h {minutes} min"
+    return f"{minutes} min" if minutes else f"{seconds} s"

@@ -1,0 +1,357 @@
+"""Many workers, one PostgreSQL (``govmon submit`` / ``worker`` / ``status``), for real.
+
+The end-to-end tests run ``govmon`` worker processes against the PostgreSQL test server (see
+``tests/pgserver.py``: skipped loudly without one, a failure in CI) and loopback sites: the demo
+district (4 sites, two of them on one host) and a generated district of 30 channel sites on 30
+loopback addresses, where one of three workers is killed with SIGKILL in the middle of a site.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import itertools
+import json
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import asyncpg  # type: ignore[import-untyped]
+import pytest
+from aiohttp import web
+from hypothesis import given
+from hypothesis import strategies as st
+
+from crawler import queue
+from crawler.demo import demo_config, make_app
+from tests.pgserver import PG
+
+ROOT = Path(__file__).resolve().parent.parent
+DEMO_SITE = ROOT / "crawler" / "demo" / "site"
+
+
+# -- pure parts -------------------------------------------------------------------------------
+
+
+@given(days=st.integers(0, 30), hours=st.integers(0, 23), minutes=st.integers(0, 59))
+def test_parse_duration_sums_its_parts(days: int, hours: int, minutes: int) -> None:
+    text = f"{days}d{hours}h{minutes}m"
+    assert queue.parse_duration(text) == dt.timedelta(days=days, hours=hours, minutes=minutes)
+
+
+@pytest.mark.parametrize("bad", ["", "5", "d", "5 days", "5x", "-1d", "1d garbage"])
+def test_parse_duration_refuses_what_it_cannot_read(bad: str) -> None:
+    with pytest.raises(ValueError, match="duration"):
+        queue.parse_duration(bad)
+
+
+def test_estimate_finish_extrapolates_the_pace_of_done_sites() -> None:
+    start = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    now = start + dt.timedelta(hours=2)
+    # 4 sites in 2 hours: 6 more take 3 hours
+    assert queue.estimate_finish(now, start, 4, 6) == now + dt.timedelta(hours=3)
+    assert queue.estimate_finish(now, start, 0, 6) is None  # no pace yet
+    assert queue.estimate_finish(now, None, 0, 0) == now  # nothing left
+
+
+def test_status_text_says_late_against_the_window() -> None:
+    now = dt.datetime(2026, 1, 1, 12, tzinfo=dt.UTC)
+    row = queue.ScanStatus(
+        scan_id=7,
+        config_path="d.toml",
+        status="running",
+        submitted_at=now - dt.timedelta(hours=1),
+        window_end=now + dt.timedelta(hours=1),
+        counts={"queued": 3, "running": 1, "done": 2, "failed": 0},
+        pages=120,
+        requests=300,
+        workers={"m1:10": {"running": 1, "done": 2, "pages": 120}},
+        eta=now + dt.timedelta(hours=3),
+        finished_at=None,
+    )
+    text = queue.format_status([row], now=now)
+    assert "scan 7  running" in text
+    assert "3 queued, 1 running, 2 done, 0 failed" in text
+    assert "worker m1:10: 1 running, 2 done, 120 pages" in text
+    assert "LATE by 2 h 0 min" in text
+    on_time = queue.format_status([row.__class__(**{**row.__dict__, "eta": now})], now=now)
+    assert "(on time)" in on_time
+    assert row.as_json()["on_time"] is False
+
+
+def test_queue_commands_want_a_postgresql_url(tmp_path: Path) -> None:
+    out = _govmon("status", "--db", str(tmp_path / "x.db"), check=False)
+    assert out.returncode == 2
+    assert "postgresql://" in out.stderr
+    assert not (tmp_path / "x.db").exists()
+
+
+# -- helpers for the end-to-end tests ---------------------------------------------------------
+
+
+def _govmon(
+    *args: str, check: bool = True, timeout: float = 240
+) -> subprocess.CompletedProcess[str]:
+    done = subprocess.run(
+        [sys.executable, "-m", "crawler", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=ROOT,
+        check=False,
+    )
+    if check and done.returncode != 0:
+        raise AssertionError(f"govmon {' '.join(args)} exited {done.returncode}: {done.stderr}")
+    return done
+
+
+def _worker(db: str, log: Path, *extra: str) -> subprocess.Popen[bytes]:
+    with log.open("wb") as out:  # the child keeps its own copy
+        command = [sys.executable, "-m", "crawler", "--log-level", "info", "worker"]
+        command += ["--db", db, "--until-idle", "--heartbeat", "1", "--stalled-after", "4"]
+        return subprocess.Popen(
+            [*command, *extra],
+            stdout=subprocess.DEVNULL,
+            stderr=out,
+            cwd=ROOT,
+        )
+
+
+def _wait(procs: list[subprocess.Popen[bytes]], timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    for p in procs:
+        try:
+            p.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            for q in procs:
+                q.kill()
+            raise AssertionError("a worker did not finish in time") from None
+
+
+def _identities(report: dict[str, Any]) -> list[tuple[str, str, str]]:
+    return sorted((f["check"], f["site"], f["url"]) for f in report["findings"])
+
+
+def _site_errors(url: str) -> list[tuple[str, str, str]]:
+    rows = asyncio.run(
+        _rows(url, "SELECT site, status, error FROM queue_sites WHERE error IS NOT NULL")
+    )
+    return [(r["site"], r["status"], r["error"]) for r in rows]
+
+
+def _report(db: str) -> dict[str, Any]:
+    out = _govmon("report", "--db", db, "--format", "json")
+    data: dict[str, Any] = json.loads(out.stdout)
+    return data
+
+
+async def _rows(url: str, query: str, *args: Any) -> list[Any]:
+    from storage.postgres import parse_url
+
+    dsn, schema, _ = parse_url(url)
+    conn = await asyncpg.connect(dsn, server_settings={"search_path": schema})
+    try:
+        return list(await conn.fetch(query, *args))
+    finally:
+        await conn.close()
+
+
+class Sites:
+    """A static virtual-host server (the demo's) on several loopback addresses, one port."""
+
+    def __init__(self, root: Path, addresses: list[str], port: int = 0) -> None:
+        self.root, self.addresses, self.port = root, addresses, port
+        self._loop = asyncio.new_event_loop()
+        self._ready = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> Sites:
+        self._thread.start()
+        assert self._ready.wait(30), "the test sites did not start"
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=10)
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self._loop)
+        runner = web.AppRunner(make_app(self.root), access_log=None, shutdown_timeout=1.0)
+        self._loop.run_until_complete(runner.setup())
+        for address in self.addresses:
+            site = web.TCPSite(runner, address, self.port)
+            self._loop.run_until_complete(site.start())
+            if self.port == 0:
+                self.port = int(runner.addresses[0][1])
+        self._ready.set()
+        try:
+            self._loop.run_forever()
+        finally:
+            self._loop.run_until_complete(runner.cleanup())
+            self._loop.close()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def demo(tmp_path: Path) -> Iterator[Path]:
+    with Sites(DEMO_SITE, ["127.0.0.1"]) as sites:
+        config = tmp_path / "district.toml"
+        config.write_text(demo_config(sites.port), encoding="utf-8")
+        yield config
+
+
+# -- end to end -------------------------------------------------------------------------------
+
+
+@pytest.mark.timeout(300)
+def test_two_workers_give_the_single_process_findings(pg: PG, demo: Path, tmp_path: Path) -> None:
+    single = str(tmp_path / "single.db")
+    _govmon("scan", str(demo), "--db", single)
+    expected = _report(single)
+
+    submitted = _govmon("submit", str(demo), "--db", pg.url, "--window", "2h")
+    scan_id = int(submitted.stdout.strip())
+    status = json.loads(_govmon("status", "--db", pg.url, "--format", "json").stdout)
+    assert status[0]["scan"] == scan_id
+    assert status[0]["queued"] == 4
+    assert status[0]["window_end"] is not None
+
+    # submitting again is another scan; the first's sites are not queued twice
+    workers = [_worker(pg.url, tmp_path / f"w{i}.log", "--jobs", "2") for i in range(2)]
+    _wait(workers, 240)
+    assert [w.returncode for w in workers] == [0, 0]
+
+    got = _report(pg.url)
+    assert got["scan"]["status"] == "complete", _site_errors(pg.url)
+    assert _identities(got) == _identities(expected)
+    assert len(_identities(got)) == len(set(_identities(got)))  # no finding twice
+    assert abs(got["scan"]["pages"] - expected["scan"]["pages"]) <= 2
+
+    rows = asyncio.run(
+        _rows(
+            pg.url,
+            "SELECT site, host, status, worker, attempts, started_at, finished_at"
+            " FROM queue_sites WHERE scan_id = $1",
+            scan_id,
+        )
+    )
+    assert {r["status"] for r in rows} == {"done"}
+    assert len(rows) == 4
+    # the lock per host: three demo sites share www.district.test; their runs never overlap
+    by_host: dict[str, list[Any]] = {}
+    for r in rows:
+        by_host.setdefault(r["host"], []).append(r)
+    shared = max(by_host.values(), key=len)
+    assert len(shared) == 3
+    spans = sorted((r["started_at"], r["finished_at"]) for r in shared)
+    for (_, end), (start, _) in itertools.pairwise(spans):
+        assert end <= start, "two sites of one host were scanned at once"
+
+    text = _govmon("status", "--db", pg.url, "--scan", str(scan_id)).stdout
+    assert f"scan {scan_id}  complete" in text
+    assert "0 queued, 0 running, 4 done, 0 failed" in text
+
+
+def test_submit_with_a_bad_config_starts_nothing(pg: PG, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text(
+        '[crawl]\nrate = "fast"\n\n[[site]]\nid = "a"\nname = "甲"\nunit = "甲"\n'
+        'url = "http://127.0.0.1:9/"\n',
+        encoding="utf-8",
+    )
+    out = _govmon("submit", str(bad), "--db", pg.url, check=False)
+    assert out.returncode == 2
+    assert "bad.toml" in out.stderr
+    assert "rate" in out.stderr
+    tables = asyncio.run(
+        _rows(pg.url, "SELECT tablename FROM pg_tables WHERE schemaname = $1", pg.schema)
+    )
+    assert tables == []  # not even the store was created
+
+
+@pytest.mark.timeout(600)
+def test_a_worker_killed_mid_site_loses_nothing(pg: PG, tmp_path: Path) -> None:
+    from benchmarks.district import District
+
+    channels = 30
+    port = _free_port()
+    district = District(channels=channels, port=port)
+    root = tmp_path / "sites"
+    district.write(root)
+    for ch in district.channels:  # the demo server picks the folder by the Host header
+        (root / f"h{ch.index}").rename(root / ch.address)
+    config = tmp_path / "district.toml"
+    config.write_text(district.config(concurrency=32), encoding="utf-8")
+
+    with Sites(root, [ch.address for ch in district.channels], port):
+        single = str(tmp_path / "single.db")
+        _govmon("scan", str(config), "--db", single, timeout=400)
+        expected = _report(single)
+
+        scan_id = int(_govmon("submit", str(config), "--db", pg.url).stdout)
+        workers = [_worker(pg.url, tmp_path / f"w{i}.log", "--jobs", "2") for i in range(3)]
+        names = {f"{socket.gethostname()}:{w.pid}": w for w in workers}
+
+        # kill a worker while it is in the middle of a site
+        victim, site = None, None
+        deadline = time.monotonic() + 120
+        while victim is None and time.monotonic() < deadline:
+            time.sleep(0.3)
+            running = asyncio.run(
+                _rows(
+                    pg.url,
+                    "SELECT site, worker FROM queue_sites WHERE scan_id = $1"
+                    " AND status = 'running' AND started_at < now() - interval '1 second'",
+                    scan_id,
+                )
+            )
+            for r in running:
+                if r["worker"] in names:
+                    victim, site = names[r["worker"]], r["site"]
+                    break
+        assert victim is not None, "no worker was seen in the middle of a site"
+        victim.send_signal(signal.SIGKILL)
+        victim.wait(10)
+        others = [w for w in workers if w is not victim]
+        _wait(others, 400)
+        assert [w.returncode for w in others] == [0, 0], [
+            (tmp_path / f"w{i}.log").read_text()[-2000:] for i in range(3)
+        ]
+
+    got = _report(pg.url)
+    assert got["scan"]["status"] == "complete", _site_errors(pg.url)
+    assert _identities(got) == _identities(expected)
+    assert len(_identities(got)) == len(set(_identities(got)))
+    killed = asyncio.run(
+        _rows(
+            pg.url,
+            "SELECT status, worker, attempts FROM queue_sites WHERE scan_id = $1 AND site = $2",
+            scan_id,
+            site,
+        )
+    )[0]
+    assert killed["status"] == "done"
+    assert killed["attempts"] >= 2
+    assert killed["worker"] != f"{socket.gethostname()}:{victim.pid}"
+    # what the killed attempt wrote was replaced, not added to: one row per page
+    dupes = asyncio.run(
+        _rows(
+            pg.url,
+            "SELECT url, count(*) FROM pages WHERE scan_id = $1 AND site = $2"
+            " GROUP BY url HAVING count(*) > 1",
+            scan_id,
+            site,
+        )
+    )
+    assert dupes == []
