@@ -98,6 +98,16 @@ def _parser() -> argparse.ArgumentParser:
     daemon = sub.add_parser("daemon", help="sample, scan inside the window, warn; until stopped")
     daemon.add_argument("config")
     daemon.add_argument("--db", default="govmon.db")
+    daemon.add_argument(
+        "--queue",
+        action="store_true",
+        help="(postgresql:// only) submit each scan to `govmon worker`s instead of crawling",
+    )
+    daemon.add_argument(
+        "--metrics-listen",
+        metavar="HOST:PORT",
+        help="where /healthz and /metrics answer (default: [schedule] metrics_listen)",
+    )
 
     record = sub.add_parser("record", help="a scan that also writes every response to a WARC")
     record.add_argument("config")
@@ -413,7 +423,21 @@ async def _probe(args: argparse.Namespace) -> int:
 async def _daemon(args: argparse.Namespace) -> int:
     from crawler.daemon import run_daemon
 
-    return await run_daemon(_load(args.config), args.db)
+    config = _load(args.config)
+    if args.queue:
+        from crawler.queue import QueueError, require_postgres
+
+        try:
+            require_postgres(args.db, "daemon --queue")
+        except QueueError as exc:
+            raise UsageError(str(exc)) from None
+    listen = None
+    if args.metrics_listen:
+        host, _, port = args.metrics_listen.rpartition(":")
+        if not host or not port.isdigit() or not 0 <= int(port) <= 65535:
+            raise UsageError(f"--metrics-listen {args.metrics_listen!r}: expected HOST:PORT")
+        listen = (host.strip("[]"), int(port))
+    return await run_daemon(config, args.db, queue=args.queue, listen=listen)
 
 
 async def _queue_command(args: argparse.Namespace) -> int:
@@ -468,9 +492,9 @@ def _token(args: argparse.Namespace) -> str | None:
             token = Path(args.token_file).read_text(encoding="utf-8").strip() or None
         except OSError as exc:
             raise UsageError(f"--token-file {args.token_file}: {exc.strerror}") from None
-    if "://" in args.db:
-        raise UsageError("serve: the web view reads a SQLite store for now (--db PATH)")
-    if not Path(args.db).exists():
+    from storage.open import is_server_url
+
+    if not is_server_url(args.db) and not Path(args.db).exists():
         raise UsageError(f"--db {args.db}: no such store (run `govmon scan` first)")
     return token
 

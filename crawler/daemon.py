@@ -13,6 +13,12 @@ Three things run side by side until SIGTERM/SIGINT:
 
 On SIGTERM the scan in progress stops cleanly (its frontier stays in the store for the next
 start), sampling stops, the writer is flushed, and the process exits 0.
+
+On PostgreSQL (``--db postgresql://…``) any number of daemons may run the same config on
+several machines: one leads (a PostgreSQL advisory lock, :class:`crawler.queue.Leadership`) and
+samples and scans, the others stand by and take over when it dies. With ``--queue`` the leader
+does not crawl itself: it submits each planned scan to the queue, one job per site, for
+``govmon worker`` processes, waits for it to complete, then warns as usual.
 """
 
 from __future__ import annotations
@@ -31,27 +37,39 @@ from crawler.availability import summarize
 from crawler.config import Config
 from crawler.engine import Scan, config_digest
 from crawler.metrics import Metrics, MetricsServer
-from crawler.planner import Plan, plan_scans, site_sizes
+from crawler.planner import Plan, daily_intervals, plan_scans, site_sizes
 from crawler.probe import SystemClock, run_sampling
 from crawler.report import build_report
 from crawler.webhook import WebhookError, build_payload, send, veto_events, warnings
 from storage.base import Store
-from storage.open import open_store
+from storage.open import is_server_url, open_store
 
 log = structlog.get_logger("govmon.daemon")
 DAY = dt.timedelta(days=1)
 
 
 class Daemon:
-    def __init__(self, config: Config, db: str, *, clock: SystemClock | None = None) -> None:
+    def __init__(
+        self,
+        config: Config,
+        db: str,
+        *,
+        clock: SystemClock | None = None,
+        queue: bool = False,
+        listen: tuple[str, int] | None = None,
+    ) -> None:
+        self.listen = listen or config.schedule.listen
         self.config = config
         self.db = db
+        self.queue = queue
+        self.role = "leader"  # or "standby" while another daemon of this config leads
         self.clock = clock or SystemClock()
         self.stop_event = asyncio.Event()
         self.metrics = Metrics()
         self.scan: Scan | None = None
         self.sent: set[str] = set()
         self.last_scan: int | None = None
+        self.lost = False  # the leadership was lost: exit 1 for the service manager
 
     def stop(self) -> None:
         if not self.stop_event.is_set():
@@ -64,17 +82,28 @@ class Daemon:
         return {
             "ok": True,
             "scan_running": self.scan is not None,
+            "role": self.role,
             "last_scan": self.last_scan,
             "stopping": self.stop_event.is_set(),
         }
 
     async def run(self) -> int:
         schedule = self.config.schedule
-        host, port = schedule.listen
+        host, port = self.listen
         store = await open_store(self.db)
+        leadership = None
         try:
             async with MetricsServer(self.metrics, self.health, host=host, port=port):
                 log.info("daemon.start", metrics=f"http://{host}:{port}/metrics", db=self.db)
+                if is_server_url(self.db):
+                    from crawler.queue import Leadership
+
+                    leadership = Leadership(self.db, config_digest(self.config))
+                    self.role = "standby"
+                    if not await leadership.acquire(self.stop_event):
+                        return 0
+                    self.role = "leader"
+                    watch = asyncio.create_task(self._watch(leadership), name="leadership")
                 sampling = asyncio.create_task(
                     run_sampling(
                         self.config,
@@ -92,10 +121,25 @@ class Daemon:
                     self.stop_event.set()
                     with contextlib.suppress(asyncio.CancelledError, Exception):
                         await asyncio.wait_for(sampling, 30)
+                    if leadership is not None:
+                        watch.cancel()
         finally:
+            if leadership is not None:
+                await leadership.release()
             await store.close()
         log.info("daemon.stopped")
         return 0
+
+    async def _watch(self, leadership: Any, every: float = 10.0) -> None:
+        """Stop when the leadership's connection is lost: another daemon may lead by now (a
+        service manager restarts this one, which then stands by)."""
+        while not self.stop_event.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.stop_event.wait(), every)
+            if not self.stop_event.is_set() and not await leadership.held():
+                log.error("daemon.leadership_lost", note="stopping; another daemon may lead")
+                self.lost = True
+                self.stop()
 
     async def _sleep_until(self, when: dt.datetime) -> None:
         delay = (when - self.clock.now()).total_seconds()
@@ -148,6 +192,9 @@ class Daemon:
         return plan
 
     async def _one_scan(self, store: Store) -> None:
+        if self.queue:
+            await self._queued_scan(store)
+            return
         resume = await store.resumable(config_digest(self.config))
         self.metrics.scan_running.set(1)
         scan = Scan(self.config, store, progress=self._progress, resume=resume)
@@ -164,6 +211,53 @@ class Daemon:
             await self._notify(store, result.scan_id)
         except Exception:  # a warning that cannot be sent must not stop the monitoring
             log.exception("daemon.notify_failed", scan=result.scan_id)
+
+    def _window_start(self, now: dt.datetime) -> dt.datetime:
+        """Where the current scan window began (without a window: a day ago, as scans run
+        daily), so a daemon taking over does not scan again what the last leader scanned."""
+        schedule, tz = self.config.schedule, self.config.tz
+        fixed = schedule.window(tz)
+        if fixed is not None:
+            return fixed[0]
+        if schedule.daily is not None:
+            local = now.astimezone(tz)
+            for a, b in daily_intervals(local - DAY, local + DAY, schedule.daily):
+                if a <= local < b:
+                    return a
+        return now - DAY
+
+    async def _queued_scan(self, store: Store) -> None:
+        """Submit the scan to the workers (or find the one a previous leader submitted), wait
+        for it, then warn."""
+        from crawler import queue
+
+        digest = config_digest(self.config)
+        now = self.clock.now()
+        window = self.config.schedule.scan_window(now, self.config.tz)
+        found = await queue.queued_scan(self.db, digest, since=self._window_start(now))
+        if found is None:
+            left = None if window is None else max(window[1] - self.clock.now(), DAY / 24)
+            scan_id, sites = await queue.submit(self.config.path, self.db, window=left)
+            log.info("daemon.submitted", scan=scan_id, sites=sites)
+        elif found[1] != "running":
+            log.info("daemon.scanned", scan=found[0], note="this window's scan is done already")
+            self.last_scan = found[0]
+            return
+        else:
+            scan_id = found[0]
+            log.info("daemon.waiting", scan=scan_id, note="submitted before; workers go on")
+        self.metrics.scan_running.set(1)
+        try:
+            state = await queue.wait_for_scan(self.db, scan_id, self.stop_event)
+        finally:
+            self.metrics.scan_running.set(0)
+        if state != "complete":
+            return
+        self.last_scan = scan_id
+        try:
+            await self._notify(store, scan_id)
+        except Exception:
+            log.exception("daemon.notify_failed", scan=scan_id)
 
     def _progress(self, scan: Scan) -> None:
         self.metrics.queue_depth.set(scan.frontier.queued + scan.frontier.delayed)
@@ -225,13 +319,16 @@ async def _site_requests(store: Store) -> dict[str, int]:
     return {}
 
 
-async def run_daemon(config: Config, db: str) -> int:
-    daemon = Daemon(config, db)
+async def run_daemon(
+    config: Config, db: str, *, queue: bool = False, listen: tuple[str, int] | None = None
+) -> int:
+    daemon = Daemon(config, db, queue=queue, listen=listen)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, daemon.stop)
     try:
-        return await daemon.run()
+        code = await daemon.run()
+        return 1 if daemon.lost else code
     finally:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(sig)

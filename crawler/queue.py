@@ -703,3 +703,95 @@ def _duration(seconds: float) -> str:
     if hours:
         return f"{hours} h {minutes} min"
     return f"{minutes} min" if minutes else f"{seconds} s"
+
+
+# -- one planner among many daemons -----------------------------------------------------------
+
+
+class Leadership:
+    """One ``govmon daemon`` per config plans and samples; the others stand by.
+
+    Every daemon of a config asks for a PostgreSQL advisory lock keyed by the config's digest on
+    a connection of its own; the one that holds it leads (submits the scans, takes the
+    availability samples). The server releases the lock when that connection ends, so when the
+    leader dies a standby takes over within ``every`` seconds.
+    """
+
+    def __init__(self, db: str, digest: str) -> None:
+        require_postgres(db, "daemon")
+        self.dsn, self.schema, self.display = parse_url(db)
+        self.key = int(digest[:8], 16) - (1 << 31)  # a signed 32-bit key from the digest
+        self._conn: Any = None
+
+    async def acquire(self, stop: asyncio.Event, every: float = 5.0) -> bool:
+        """Wait until this daemon leads (True) or ``stop`` is set (False)."""
+        import asyncpg
+
+        announced = False
+        while not stop.is_set():
+            try:
+                if self._conn is None or self._conn.is_closed():
+                    self._conn = await asyncpg.connect(
+                        self.dsn, timeout=10, server_settings={"application_name": "govmon-lead"}
+                    )
+                if await self._conn.fetchval(
+                    "SELECT pg_try_advisory_lock($1, hashtext($2))", self.key, self.schema
+                ):
+                    log.info("daemon.leader", db=self.display)
+                    return True
+                if not announced:
+                    log.info("daemon.standby", db=self.display, note="another daemon leads")
+                    announced = True
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+                log.warning("daemon.leader_check_failed", error=str(exc))
+                await self.release()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), every)
+        return False
+
+    async def held(self) -> bool:
+        """Whether the lock is still ours (its connection alive)."""
+        if self._conn is None or self._conn.is_closed():
+            return False
+        try:
+            await self._conn.fetchval("SELECT 1")
+        except Exception:
+            return False
+        return True
+
+    async def release(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            with contextlib.suppress(Exception):
+                await conn.close()  # the server drops the session's advisory lock
+
+
+async def wait_for_scan(db: str, scan_id: int, stop: asyncio.Event, every: float = 5.0) -> str:
+    """Wait until a queued scan is no longer running; its final status (or ``running`` when
+    ``stop`` came first)."""
+    async with QueueDB(db) as qdb:
+        while True:
+            rows = await qdb.fetch("SELECT status FROM scans WHERE id = $1", scan_id)
+            state = str(rows[0]["status"]) if rows else "missing"
+            if state != "running" or stop.is_set():
+                return state
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), every)
+
+
+async def queued_scan(
+    db: str, digest: str, since: dt.datetime | None = None
+) -> tuple[int, str] | None:
+    """The newest queued scan of a config, with its status: one still running (a daemon
+    restarted, or another took over, while the workers went on), or one begun since ``since``
+    (the current window's scan, already done)."""
+    async with QueueDB(db) as qdb:
+        rows = await qdb.fetch(
+            "SELECT s.id, s.status FROM scans s JOIN queue_scans q ON q.scan_id = s.id"
+            " WHERE s.config_digest = $1 AND (s.status = 'running'"
+            " OR ($2::timestamptz IS NOT NULL AND s.started_at::timestamptz >= $2))"
+            " ORDER BY s.id DESC LIMIT 1",
+            digest,
+            since,
+        )
+    return (int(rows[0]["id"]), str(rows[0]["status"])) if rows else None

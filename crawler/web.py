@@ -40,7 +40,8 @@ from yarl import URL
 
 from crawler.htmlreport import environment, report_context
 from crawler.report import build_report, render
-from storage.base import ScanInfo, StoreError
+from storage.base import ScanInfo, Store, StoreError
+from storage.open import is_server_url, open_store
 from storage.sqlite import SCHEMA_VERSION, SQLiteStore
 
 __all__ = [
@@ -59,6 +60,7 @@ log = logging.getLogger("govmon.web")
 DEFAULT_LISTEN = "127.0.0.1:8080"
 MIN_REMOTE_TOKEN = 16  # characters of a token that guards a non-loopback address
 DB_KEY = web.AppKey("db_path", str)
+PG_KEY = web.AppKey("pg_store", dict[str, Store])  # the PostgreSQL store, once opened
 TOKEN_KEY = web.AppKey("token", str)  # absent: no token required
 _TOKEN_PARAM = "token"
 # the token of the request being handled when it came in the query string: links carry it on
@@ -137,6 +139,8 @@ def make_app(db_path: str, token: str | None) -> web.Application:
         raise ServeError("the token is empty")
     app = web.Application(middlewares=[_security_headers, _require_token, _error_pages])
     app[DB_KEY] = str(db_path)
+    app[PG_KEY] = {}
+    app.on_cleanup.append(_close_pg)
     if token is not None:
         app[TOKEN_KEY] = token
     app.router.add_get("/", _scans_page)
@@ -251,18 +255,41 @@ def _render(
 
 
 @contextlib.asynccontextmanager
-async def _open_store(request: web.Request) -> AsyncIterator[SQLiteStore]:
+async def _open_store(request: web.Request) -> AsyncIterator[Store]:
+    """The store for one request: SQLite opened read-only per request; PostgreSQL through one
+    read-only connection pool kept for the server's life (reopened after a failure)."""
+    db = request.app[DB_KEY]
+    if is_server_url(db):
+        store = request.app[PG_KEY].get("store")
+        try:
+            if store is None:
+                store = await open_store(db, read_only=True, create=False, pool_size=4)
+                request.app[PG_KEY]["store"] = store
+            yield store
+        except StoreError as exc:
+            request.app[PG_KEY].pop("store", None)
+            if store is not None:
+                with contextlib.suppress(Exception):
+                    await store.close()
+            raise _Unavailable(str(exc)) from None
+        return
     try:
-        store = await ReadOnlyStore.open(request.app[DB_KEY], create=False, busy_timeout=5.0)
+        sqlite_store = await ReadOnlyStore.open(db, create=False, busy_timeout=5.0)
     except StoreError as exc:
         raise _Unavailable(str(exc)) from None
     try:
-        yield store
+        yield sqlite_store
     finally:
+        await sqlite_store.close()
+
+
+async def _close_pg(app: web.Application) -> None:
+    store = app[PG_KEY].pop("store", None)
+    if store is not None:
         await store.close()
 
 
-async def _scan(store: SQLiteStore, ref: str) -> ScanInfo:
+async def _scan(store: Store, ref: str) -> ScanInfo:
     try:
         return await store.scan_info(ref)
     except StoreError:

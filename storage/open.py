@@ -42,6 +42,12 @@ async def open_store(db: str, *, create: bool = True, read_only: bool = False, *
     )
 
 
+def is_server_url(db: str) -> bool:
+    """Whether ``db`` names a server store (``postgresql://``) rather than a SQLite file."""
+    scheme = _SCHEME.match(db)
+    return scheme is not None and scheme.group(1).lower() in ("postgresql", "postgres")
+
+
 def _shown(db: str) -> str:
     """``db`` without a password, for messages."""
     return re.sub(r"^([^:/]+://[^:@/]*):[^@/]*@", r"\1@", db)

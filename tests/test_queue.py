@@ -355,3 +355,132 @@ def test_a_worker_killed_mid_site_loses_nothing(pg: PG, tmp_path: Path) -> None:
         )
     )
     assert dupes == []
+
+
+@pytest.mark.timeout(300)
+async def test_serve_reads_a_postgresql_store(pg: PG, demo: Path, tmp_path: Path) -> None:
+    from aiohttp.test_utils import TestClient, TestServer
+
+    from crawler.web import make_app as web_app
+
+    scanned = await asyncio.to_thread(_govmon, "scan", str(demo), "--db", pg.url)
+    assert scanned.returncode == 0
+    report = await asyncio.to_thread(_report, pg.url)
+    broken = next(f for f in report["findings"] if f["check"] == "link.broken")
+    async with TestClient(TestServer(web_app(pg.url, None), host="127.0.0.1")) as client:
+        for path in ("/", "/scans/1", f"/scans/1/sites/{broken['site']}"):
+            resp = await client.get(path)
+            assert resp.status == 200, path
+        page = await (await client.get(f"/scans/1/sites/{broken['site']}")).text()
+        assert broken["url"] in page
+        assert (await client.get("/healthz")).status == 200
+        assert (await client.get("/scans/99")).status == 404
+    # the web view wrote nothing: no new scan, the same findings
+    assert _identities(await asyncio.to_thread(_report, pg.url)) == _identities(report)
+
+
+def test_serve_on_an_unreachable_postgresql_is_503(tmp_path: Path) -> None:
+    async def run() -> int:
+        from aiohttp.test_utils import TestClient, TestServer
+
+        from crawler.web import make_app as web_app
+
+        url = f"postgresql://postgres@127.0.0.1:{_free_port()}/none"
+        async with TestClient(TestServer(web_app(url, None), host="127.0.0.1")) as client:
+            return (await client.get("/")).status
+
+    assert asyncio.run(run()) == 503
+
+
+def _daemon(config: Path, db: str, metrics: int, log: Path) -> subprocess.Popen[bytes]:
+    with log.open("wb") as out:
+        command = [sys.executable, "-m", "crawler", "--log-level", "info", "daemon", str(config)]
+        command += ["--db", db, "--queue", "--metrics-listen", f"127.0.0.1:{metrics}"]
+        return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=out, cwd=ROOT)
+
+
+def _role(port: int) -> str | None:
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as resp:
+            return str(json.loads(resp.read())["role"])
+    except OSError:
+        return None
+
+
+def _until(what: Any, timeout: float, message: str) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        got = what()
+        if got:
+            return got
+        time.sleep(0.2)
+    raise AssertionError(message)
+
+
+@pytest.mark.timeout(300)
+def test_daemons_elect_one_leader_that_submits_to_workers(pg: PG, tmp_path: Path) -> None:
+    from tests.localserver import serve
+    from tests.test_daemon import POSTS, _site
+
+    app = _site()
+    today = dt.date.today()
+    with serve(app) as port:
+        base = f"http://127.0.0.1:{port}"
+        config = tmp_path / "govmon.toml"
+        config.write_text(
+            f"""[crawl]
+allow_private = true
+resolve_only = true
+rate = 0
+recheck_delay = 0
+robots = "ignore"
+[schedule]
+window_start = {today.isoformat()}
+window_end = {(today + dt.timedelta(days=2)).isoformat()}
+samples_per_day = 24
+webhook = "{base}/hook"
+webhook_retries = 1
+[[site]]
+id = "t"
+name = "测试区人民政府"
+unit = "测试区政府办"
+url = "{base}/"
+""",
+            encoding="utf-8",
+        )
+        ports = [_free_port(), _free_port()]
+        first = _daemon(config, pg.url, ports[0], tmp_path / "d0.log")
+        second = None
+        worker = None
+        try:
+            _until(lambda: _role(ports[0]) == "leader", 60, "the first daemon never led")
+            second = _daemon(config, pg.url, ports[1], tmp_path / "d1.log")
+            _until(lambda: _role(ports[1]) == "standby", 60, "the second daemon never stood by")
+            # the leader submitted the window's scan; a worker runs it; the leader warns
+            _until(lambda: asyncio.run(_rows(pg.url, "SELECT 1 FROM queue_scans")), 60, "no scan")
+            worker = _worker(pg.url, tmp_path / "w.log")
+            _until(lambda: app[POSTS], 120, "the leader never called the webhook")
+            assert worker.wait(60) == 0
+            samples = asyncio.run(_rows(pg.url, "SELECT site FROM samples"))
+            assert [r["site"] for r in samples] == ["t"]  # one daemon sampled, once
+            # the leader stops: the standby takes over, and does not scan the window again
+            first.send_signal(signal.SIGTERM)
+            assert first.wait(30) == 0
+            _until(lambda: _role(ports[1]) == "leader", 60, "the standby never took over")
+            time.sleep(2)
+            scans = asyncio.run(_rows(pg.url, "SELECT id, status FROM scans"))
+            assert [(r["id"], r["status"]) for r in scans] == [(1, "complete")]
+            assert len(app[POSTS]) == 1
+        finally:
+            for p in (first, second, worker):
+                if p is not None and p.poll() is None:
+                    p.send_signal(signal.SIGTERM)
+                    try:
+                        p.wait(30)
+                    except subprocess.TimeoutExpired:
+                        p.kill()
+                        p.wait()
+    assert second is not None
+    assert second.returncode == 0, (tmp_path / "d1.log").read_text()[-2000:]
