@@ -484,3 +484,46 @@ url = "{base}/"
                         p.wait()
     assert second is not None
     assert second.returncode == 0, (tmp_path / "d1.log").read_text()[-2000:]
+
+
+@pytest.mark.timeout(300)
+def test_a_stopped_worker_puts_its_site_back(pg: PG, demo: Path, tmp_path: Path) -> None:
+    slow = tmp_path / "slow.toml"  # 8 requests a second: a site takes seconds
+    slow.write_text(demo.read_text(encoding="utf-8").replace("rate = 20", "rate = 8"), "utf-8")
+    single = str(tmp_path / "single.db")
+    _govmon("scan", str(demo), "--db", single)
+    expected = _report(single)
+
+    scan_id = int(_govmon("submit", str(slow), "--db", pg.url).stdout)
+    first = _worker(pg.url, tmp_path / "w0.log")
+    name = f"{socket.gethostname()}:{first.pid}"
+    site = _until(
+        lambda: asyncio.run(
+            _rows(
+                pg.url,
+                "SELECT site FROM queue_sites WHERE status = 'running' AND worker = $1",
+                name,
+            )
+        ),
+        60,
+        "the worker never started a site",
+    )[0]["site"]
+    time.sleep(1)
+    first.send_signal(signal.SIGTERM)
+    assert first.wait(60) == 0  # in-flight requests end, then the worker exits
+    back = asyncio.run(
+        _rows(
+            pg.url,
+            "SELECT status, error FROM queue_sites WHERE scan_id = $1 AND site = $2",
+            scan_id,
+            site,
+        )
+    )[0]
+    assert back["status"] == "queued"
+    assert back["error"] == "worker stopped"
+
+    second = _worker(pg.url, tmp_path / "w1.log", "--jobs", "4")
+    assert second.wait(240) == 0
+    got = _report(pg.url)
+    assert got["scan"]["status"] == "complete", _site_errors(pg.url)
+    assert _identities(got) == _identities(expected)
