@@ -568,7 +568,7 @@ def parse_config(data: Mapping[str, Any], path: str = "<config>") -> Config:
     timezone = top.string("timezone", "Asia/Shanghai")
     try:
         tz = ZoneInfo(timezone)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long for a path
         raise top.error("timezone", f"unknown time zone {timezone!r}") from None
     as_of = None
     if "as_of" in data:

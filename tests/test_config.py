@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from crawler.cli import main
-from crawler.config import ConfigError, load_config
+from crawler.config import ConfigError, load_config, parse_config
 
 GOOD = """
 as_of = 2020-06-16
@@ -123,3 +123,9 @@ def test_cli_unknown_site_is_usage_error(
     path = write(tmp_path, GOOD)
     assert main(["scan", str(path), "--db", str(tmp_path / "x.db"), "--site", "nope"]) == 2
     assert "--site nope" in capsys.readouterr().err
+
+
+def test_a_time_zone_name_too_long_for_a_file_is_a_config_error() -> None:
+    site = {"id": "a", "name": "甲", "unit": "甲", "url": "http://a.gov.cn/"}
+    with pytest.raises(ConfigError, match="timezone: unknown time zone"):
+        parse_config({"timezone": "Asia/" + "X" * 5000, "site": [site]})
