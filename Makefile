@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck bench clean
+.PHONY: demo demo-recording test lint typecheck bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,6 +14,11 @@ $(STAMP): pyproject.toml
 
 demo: $(STAMP)
 	$(BIN)/govmon demo --output demo-out
+
+# the demo's bundled recording, made again from its static files (after a change to them, or to
+# what the crawler requests): govmon demo replays it, govmon demo --live scans the files
+demo-recording: $(STAMP)
+	$(BIN)/python -m crawler.demo --record crawler/demo/district.warc.gz
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

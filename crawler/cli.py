@@ -152,6 +152,11 @@ def _parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo", help="scan the bundled demo district and write its report")
     demo.add_argument("--output", default="demo-out", metavar="DIR")
+    demo.add_argument(
+        "--live",
+        action="store_true",
+        help="serve the district's static files instead of replaying its bundled recording",
+    )
     return p
 
 
@@ -187,7 +192,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "demo":
             from crawler.demo import run_demo
 
-            return run_demo(Path(args.output))
+            return run_demo(Path(args.output), live=args.live)
     except ConfigError as exc:
         print(f"govmon: config error: {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -649,7 +649,9 @@ class Scan:
         async with lock:
             if key in self._fingerprints:
                 return self._fingerprints[key]
-            probe_url = f"{key}/govmon-404-probe-{uuid.uuid4().hex[:12]}.html"
+            # the same path for an origin in every scan: a recording holds it, a replay answers it
+            tag = uuid.uuid5(uuid.NAMESPACE_URL, key).hex[:12]
+            probe_url = f"{key}/govmon-404-probe-{tag}.html"
             result = await self._fetch_aside(probe_url, 256 * 1024)
             fp: Fingerprint | None = None
             if result.error is None and result.status is not None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import ipaddress
+import json
 import socket
 import ssl
 import time
@@ -100,12 +101,59 @@ class Exchange:
     at: dt.datetime
 
 
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """A request that ended without a response the fetcher could use (for recordings): the
+    reason and detail it was given, and what the fetch had reached by then (``status``,
+    ``content_type``, ``retry_after``: a failure after a redirect keeps the redirect's, a body
+    cut off keeps its head's)."""
+
+    method: str
+    url: str
+    error: str
+    detail: str
+    status: int | None
+    content_type: str
+    retry_after: str | None
+    at: dt.datetime
+
+
 class Recorder(Protocol):
-    """Receives every exchange of a scan (``scan --record``, ``govmon record``)."""
+    """Receives every exchange of a scan (``scan --record``, ``govmon record``). A recorder
+    that also has ``record_failure(failure: Failure)`` receives the failed requests too."""
 
     def record(self, exchange: Exchange) -> None: ...
 
     def close(self) -> None: ...
+
+
+# how ``govmon replay`` answers a recorded failure: ``X-Govmon-Replay: failed``, and the
+# failure as JSON (ASCII) in ``X-Govmon-Failure`` (a header: an answer to HEAD has no body)
+REPLAY_HEADER = "X-Govmon-Replay"
+REPLAY_FAILED = "failed"
+FAILURE_HEADER = "X-Govmon-Failure"
+
+
+class ReplayedFailure(Exception):
+    """A failure recorded by ``scan --record`` and answered by ``govmon replay`` (through
+    ``--proxy``): the fetch fails with the reason and detail the recording saw."""
+
+    def __init__(self, data: str) -> None:
+        super().__init__("govmon replay: a recorded failure")
+        self.error, self.detail = "error", "govmon replay: an unreadable recorded failure"
+        self.status: int | None = None
+        self.content_type = ""
+        self.retry_after: str | None = None
+        try:
+            failure = json.loads(data)
+            self.error, self.detail = str(failure["error"]), str(failure.get("detail") or "")
+            status = failure.get("status")
+            self.status = status if isinstance(status, int) else None
+            self.content_type = str(failure.get("content_type") or "")
+            retry_after = failure.get("retry_after")
+            self.retry_after = retry_after if isinstance(retry_after, str) else None
+        except (ValueError, TypeError, KeyError):
+            pass
 
 
 class BlockedAddressError(OSError):
@@ -318,7 +366,26 @@ class HttpFetcher:
                         method = "GET"
                     data = None  # a redirected form submission continues as a plain GET
         except Exception as exc:  # every failure of the network becomes a reason
-            result.error, result.error_detail = classify_exception(exc)
+            if isinstance(exc, ReplayedFailure):  # through govmon replay: as it was recorded
+                result.error, result.error_detail = exc.error, exc.detail
+                result.status, result.content_type = exc.status, exc.content_type
+                result.retry_after = exc.retry_after
+            else:
+                result.error, result.error_detail = classify_exception(exc)
+            record_failure = getattr(self._recorder, "record_failure", None)
+            if record_failure is not None:
+                record_failure(
+                    Failure(
+                        method=method,
+                        url=current,
+                        error=result.error,
+                        detail=result.error_detail,
+                        status=result.status,
+                        content_type=result.content_type,
+                        retry_after=result.retry_after,
+                        at=dt.datetime.now(dt.UTC),
+                    )
+                )
         result.elapsed = time.monotonic() - started
         return result
 
@@ -344,6 +411,8 @@ class HttpFetcher:
             kwargs["proxy"] = self._proxy
         started = dt.datetime.now(dt.UTC)
         async with self._session.request(method, target, **kwargs) as resp:
+            if self._proxy is not None and resp.headers.get(REPLAY_HEADER) == REPLAY_FAILED:
+                raise ReplayedFailure(resp.headers.get(FAILURE_HEADER, ""))
             result.status = resp.status
             result.content_type = resp.headers.get("Content-Type", "")
             result.retry_after = resp.headers.get("Retry-After")

@@ -11,13 +11,22 @@ redirects are replayed as recorded; the last recording of a URL wins. Anything n
 gets a 404 with ``X-Govmon-Replay: miss``; a recorded response carries ``X-Govmon-Replay: hit``
 (or ``from-get`` / ``from-head``), so a recorded 404 and a miss are told apart.
 
-The recorded responses are held in memory (the last one per method and URL).
+A recorded failure (the request got no response: ``dns``, ``connect``, ``tls``, ``timeout`` ...)
+is answered ``502`` with ``X-Govmon-Replay: failed`` and the failure as JSON in
+``X-Govmon-Failure``; govmon's fetcher, through ``--proxy``, then fails the request with the
+recorded reason and detail, so that a replayed scan finds what the recording scan found.
+
+Only an index is held in memory: for each method and URL, the file and offset of its last
+response record, read again (and decoded) when asked for. Records that cannot be found again at
+an offset (a damaged gzip file read as one stream) are kept in memory, and so are the failures.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
+import signal
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -26,10 +35,19 @@ from typing import TextIO
 from aiohttp import web
 from multidict import CIMultiDict
 
+from crawler.fetcher import FAILURE_HEADER, REPLAY_FAILED
+from crawler.fetcher import REPLAY_HEADER as _REPLAY_HEADER
 from crawler.urls import canonicalize
-from crawler.warc import RecordedResponse, read_exchanges
+from crawler.warc import (
+    Located,
+    RecordedFailure,
+    RecordedResponse,
+    WarcError,
+    index_records,
+    read_response_at,
+)
 
-REPLAY_HEADER = "X-Govmon-Replay"
+REPLAY_HEADER = _REPLAY_HEADER  # X-Govmon-Replay: miss, hit, from-get, from-head, failed, error
 DEFAULT_LISTEN = "127.0.0.1:8090"
 # hop-by-hop headers, and the length (the server frames the body it sends itself)
 _NOT_REPLAYED = frozenset(
@@ -50,35 +68,43 @@ _NOT_REPLAYED = frozenset(
 _DEFAULTED = ("Content-Type", "Server", "Date")
 
 Key = tuple[str, str]  # (method, canonical URL)
+# what the index holds for a key: where its response is, the response itself, or a failure
+Entry = Located | RecordedResponse | RecordedFailure
 
 
 @dataclass(slots=True)
 class ReplayIndex:
-    """The recorded responses by method and canonical URL; the last recording wins."""
+    """The recordings by method and canonical URL; the last recording wins."""
 
-    responses: dict[Key, RecordedResponse] = field(default_factory=dict)
+    responses: dict[Key, Entry] = field(default_factory=dict)
     files: int = 0
     records: int = 0
     hits: int = 0
     misses: int = 0
+    failures: int = 0  # recorded failures answered (counted in ``hits`` too)
 
     @classmethod
     def load(cls, paths: Iterable[str | os.PathLike[str]]) -> ReplayIndex:
-        """Read every file (raises :class:`crawler.warc.WarcError` for one that is not a
+        """Index every file (raises :class:`crawler.warc.WarcError` for one that is not a
         WARC/ARC file)."""
         index = cls()
         for path in paths:
             index.files += 1
-            for response in read_exchanges([path]):
-                index.add(response)
+            for entry in index_records([path]):
+                index.add(entry)
         return index
 
-    def add(self, response: RecordedResponse) -> None:
+    def add(self, entry: Entry) -> None:
         self.records += 1
-        self.responses[(response.method, _key_url(response.url))] = response
+        self.responses[(entry.method, _key_url(entry.url))] = entry
 
-    def lookup(self, method: str, url: str) -> tuple[RecordedResponse, str] | None:
-        """The response for ``method url`` and how it answers: ``hit``, ``from-get`` (a HEAD
+    @property
+    def recorded_failures(self) -> int:
+        """How many of the keys answer with a recorded failure."""
+        return sum(isinstance(e, RecordedFailure) for e in self.responses.values())
+
+    def lookup(self, method: str, url: str) -> tuple[Entry, str] | None:
+        """The entry for ``method url`` and how it answers: ``hit``, ``from-get`` (a HEAD
         answered from a GET) or ``from-head`` (a GET answered from a HEAD)."""
         key_url = _key_url(url)
         found = self.responses.get((method, key_url))
@@ -152,9 +178,35 @@ async def _replay(request: web.Request, handler: object) -> web.StreamResponse:
             text=f"govmon replay: not recorded: {request.method} {url}\n",
             headers={REPLAY_HEADER: "miss"},
         )
+    entry, how = found
+    if isinstance(entry, RecordedFailure):
+        index.hits += 1
+        index.failures += 1
+        return _fail(entry, request.method, url)
+    if isinstance(entry, Located):
+        try:
+            entry = await asyncio.to_thread(
+                read_response_at, entry.path, entry.offset, entry.method
+            )
+        except WarcError as exc:
+            return web.Response(
+                status=500,
+                text=f"govmon replay: cannot read the recording: {exc}\n",
+                headers={REPLAY_HEADER: "error"},
+            )
     index.hits += 1
-    recorded, how = found
-    return _respond(recorded, how, request.method)
+    return _respond(entry, how, request.method)
+
+
+def _fail(failure: RecordedFailure, method: str, url: str) -> web.Response:
+    """The answer to a request whose recording is a failure: 502, and the failure in
+    ``X-Govmon-Failure`` for govmon's fetcher (:class:`crawler.fetcher.ReplayedFailure`)."""
+    return web.Response(
+        status=502,
+        text=f"govmon replay: recorded failure: {method} {url}: {failure.error}"
+        f" ({failure.detail})\n",
+        headers={REPLAY_HEADER: REPLAY_FAILED, FAILURE_HEADER: failure.to_json()},
+    )
 
 
 def _respond(recorded: RecordedResponse, how: str, method: str) -> web.Response:
@@ -218,13 +270,20 @@ async def run_replay(
     *,
     out: TextIO | None = None,
 ) -> None:
-    """Serve the recordings on ``listen`` (loopback by default) until cancelled; prints the
-    address it serves (the actual port when ``listen`` asks for port 0)."""
+    """Serve the recordings on ``listen`` (loopback by default) until cancelled or sent
+    SIGTERM (which stops it as gracefully as SIGINT does: the summary is printed, and it
+    returns); prints the address it serves (the actual port when ``listen`` asks for port 0)."""
     stream = out if out is not None else sys.stdout
     host, port = parse_listen(listen)
     app = make_app(paths)
     index = app[INDEX]
     runner = web.AppRunner(app, access_log=None)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    handled = False
+    with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+        loop.add_signal_handler(signal.SIGTERM, stop.set)  # only in the main thread, on Unix
+        handled = True
     await runner.setup()
     try:
         site = web.TCPSite(runner, host, port)
@@ -232,17 +291,23 @@ async def run_replay(
         bound = runner.addresses[0]
         shown = f"[{bound[0]}]" if ":" in str(bound[0]) else str(bound[0])
         address = f"http://{shown}:{bound[1]}"
+        failures = index.recorded_failures
         print(
-            f"govmon replay: {len(index.responses)} recorded responses from {index.files} "
-            f"file(s), serving on {address} (govmon scan CONFIG --proxy {address})",
+            f"govmon replay: {len(index.responses) - failures} recorded responses"
+            + (f" and {failures} recorded failures" if failures else "")
+            + f" from {index.files} file(s), serving on {address}"
+            f" (govmon scan CONFIG --proxy {address})",
             file=stream,
             flush=True,
         )
-        await asyncio.Event().wait()
+        await stop.wait()
     finally:
+        if handled:
+            loop.remove_signal_handler(signal.SIGTERM)
         await runner.cleanup()
+        also = f"; {index.failures} of them recorded failures" if index.failures else ""
         print(
-            f"govmon replay: stopped; {index.hits} served, {index.misses} not recorded",
+            f"govmon replay: stopped; {index.hits} served, {index.misses} not recorded{also}",
             file=stream,
             flush=True,
         )

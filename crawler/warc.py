@@ -9,7 +9,10 @@ already decoded and perhaps cut at its cap, so the recorded headers say so hones
 ``Content-Encoding`` (of a coding the fetcher removed) and ``Transfer-Encoding`` are dropped,
 ``Content-Length`` is the length of the body recorded, and a cut body carries
 ``X-Govmon-Truncated: true`` (and the record ``WARC-Truncated: length``). Header values are
-written byte for byte as the server sent them.
+written byte for byte as the server sent them. A request that got no usable response (``dns``,
+``connect``, ``tls``, ``timeout`` ...) becomes a ``metadata`` record for its URL whose block, of
+type :data:`FAILURE_TYPE`, holds the method, the fetcher's reason and its detail as JSON, so
+that ``govmon replay`` can fail it the same way (other tools skip such records).
 
 :func:`read_exchanges` reads such files, and WARC and ARC files of other tools, as
 :class:`RecordedResponse` values: chunked bodies de-chunked, gzip/deflate bodies decoded, the
@@ -18,7 +21,8 @@ gzip file that is not one member per record is read again as a single stream; a 
 ends the file (in a gzip file it is dropped, in an uncompressed one its response is kept, marked
 truncated); a record that cannot be parsed ends it too. Only a file that is not a WARC or ARC
 file at all (its first line is neither ``WARC/1.x`` nor an ARC header line) or cannot be opened
-raises :class:`WarcError`.
+raises :class:`WarcError`. :func:`index_records` reads the same, with the failures, as places
+(file and offset) rather than bodies, and :func:`read_response_at` reads one place again.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ import datetime as dt
 import errno
 import gzip
 import io
+import json
 import os
 import threading
 import zlib
@@ -41,13 +46,15 @@ from warcio.statusandheaders import StatusAndHeaders  # type: ignore[import-unty
 from warcio.warcwriter import WARCWriter  # type: ignore[import-untyped]
 
 from crawler import __version__
-from crawler.fetcher import Exchange
+from crawler.fetcher import Exchange, Failure
 from crawler.urls import canonicalize
 
 log = structlog.get_logger("govmon.warc")
 
 SOFTWARE: Final = f"govmon/{__version__}"
 TRUNCATED_HEADER: Final = "X-Govmon-Truncated"
+# the block of a ``metadata`` record noting a request that failed (dns, connect, timeout ...)
+FAILURE_TYPE: Final = "application/vnd.govmon.failure+json"
 MAX_BLOCK: Final = 64 * 1024 * 1024  # what is read of one record of a foreign file
 # codings the fetcher (aiohttp) removes from a body; any other coding stays on body and header
 _DECODED_CODINGS: Final = frozenset({"gzip", "x-gzip", "deflate", "br", "zstd"})
@@ -90,6 +97,50 @@ class RecordedResponse:
             if key.lower() == lower:
                 return value
         return None
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedFailure:
+    """One recorded failure: ``method url`` got no usable response, for ``error`` (the
+    fetcher's reason: ``dns``, ``connect``, ``tls``, ``timeout`` ...) with ``detail``;
+    ``status``, ``content_type`` and ``retry_after`` are what the fetch had reached (see
+    :class:`crawler.fetcher.Failure`). ``url`` is canonical."""
+
+    method: str
+    url: str
+    error: str
+    detail: str
+    status: int | None
+    content_type: str
+    retry_after: str | None
+    at: dt.datetime | None
+    source: str = ""
+
+    def to_json(self) -> str:
+        """The failure as JSON (ASCII), as a recording holds it and ``govmon replay`` answers
+        it (:data:`crawler.fetcher.FAILURE_HEADER`)."""
+        return _failure_json(
+            self.method, self.error, self.detail, self.status, self.content_type, self.retry_after
+        )
+
+
+def _failure_json(
+    method: str,
+    error: str,
+    detail: str,
+    status: int | None,
+    content_type: str,
+    retry_after: str | None,
+) -> str:
+    data = {
+        "method": method,
+        "error": error,
+        "detail": detail,
+        "status": status,
+        "content_type": content_type,
+        "retry_after": retry_after,
+    }
+    return json.dumps(data)
 
 
 # -- writing ---------------------------------------------------------------------------------
@@ -219,6 +270,7 @@ class WarcRecorder:
     ) -> None:
         self.path = Path(path)
         self.records = 0  # exchanges written
+        self.failures = 0  # failed requests written
         self.error: OSError | None = None
         self._level = compress_level
         self._lock = threading.Lock()
@@ -257,6 +309,33 @@ class WarcRecorder:
             self._write(data)
             if self.error is None:
                 self.records += 1
+
+    def record_failure(self, failure: Failure) -> None:
+        """Append one failed request: a ``metadata`` record for its URL whose block
+        (:data:`FAILURE_TYPE`) holds the method, the reason and its detail, so that a replay
+        can fail the same way."""
+        with self._lock:
+            if self._closed or self.error is not None:
+                return
+            data = _failure_json(
+                failure.method.upper(),
+                failure.error,
+                failure.detail,
+                failure.status,
+                failure.content_type,
+                failure.retry_after,
+            ).encode("ascii")
+            record = self._writer.create_warc_record(
+                failure.url,
+                "metadata",
+                payload=io.BytesIO(data),
+                length=len(data),
+                warc_content_type=FAILURE_TYPE,
+                warc_headers_dict={"WARC-Date": warc_date(failure.at)},
+            )
+            self._write(self._serialize(record))
+            if self.error is None:
+                self.failures += 1
 
     def close(self) -> None:
         with self._lock:
@@ -379,6 +458,7 @@ class _Block:
     data: bytes
     complete: bool  # false: the file ends inside the record
     capped: bool = False  # only the first MAX_BLOCK bytes were read
+    offset: int | None = None  # where the record begins in its file, when it can be read there
 
 
 @dataclass(slots=True)
@@ -402,10 +482,78 @@ def read_exchanges(
     if isinstance(paths, str | os.PathLike):
         paths = [paths]
     for path in paths:
-        yield from _read_file(Path(path))
+        for item in _read_file(Path(path)):
+            if isinstance(item, tuple):
+                yield item[0].finish(item[1])
 
 
-def _read_file(path: Path) -> Iterator[RecordedResponse]:
+@dataclass(frozen=True, slots=True)
+class Located:
+    """Where a recorded response is: :func:`read_response_at` reads it again from there."""
+
+    path: str
+    offset: int
+    method: str
+    url: str
+
+
+def index_records(
+    paths: Iterable[str | os.PathLike[str]] | str | os.PathLike[str],
+) -> Iterator[Located | RecordedResponse | RecordedFailure]:
+    """What :func:`read_exchanges` reads, and the recorded failures, in file order, without
+    holding on to bodies: a response comes as its :class:`Located` place, or as the
+    :class:`RecordedResponse` itself when it cannot be read again at an offset (a gzip file
+    compressed as a whole, read as one stream). :func:`read_response_at` on a place gives what
+    :func:`read_exchanges` gives for it, byte for byte (except ``request_headers``).
+
+    Raises :class:`WarcError` like :func:`read_exchanges`.
+    """
+    if isinstance(paths, str | os.PathLike):
+        paths = [paths]
+    for path in paths:
+        source = Path(path)
+        for item in _read_file(source):
+            if not isinstance(item, tuple):
+                yield item
+                continue
+            response, request = item
+            if response.offset is None:
+                yield response.finish(request)
+            else:
+                method = request.method if request is not None else "GET"
+                yield Located(str(source), response.offset, method, response.url)
+
+
+def read_response_at(
+    path: str | os.PathLike[str], offset: int, method: str = "GET"
+) -> RecordedResponse:
+    """The response recorded at ``offset`` of ``path`` (a :class:`Located` place), as the
+    answer to ``method``. Raises :class:`WarcError` when there is no such record any more."""
+    place = Path(path)
+    try:
+        fh = place.open("rb")
+    except OSError as exc:
+        raise WarcError(f"{place}: cannot open: {exc.strerror or exc}") from exc
+    try:
+        with fh:
+            fh.seek(offset)
+            block = next(_frame(fh, seekable=True), None)
+    except Exception as exc:  # warcio raises many kinds on malformed input
+        raise WarcError(f"{place}: no record at offset {offset}: {_short(exc)}") from exc
+    parsed = None
+    if block is not None and block.rec_type in ("response", "resource"):
+        parsed = _parse_response(block, str(place))
+    if parsed is None:
+        raise WarcError(f"{place}: no response record at offset {offset} (file changed?)")
+    return parsed.finish(_Request(parsed.url, method.upper(), []))
+
+
+_Item = tuple["_Response", "_Request | None"] | RecordedFailure
+
+
+def _read_file(path: Path) -> Iterator[_Item]:
+    """The responses of ``path`` (each with its request, when the file has it) and the recorded
+    failures, in file order."""
     source = str(path)
     pending: tuple[_Response, str, tuple[str, ...]] | None = None  # response, its id, links
     previous: tuple[_Request, str, tuple[str, ...]] | None = None  # request, its id, links
@@ -421,27 +569,32 @@ def _read_file(path: Path) -> Iterator[RecordedResponse]:
                 response, response_id, response_links = pending
                 pending = None
                 if _paired(response, response_id, response_links, request, record_id, links):
-                    yield response.finish(request)
+                    yield response, request
                     continue
-                yield response.finish(None)
+                yield response, None
             previous = (request, record_id, links)
             continue
+        if kind == "metadata":
+            failure = _parse_failure(block, source)
+            if failure is not None:
+                yield failure
+            continue
         if kind not in ("response", "resource"):
-            continue  # warcinfo, metadata, revisit, conversion ...
+            continue  # warcinfo, revisit, conversion ...
         if pending is not None:
-            yield pending[0].finish(None)
+            yield pending[0], None
             pending = None
         parsed = _parse_response(block, source)
         if parsed is None:
             previous = None
             continue
         if previous is not None and _paired(parsed, record_id, links, *previous):
-            yield parsed.finish(previous[0])
+            yield parsed, previous[0]
         else:
             pending = (parsed, record_id, links)
         previous = None
     if pending is not None:
-        yield pending[0].finish(None)
+        yield pending[0], None
 
 
 @dataclass(slots=True)
@@ -466,6 +619,7 @@ class _Response:
     source: str
     decoded: bool = True
     dechunked: bool = True
+    offset: int | None = None  # of its record in the file (None: cannot be read there again)
 
     def finish(self, request: _Request | None) -> RecordedResponse:
         method = request.method if request is not None else "GET"
@@ -540,7 +694,15 @@ def _parse_response(block: _Block, source: str) -> _Response | None:
     if block.rec_type == "resource":  # the content itself, no HTTP head: served as a 200
         content_type = str(block.warc.get_header("Content-Type") or "application/octet-stream")
         return _Response(
-            url, 200, "OK", [("Content-Type", content_type)], block.data, cut, at, source
+            url,
+            200,
+            "OK",
+            [("Content-Type", content_type)],
+            block.data,
+            cut,
+            at,
+            source,
+            offset=block.offset,
         )
     message = _parse_http(block.data, block.complete)
     if message is None or len(message.first) < 2 or not message.first[0].startswith("HTTP/"):
@@ -555,7 +717,46 @@ def _parse_response(block: _Block, source: str) -> _Response | None:
     body, dechunked, decoded, complete = _decode_body(message.headers, message.body)
     truncated = cut or not complete or _has_truncated_header(message.headers)
     return _Response(
-        url, status, reason, message.headers, body, truncated, at, source, decoded, dechunked
+        url,
+        status,
+        reason,
+        message.headers,
+        body,
+        truncated,
+        at,
+        source,
+        decoded,
+        dechunked,
+        block.offset,
+    )
+
+
+def _parse_failure(block: _Block, source: str) -> RecordedFailure | None:
+    """A ``metadata`` record of :data:`FAILURE_TYPE` (``None`` for any other metadata)."""
+    content_type = str(block.warc.get_header("Content-Type") or "")
+    if content_type.split(";", 1)[0].strip().lower() != FAILURE_TYPE:
+        return None
+    uri = str(block.warc.get_header("WARC-Target-URI") or "")
+    if not uri.lower().startswith(("http://", "https://")) or not block.complete:
+        return None
+    try:
+        data = json.loads(block.data)
+    except ValueError:
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("error"), str):
+        return None
+    status = data.get("status")
+    retry_after = data.get("retry_after")
+    return RecordedFailure(
+        method=str(data.get("method") or "GET").upper(),
+        url=_canonical(uri),
+        error=data["error"],
+        detail=str(data.get("detail") or ""),
+        status=status if isinstance(status, int) and not isinstance(status, bool) else None,
+        content_type=str(data.get("content_type") or ""),
+        retry_after=retry_after if isinstance(retry_after, str) else None,
+        at=_parse_date(block.warc.get_header("WARC-Date")),
+        source=source,
     )
 
 
@@ -697,7 +898,7 @@ def _blocks_of(path: Path) -> Iterator[_Block]:
         problem = ""
         ends: list[int] = []
         try:
-            for block in _frame(fh, ends):
+            for block in _frame(fh, ends, seekable=True):
                 if not block.complete and compressed:
                     problem = f"record {done + 1} is cut short"
                     break  # perhaps a gzip that is not one member per record: read it whole
@@ -744,8 +945,11 @@ def _blocks_as_stream(path: Path, skip: int, problem: str) -> Iterator[_Block]:
     )
 
 
-def _frame(stream: Any, ends: list[int] | None = None) -> Iterator[_Block]:
-    """The records of ``stream``; ``ends`` gets the offset after each record read."""
+def _frame(
+    stream: Any, ends: list[int] | None = None, *, seekable: bool = False
+) -> Iterator[_Block]:
+    """The records of ``stream``; ``ends`` gets the offset after each record read;
+    ``seekable``: the stream is the file itself, so each block gets its record's offset."""
     iterator = ArchiveIterator(stream, no_record_parse=True, arc2warc=True)
     for record in iterator:
         length = None if record.length is None else int(record.length)
@@ -753,13 +957,15 @@ def _frame(stream: Any, ends: list[int] | None = None) -> Iterator[_Block]:
         capped = length is not None and length > MAX_BLOCK == len(data)
         complete = length is not None and (len(data) >= length or capped)
         # reads the rest of the record: in a gzip file, its whole member
-        end = int(iterator.get_record_offset()) + int(iterator.get_record_length())
+        start = int(iterator.get_record_offset())
+        end = start + int(iterator.get_record_length())
         decompressor = getattr(getattr(iterator, "reader", None), "decompressor", None)
         if decompressor is not None and not getattr(decompressor, "eof", True):
             complete = False  # the gzip member ends early: even the WARC header may be cut
         if ends is not None:
             ends.append(end)
-        yield _Block(str(record.rec_type), record.rec_headers, data, complete, capped)
+        offset = start if seekable else None
+        yield _Block(str(record.rec_type), record.rec_headers, data, complete, capped, offset)
 
 
 def _first_line(start: bytes) -> bytes | None:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import tomllib
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -89,11 +92,32 @@ def test_inspect_shows_dated_items_and_pagination(
     assert page["published"] == "2020-06-15"
 
 
-def test_demo_writes_reports_with_the_planted_problems(tmp_path: Path) -> None:
-    from crawler.demo import run_demo
+@pytest.fixture(scope="module")
+def demo_reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, str]]:
+    """``govmon demo`` run both ways: replaying the bundled recording (the default) and
+    ``--live``; each one's output folder and what it wrote to stderr."""
+    runs: dict[str, tuple[Path, str]] = {}
+    for mode in ("replayed", "live"):
+        out = tmp_path_factory.mktemp(mode) / "out"
+        err = io.StringIO()
+        argv = ["demo", "--output", str(out), *(["--live"] if mode == "live" else [])]
+        with contextlib.redirect_stderr(err):
+            assert main(argv) == 0
+        runs[mode] = (out, err.getvalue())
+    return runs
 
-    assert run_demo(tmp_path / "out") == 0
-    report = json.loads((tmp_path / "out" / "report.json").read_text(encoding="utf-8"))
+
+def _report(out: Path) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    return data
+
+
+@pytest.mark.parametrize("mode", ["replayed", "live"])
+def test_demo_writes_reports_with_the_planted_problems(
+    demo_reports: dict[str, tuple[Path, str]], mode: str
+) -> None:
+    out, _ = demo_reports[mode]
+    report = _report(out)
     got = {(f["site"], f["check"], f["url"]) for f in report["findings"]}
     base = "http://www.district.test"
     assert got == {
@@ -112,4 +136,21 @@ def test_demo_writes_reports_with_the_planted_problems(tmp_path: Path) -> None:
     [late] = [f for f in report["findings"] if f["check"] == "message.late_reply"]
     assert late["detail"]["working_days"] == 12  # no holiday between 05-20 and 06-05
     for name in ("report.md", "report.csv"):
-        assert (tmp_path / "out" / name).stat().st_size > 0
+        assert (out / name).stat().st_size > 0
+
+
+def test_the_replayed_demo_finds_exactly_what_the_live_demo_finds(
+    demo_reports: dict[str, tuple[Path, str]],
+) -> None:
+    (replayed_out, replayed_err), (live_out, _) = demo_reports["replayed"], demo_reports["live"]
+    # every request of the scan is in the bundled recording (else: make demo-recording)
+    assert "not in the recording" not in replayed_err, replayed_err
+    replayed, live = _report(replayed_out), _report(live_out)
+
+    def findings(report: dict[str, Any]) -> list[dict[str, Any]]:
+        return [{k: v for k, v in f.items() if k != "observed_at"} for f in report["findings"]]
+
+    assert findings(replayed) == findings(live)
+    assert replayed["sites"] == live["sites"]  # verdicts and scores
+    for key in ("as_of", "pages", "requests", "status"):
+        assert replayed["scan"][key] == live["scan"][key]

@@ -9,10 +9,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import datetime as dt
 import gzip
+import http.client
 import io
+import json
 import re
+import signal
+import socket
+import subprocess
+import sys
+import tracemalloc
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -20,9 +28,18 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from crawler.fetcher import Exchange, FetchResult, GovResolver, HttpFetcher
-from crawler.replay import INDEX, REPLAY_HEADER, make_app, parse_listen, run_replay
-from crawler.warc import WarcError, WarcRecorder
+from crawler.fetcher import Exchange, Failure, FetchResult, GovResolver, HttpFetcher
+from crawler.replay import INDEX, REPLAY_HEADER, ReplayIndex, make_app, parse_listen, run_replay
+from crawler.warc import (
+    Located,
+    RecordedResponse,
+    WarcError,
+    WarcRecorder,
+    index_records,
+    read_exchanges,
+    read_response_at,
+)
+from tests.realdata import REALDATA, needs_realdata
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -99,16 +116,22 @@ HEADERS_THAT_MATTER = ("Content-Type", "Location", "Last-Modified", "Set-Cookie"
 
 
 class Collect:
-    """A recorder keeping the exchanges (and passing them on to another recorder)."""
+    """A recorder keeping the exchanges and failures (and passing them on to another recorder)."""
 
     def __init__(self, inner: WarcRecorder | None = None) -> None:
         self.inner = inner
         self.exchanges: list[Exchange] = []
+        self.failures: list[Failure] = []
 
     def record(self, exchange: Exchange) -> None:
         self.exchanges.append(exchange)
         if self.inner is not None:
             self.inner.record(exchange)
+
+    def record_failure(self, failure: Failure) -> None:
+        self.failures.append(failure)
+        if self.inner is not None:
+            self.inner.record_failure(failure)
 
     def close(self) -> None:
         if self.inner is not None:
@@ -499,3 +522,199 @@ def test_parse_listen(listen: str, expected: tuple[str, int]) -> None:
 def test_parse_listen_rejects(listen: str) -> None:
     with pytest.raises(ValueError, match="bad --listen"):
         parse_listen(listen)
+
+
+# -- recorded failures --------------------------------------------------------------------------
+
+
+@contextlib.asynccontextmanager
+async def cut_short() -> AsyncIterator[int]:
+    """A server that promises 1000 bytes of HTML, sends 5 and closes: a body failure."""
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(
+            b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nRetry-After: 7\r\n"
+            b"Content-Length: 1000\r\n\r\nshort"
+        )
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    try:
+        yield int(server.sockets[0].getsockname()[1])
+    finally:
+        server.close()
+        await server.wait_closed()
+
+
+async def test_recorded_failures_replay_as_the_same_failures(tmp_path: Path) -> None:
+    path = tmp_path / "failures.warc.gz"
+    original = Collect(WarcRecorder(path))
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))  # bound, not listening: connections are refused
+        refused = f"http://127.0.0.1:{closed.getsockname()[1]}/x.html"
+        async with cut_short() as port, serving(site()) as site_port:
+            cut = f"http://127.0.0.1:{port}/cut.html"
+            targets = [
+                ("GET", refused),
+                ("HEAD", refused),
+                ("GET", "http://nosuchhost.invalid/"),
+                ("GET", cut),
+                ("GET", f"{BASE}/"),
+            ]
+            client = fetcher(recorder=original, site_port=site_port)
+            try:
+                live = [await client.fetch(url, method=method) for method, url in targets]
+            finally:
+                await client.close()
+    original.close()
+    assert [r.error for r in live] == ["connect", "connect", "dns", "body", None]
+    assert (live[3].status, live[3].content_type, live[3].retry_after) == (200, "text/html", "7")
+    recorded = [(f.method, f.url, f.error) for f in original.failures]
+    assert recorded == [(m, u, r.error) for (m, u), r in zip(targets[:4], live, strict=False)]
+    again = Collect()
+    app = make_app([path])
+    async with serving(app) as port:
+        client = fetcher(recorder=again, proxy=f"http://127.0.0.1:{port}")
+        try:
+            replayed = [await client.fetch(url, method=method) for method, url in targets]
+        finally:
+            await client.close()
+        async with (
+            aiohttp.ClientSession() as session,
+            session.get(
+                f"http://127.0.0.1:{port}/", headers={"Host": "nosuchhost.invalid"}
+            ) as resp,
+        ):
+            # a client that is not govmon sees a 502 saying what was recorded
+            assert resp.status == 502
+            assert resp.headers[REPLAY_HEADER] == "failed"
+            assert "recorded failure" in await resp.text()
+            assert json.loads(resp.headers["X-Govmon-Failure"])["error"] == "dns"
+    assert app[INDEX].misses == 0
+    assert app[INDEX].failures == 5
+    for first, second in zip(live, replayed, strict=True):
+        assert (second.error, second.error_detail) == (first.error, first.error_detail)
+        assert (second.status, second.content_type, second.retry_after) == (
+            first.status,
+            first.content_type,
+            first.retry_after,
+        )
+        assert second.body == first.body
+    # a scan recorded through the replay records the failures again
+    assert [(f.method, f.url, f.error, f.detail) for f in again.failures] == [
+        (f.method, f.url, f.error, f.detail) for f in original.failures
+    ]
+
+
+# -- the index: places in the files, not bodies ----------------------------------------------
+
+
+def test_the_index_holds_places_and_reads_responses_byte_for_byte(tmp_path: Path) -> None:
+    path = tmp_path / "big.warc.gz"
+    body = b"<html>" + b"z" * 200_000 + b"</html>"
+    with WarcRecorder(path) as recorder:
+        for exchange in https_exchanges():
+            recorder.record(exchange)
+        for i in range(50):
+            page = Exchange(
+                "GET",
+                f"{BASE}/big/{i}.html",
+                [("Host", HOST)],
+                200,
+                "OK",
+                [("Content-Type", "text/html")],
+                body,
+                False,
+                AT,
+            )
+            recorder.record(page)
+        recorder.record(page)  # recorded twice: the last one wins
+    tracemalloc.start()
+    try:
+        index = ReplayIndex.load([path])
+        held, _ = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert held < 2_000_000  # 50 bodies of 200 kB are not in memory
+    assert all(isinstance(entry, Located) for entry in index.responses.values())
+    assert len(index.responses) == 54
+    expected = {(r.method, r.url): r for r in read_exchanges(path)}
+    assert set(index.responses) == set(expected)
+    for key, entry in index.responses.items():
+        assert isinstance(entry, Located)
+        got = read_response_at(entry.path, entry.offset, entry.method)
+        assert (
+            dataclasses.replace(got, request_headers=expected[key].request_headers)
+            == (expected[key])
+        )
+
+
+@needs_realdata
+def test_the_index_of_foreign_files_reads_what_read_exchanges_reads() -> None:
+    assert REALDATA is not None
+    folder = REALDATA / "warcio"
+    names = sorted(p.name for p in folder.iterdir() if ".warc" in p.name or ".arc" in p.name)
+    located = 0
+    for name in names:
+        path = folder / name
+        want = list(read_exchanges(path))
+        got: list[RecordedResponse] = []
+        for entry in index_records(path):
+            if isinstance(entry, Located):
+                located += 1
+                got.append(read_response_at(entry.path, entry.offset, entry.method))
+            else:
+                assert isinstance(entry, RecordedResponse), name
+                got.append(entry)
+        assert len(got) == len(want), name
+        for one, two in zip(got, want, strict=True):
+            assert dataclasses.replace(one, request_headers=two.request_headers) == two, name
+    assert located >= 10  # most of them are read again at their offsets
+
+
+async def test_an_index_whose_file_changed_answers_an_error(tmp_path: Path) -> None:
+    path = tmp_path / "https.warc.gz"
+    with WarcRecorder(path) as recorder:
+        for exchange in https_exchanges():
+            recorder.record(exchange)
+    app = make_app([path])
+    path.write_bytes(b"")
+    async with serving(app) as port, aiohttp.ClientSession() as session:
+        url = f"http://127.0.0.1:{port}/raw"
+        headers = {"Host": HOST, "X-Forwarded-Proto": "https"}
+        async with session.get(url, headers=headers) as response:
+            assert (response.status, response.headers[REPLAY_HEADER]) == (500, "error")
+
+
+# -- stopping --------------------------------------------------------------------------------
+
+
+def test_replay_stops_on_sigterm_and_prints_its_summary(tmp_path: Path) -> None:
+    path = tmp_path / "https.warc.gz"
+    with WarcRecorder(path) as recorder:
+        for exchange in https_exchanges():
+            recorder.record(exchange)
+    command = [sys.executable, "-m", "crawler", "replay", str(path), "--listen", "127.0.0.1:0"]
+    with subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, encoding="utf-8"
+    ) as child:
+        try:
+            assert child.stdout is not None
+            first = child.stdout.readline()
+            match = re.search(r"serving on http://127\.0\.0\.1:(\d+)", first)
+            assert match is not None, first + (child.stderr.read() if child.stderr else "")
+            connection = http.client.HTTPConnection("127.0.0.1", int(match.group(1)), timeout=10)
+            connection.request(
+                "GET", "http://www.district.test/raw", headers={"X-Forwarded-Proto": "https"}
+            )
+            assert connection.getresponse().read() == b"%PDF-1.4 no type"
+            connection.close()
+            child.send_signal(signal.SIGTERM)
+            out, err = child.communicate(timeout=20)
+        finally:
+            if child.poll() is None:
+                child.kill()
+    assert child.returncode == 0, err
+    assert "govmon replay: stopped; 1 served, 0 not recorded" in out, out + err

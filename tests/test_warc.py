@@ -24,9 +24,17 @@ from hypothesis import strategies as st
 from structlog.testing import capture_logs
 
 from crawler import __version__
-from crawler.fetcher import Exchange, Recorder
+from crawler.fetcher import Exchange, Failure, Recorder
 from crawler.urls import canonicalize
-from crawler.warc import RecordedResponse, WarcError, WarcRecorder, read_exchanges
+from crawler.warc import (
+    FAILURE_TYPE,
+    RecordedFailure,
+    RecordedResponse,
+    WarcError,
+    WarcRecorder,
+    index_records,
+    read_exchanges,
+)
 from tests.realdata import REALDATA, needs_realdata
 
 pytestmark = pytest.mark.timeout(60)
@@ -225,6 +233,49 @@ def test_file_layout(tmp_path: Path) -> None:
     assert b"HEAD /files/a.pdf HTTP/1.1\r\n" in text
     assert b"GET /search?q=%D6%D0%CE%C4 HTTP/1.1\r\n" in text
     assert b"HTTP/1.1 404\r\n" in text
+
+
+def test_failures_are_recorded_as_metadata_and_read_back(tmp_path: Path) -> None:
+    path = tmp_path / "scan.warc.gz"
+    detail = "ClientConnectorError: Cannot connect to host 127.0.0.1:9 ssl:default\n[拒绝]"
+    failures = [
+        Failure("GET", "http://127.0.0.1:9/x.html", "connect", detail, None, "", None, AT),
+        Failure("HEAD", "http://nosuchhost.invalid/", "dns", "OSError: no", None, "", None, AT),
+        # a body cut off after its head: the head's status and type are kept
+        Failure("GET", "http://www.district.test/a.html", "body", "", 200, "text/html", "5", AT),
+    ]
+    with WarcRecorder(path) as recorder:
+        recorder.record(exchanges()[0])
+        for failure in failures:
+            recorder.record_failure(failure)
+        recorder.record(exchanges()[-1])
+        assert (recorder.records, recorder.failures) == (2, 3)
+    text = gzip.decompress(path.read_bytes())
+    assert text.count(b"WARC-Type: metadata\r\n") == 3
+    assert text.count(f"Content-Type: {FAILURE_TYPE}\r\n".encode()) == 3
+    # readers of responses see none of them
+    assert [r.url for r in read_exchanges(path)] == [exchanges()[0].url, exchanges()[-1].url]
+    read = [r for r in index_records(path) if isinstance(r, RecordedFailure)]
+    assert [
+        (r.method, r.url, r.error, r.detail, r.status, r.content_type, r.retry_after, r.at)
+        for r in read
+    ] == [
+        (f.method, f.url, f.error, f.detail, f.status, f.content_type, f.retry_after, f.at)
+        for f in failures
+    ]
+    assert {r.source for r in read} == {str(path)}
+
+
+def test_metadata_of_other_tools_is_not_a_failure(tmp_path: Path) -> None:
+    path = tmp_path / "other.warc"
+    block = b'{"error": "connect"}'
+    other = (
+        b"WARC/1.0\r\nWARC-Type: metadata\r\nWARC-Target-URI: http://example.com/\r\n"
+        b"WARC-Record-ID: <urn:uuid:1>\r\nContent-Type: application/json\r\n"
+        b"Content-Length: " + str(len(block)).encode() + b"\r\n\r\n" + block + b"\r\n\r\n"
+    )
+    path.write_bytes(other)
+    assert list(index_records(path)) == []
 
 
 def test_killed_between_records_reads_every_complete_record(tmp_path: Path) -> None:

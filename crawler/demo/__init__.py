@@ -1,11 +1,17 @@
-"""The bundled demo district: a virtual-host static server and ``govmon demo``.
+"""The bundled demo district: a virtual-host static server, its recording and ``govmon demo``.
 
 ``site/<hostname>/...`` holds the static files of a small district: the portal and two
 department channels on ``www.district.test``, a town on ``town.district.test`` and an outside
 site on ``ext.test``. :func:`serve` serves them on loopback, choosing the folder by the request's
 ``Host`` header, so that a scan with ``[crawl] resolve`` pointing the three names at the server
-sees three hosts. :func:`run_demo` starts the server, scans the district as of 2020-06-16 and
-writes the reports. ``EXPECTED.md`` lists the problems planted in the district.
+sees three hosts.
+
+``district.warc.gz`` is the recording of a scan of that server (``govmon record``; made again by
+:func:`record_demo`, ``make demo-recording``). :func:`run_demo` replays it on loopback
+(:func:`serve_recording`, the ``govmon replay`` application), scans the district through it
+(``scan --proxy``) as of 2020-06-16 and writes the reports; with ``live`` it scans the static
+server instead. Both give the same findings. ``EXPECTED.md`` lists the problems planted in the
+district.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ import concurrent.futures
 import json
 import posixpath
 import re
+import shutil
 import sys
 import threading
 from collections.abc import Callable
@@ -26,19 +33,23 @@ from aiohttp import web
 
 __all__ = [
     "HOSTS",
+    "RECORDING",
     "SITE_ROOT",
     "TEMPLATE",
     "DemoServer",
     "content_type",
     "demo_config",
     "make_app",
+    "record_demo",
     "run_demo",
     "serve",
+    "serve_recording",
 ]
 
 HERE = Path(__file__).resolve().parent
 SITE_ROOT = HERE / "site"
 TEMPLATE = HERE / "district.toml"
+RECORDING = HERE / "district.warc.gz"  # a scan of SITE_ROOT, made by record_demo
 HOSTS = ("www.district.test", "town.district.test", "ext.test")
 _PORT = "@PORT@"  # placeholder in the config template
 
@@ -147,15 +158,23 @@ def make_app(root: Path) -> web.Application:
 
 
 class DemoServer:
-    """:func:`make_app` served from a background thread with its own event loop.
+    """:func:`make_app` (or ``app``) served from a background thread with its own event loop.
 
     ``with DemoServer(root) as server: ...`` (or :func:`serve`) starts it; :attr:`port` is the
     port it listens on (an ephemeral one when ``port`` is 0).
     """
 
-    def __init__(self, root: Path, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self,
+        root: Path,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        app: web.Application | None = None,
+    ) -> None:
         self.root = Path(root)
         self.host = host
+        self.app = app if app is not None else make_app(self.root)
         self._requested_port = port
         self._port: int | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -201,7 +220,7 @@ class DemoServer:
     def _run(self) -> None:
         loop = asyncio.new_event_loop()
         asyncio.set_event_loop(loop)
-        runner = web.AppRunner(make_app(self.root), access_log=None, shutdown_timeout=1.0)
+        runner = web.AppRunner(self.app, access_log=None, shutdown_timeout=1.0)
         try:
             loop.run_until_complete(runner.setup())
             site = web.TCPSite(runner, self.host, self._requested_port)
@@ -230,6 +249,17 @@ def serve(root: Path, host: str = "127.0.0.1", port: int = 0) -> DemoServer:
     0); call ``stop()`` or use it as a context manager.
     """
     return DemoServer(root, host, port).start()
+
+
+def serve_recording(
+    recording: Path = RECORDING, host: str = "127.0.0.1", port: int = 0
+) -> DemoServer:
+    """Replay ``recording`` (the ``govmon replay`` application) on ``host:port`` in a background
+    thread: a scan with ``--proxy http://HOST:PORT`` crawls the recorded district. Raises
+    :class:`crawler.warc.WarcError` for a file that is not a recording."""
+    from crawler.replay import make_app as replay_app
+
+    return DemoServer(recording, host, port, app=replay_app([recording])).start()
 
 
 def demo_config(port: int, host: str = "127.0.0.1") -> str:
@@ -273,22 +303,42 @@ def _summary(report: Path) -> list[str]:
     ]
 
 
-def run_demo(output: Path) -> int:
-    """Serve the demo district, scan it as of 2020-06-16, write the reports into ``output``.
+def run_demo(output: Path, *, live: bool = False, recording: Path = RECORDING) -> int:
+    """Replay the recorded demo district (or, ``live``, serve its static files), scan it as of
+    2020-06-16, write the reports into ``output``.
 
     Writes ``govmon.toml``, ``govmon.db`` and ``report.{json,md,csv}``; returns the exit status
     (0 when the scan and every report succeeded, otherwise the first failure's status).
     """
     from crawler import cli  # lazily: crawler.cli imports this module for `govmon demo`
+    from crawler.replay import INDEX
+    from crawler.warc import WarcError
 
     output = Path(output)
     output.mkdir(parents=True, exist_ok=True)
     config = output / "govmon.toml"
     db = output / "govmon.db"
-    with serve(SITE_ROOT) as server:
+    scan = ["scan", str(config), "--db", str(db)]
+    try:
+        server = serve(SITE_ROOT) if live else serve_recording(recording)
+    except WarcError as exc:
+        print(f"govmon demo: {exc} (try `govmon demo --live`)", file=sys.stderr)
+        return 1
+    with server:
         config.write_text(demo_config(server.port), encoding="utf-8")
-        print(f"govmon demo: serving {', '.join(HOSTS)} on 127.0.0.1:{server.port}")
-        status = _call(cli.main, ["scan", str(config), "--db", str(db)])
+        if live:
+            print(f"govmon demo: serving {', '.join(HOSTS)} on 127.0.0.1:{server.port}")
+        else:
+            proxy = f"http://127.0.0.1:{server.port}"
+            print(f"govmon demo: replaying {recording} ({', '.join(HOSTS)}) on {proxy}")
+            scan += ["--proxy", proxy]
+        status = _call(cli.main, scan)
+        if not live and server.app[INDEX].misses:
+            print(
+                f"govmon demo: {server.app[INDEX].misses} requests were not in the recording:"
+                " it is older than the crawler (make it again: make demo-recording)",
+                file=sys.stderr,
+            )
         if status != 0:
             print(f"govmon demo: the scan failed (exit status {status})", file=sys.stderr)
             return status
@@ -306,3 +356,27 @@ def run_demo(output: Path) -> int:
     for line in _summary(output / "report.json"):
         print(line)
     return status
+
+
+def record_demo(warc: Path = RECORDING) -> int:
+    """Record a scan of the static demo district into ``warc`` (``govmon record``), replacing
+    it only once the recording is complete; returns the exit status."""
+    import tempfile
+
+    from crawler import cli
+
+    warc = Path(warc)
+    with tempfile.TemporaryDirectory(prefix="govmon-demo-record-") as tmp:
+        config = Path(tmp) / "govmon.toml"
+        partial = Path(tmp) / warc.name
+        with serve(SITE_ROOT) as server:
+            config.write_text(demo_config(server.port), encoding="utf-8")
+            argv = ["record", str(config), "--warc", str(partial), "--db", f"{tmp}/govmon.db"]
+            status = _call(cli.main, argv)
+        if status != 0:
+            print(f"govmon demo: the recording failed (exit status {status})", file=sys.stderr)
+            return status
+        warc.parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(partial, warc)
+    print(f"govmon demo: recorded the demo district into {warc} ({warc.stat().st_size} bytes)")
+    return 0
