@@ -317,6 +317,8 @@ def run_govmon(
     db = work / "govmon.db"
     config.write_text(govmon_config(server.homes, args.concurrency, args.pages, args.layout))
     m = Measurement("govmon", [args.govmon, "scan", str(config), "--db", str(db)])
+    if args.processes > 1:
+        m.command += ["--processes", str(args.processes)]
     stdout, stderr = logs / "govmon.stdout", logs / "govmon.stderr"
     measure(m, server, stdout, stderr, args.timeout)
     m.details["scan_output"] = _tail(stdout, 30)
@@ -516,6 +518,7 @@ def main(argv: list[str] | None = None) -> int:
         default="single",
         help="govmon config: one site whose scope lists every host, or one site per host",
     )
+    parser.add_argument("--processes", type=int, default=1, help="govmon scan --processes N")
     parser.add_argument("--timeout", type=float, default=1800, help="seconds per tool run")
     default_govmon = Path(sys.executable).parent / "govmon"
     parser.add_argument(
@@ -588,6 +591,7 @@ def main(argv: list[str] | None = None) -> int:
             "concurrency": args.concurrency,
             "seed": args.seed,
             "layout": args.layout,
+            "processes": args.processes,
             "timeout": args.timeout,
         },
         "machine": info,

@@ -48,6 +48,13 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="continue the newest incomplete scan of this config in the store",
     )
+    scan.add_argument(
+        "--processes",
+        type=int,
+        default=1,
+        metavar="N",
+        help="share the crawl between N processes, sites of one host in the same one (1)",
+    )
 
     report = sub.add_parser("report", help="print the findings of a scan")
     report.add_argument("--db", default="govmon.db")
@@ -280,6 +287,18 @@ async def _scan(args: argparse.Namespace) -> int:
     config = _load(args.config)
     sites = _sites(config, args.site)
     as_of = _as_of(config, args.as_of)
+    processes = getattr(args, "processes", 1)  # `govmon record` has no --processes
+    if processes < 1:
+        raise UsageError(f"--processes {processes}: at least 1")
+    if processes > 1:
+        if args.resume or args.record:
+            option = "--resume" if args.resume else "--record"
+            raise UsageError(f"--processes cannot be combined with {option}; use one process")
+        from crawler.multiproc import scan_command
+
+        return await scan_command(config, sites, config_arg=args.config, db=args.db, as_of=as_of,
+                                  processes=processes, proxy=args.proxy,
+                                  log_level=args.log_level)  # fmt: skip
     store = await open_store(args.db)
     progress = ProgressLine()
     loop = asyncio.get_running_loop()
@@ -289,6 +308,7 @@ async def _scan(args: argparse.Namespace) -> int:
         if args.resume:
             from crawler.engine import config_digest
 
+            # (a scan shared out to several processes or queue workers is never resumable)
             resume = await store.resumable(config_digest(config))
             if resume is None:
                 print("govmon: no incomplete scan of this config to resume: starting a new one",

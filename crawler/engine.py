@@ -225,9 +225,14 @@ class Scan:
 
     def owner(self, url: str) -> int | None:
         """The index of the site whose scope holds ``url``, if any."""
+        index = self._scope_of(url)
+        return index if index is not None and index >= 0 else None
+
+    def _scope_of(self, url: str) -> int | None:
+        """Like :meth:`owner`, but -1 for a URL of a configured site another job crawls."""
         for prefix, index in self._scopes:
             if url.startswith(prefix) or (prefix.endswith("/") and url == prefix[:-1]):
-                return index if index >= 0 else None
+                return index
         return None
 
     # -- running ----------------------------------------------------------------------------
@@ -683,8 +688,10 @@ class Scan:
             url = link.url
             target_id, new = self.frontier.url_id(url)
             if new:
-                owner = self.owner(url)
-                lk = link_kind(link.tag, url, owner == site or owner is not None)
+                scope = self._scope_of(url)
+                owner = scope if scope is not None and scope >= 0 else None
+                # a page of a site another job crawls is a page (checked here), not external
+                lk = link_kind(link.tag, url, scope is not None)
                 if owner is not None and lk == "page":
                     st = self.sites[owner]
                     if depth <= max_depth and st.enqueued < self.crawl.max_pages:

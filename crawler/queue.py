@@ -326,7 +326,11 @@ async def submit(
                     {"id": s.id, "name": s.name, "unit": s.unit, "kind": s.kind, "url": s.url}
                     for s in config.sites
                 ],
-                settings={"scoring": dict(config.scoring), "timezone": config.timezone},
+                settings={
+                    "scoring": dict(config.scoring),
+                    "timezone": config.timezone,
+                    "queued": True,  # no `scan --resume` of it: its sites are the workers'
+                },
             )
         finally:
             await store.close()

@@ -173,6 +173,17 @@ class ScanInfo:
     settings: dict[str, Any] = field(default_factory=dict)
 
 
+def resumable_alone(info: ScanInfo) -> bool:
+    """Whether one process can resume ``info``: not a scan shared out to queue workers
+    (``settings.queued``) or to several processes (``settings.processes`` > 1), whose parts
+    have no journal of their own."""
+    try:
+        processes = int(info.settings.get("processes", 1))
+    except (TypeError, ValueError):
+        processes = 1
+    return not info.settings.get("queued") and processes <= 1
+
+
 class Store(Protocol):
     async def begin_scan(
         self,

@@ -49,6 +49,7 @@ from storage.base import (
     SampleRow,
     ScanInfo,
     StoreError,
+    resumable_alone,
 )
 from storage.sqlite import now_iso
 
@@ -855,7 +856,10 @@ class PostgresStore:
                 " AND id = (SELECT max(id) FROM scans WHERE config_digest = $1)",
                 config_digest,
             )
-        return None if row is None else _scan_info(row)
+        if row is None:
+            return None
+        info = _scan_info(row)
+        return info if resumable_alone(info) else None
 
     async def reopen_scan(self, scan_id: int) -> None:
         """Continue writing into ``scan_id`` (``scan --resume``)."""

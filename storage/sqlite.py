@@ -42,6 +42,7 @@ from storage.base import (
     SampleRow,
     ScanInfo,
     StoreError,
+    resumable_alone,
 )
 
 SCHEMA_VERSION = 6
@@ -689,7 +690,10 @@ class SQLiteStore:
             (config_digest, config_digest),
         ) as cur:
             row = await cur.fetchone()
-        return None if row is None else await self.scan_info(int(row[0]))
+        if row is None:
+            return None
+        info = await self.scan_info(int(row[0]))
+        return info if resumable_alone(info) else None
 
     async def reopen_scan(self, scan_id: int) -> None:
         """Continue writing into ``scan_id`` (``scan --resume``)."""

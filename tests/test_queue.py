@@ -134,8 +134,11 @@ def _wait(procs: list[subprocess.Popen[bytes]], timeout: float) -> None:
             raise AssertionError("a worker did not finish in time") from None
 
 
-def _identities(report: dict[str, Any]) -> list[tuple[str, str, str]]:
-    return sorted((f["check"], f["site"], f["url"]) for f in report["findings"])
+def _identities(report: dict[str, Any]) -> list[tuple[str, str, str, str | None]]:
+    """Each finding's check, site and subject, and for a link the kind of target it is."""
+    return sorted(
+        (f["check"], f["site"], f["url"], f["detail"].get("kind")) for f in report["findings"]
+    )
 
 
 def _site_errors(url: str) -> list[tuple[str, str, str]]:
