@@ -19,7 +19,7 @@ from checks.columns import ColumnCheck, ColumnState
 from checks.guides import guide_missing, is_incomplete
 from checks.hidden import hidden_links
 from checks.indicators import IndicatorsCheck
-from checks.interpretation import Doc, read_doc, unmatched_policies
+from checks.interpretation import Doc, Interpretations, read_doc, unmatched_policies
 from checks.lexicon import Lexicon, page_lines
 from checks.messages import (
     FaqIndex,
@@ -30,7 +30,7 @@ from checks.messages import (
     read_message_detail,
     read_message_list,
 )
-from checks.pii import find_pii_lines
+from checks.pii import find_pii
 from crawler.config import Site
 
 
@@ -126,8 +126,9 @@ class PolicyCheck:
         self.columns = columns
         self.as_of = context.as_of_date
         self._policies: dict[str, list[tuple[ColumnState, Doc]]] = {}
-        # interpretations of the whole scan: a portal's 政策解读 may explain a department's file
-        self._interpretations: list[Doc] = []
+        # interpretations of the whole scan: a portal's 政策解读 may explain a department's file.
+        # Each is normalised once, when recorded, not again for every site's policies.
+        self._interpretations = Interpretations()
 
     def on_page(self, site: Site, page: PageView) -> Iterable[Finding]:
         tree = page.parsed.tree
@@ -140,7 +141,7 @@ class PolicyCheck:
         if column.category == "policy":
             self._policies.setdefault(site.id, []).append((column, doc))
         else:
-            self._interpretations.append(doc)
+            self._interpretations.add(doc)
         return ()
 
     def finish(self, site: Site) -> Iterable[Finding]:
@@ -223,10 +224,11 @@ class ContentCheck:
             return []
         enabled = self.context.config.checks.enabled
         found: list[Finding] = []
-        lines = page_lines(tree)  # the main text, once for every content check
+        # the main text, read once for every content check
+        text = "\n".join(page_lines(tree))
         if enabled("content.typo") or enabled("content.sensitive"):
             by_code: dict[str, list[dict[str, str | None]]] = {}
-            for hit in self.lexicon.scan_lines(lines):
+            for hit in self.lexicon.scan_text(text):
                 by_code.setdefault(hit.code, []).append(hit.detail())
             for code, hits in by_code.items():
                 detail: dict[str, object] = {**hits[0], "hits": hits[:20], "count": len(hits)}
@@ -234,7 +236,7 @@ class ContentCheck:
                     detail["needs_review"] = True
                 found.append(_finding(code, site, None, page.url, detail))
         if enabled("content.pii"):
-            pii = find_pii_lines(lines, today=self.context.as_of_date)
+            pii = find_pii(text, today=self.context.as_of_date)
             if pii:
                 leaks = [h.detail() for h in pii]
                 detail = {**leaks[0], "hits": leaks[:20], "count": len(leaks)}

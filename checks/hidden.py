@@ -261,6 +261,35 @@ def _off_site(url: str, scope: tuple[str, ...], trusted: Sequence[str]) -> bool:
     return not any(host == t.lstrip(".") or host.endswith("." + t.lstrip(".")) for t in trusted)
 
 
+# the declarations hiding_reason reads: a rule declaring none of them never hides anything
+_HIDING_PROPERTIES: Final = frozenset(
+    {
+        "display", "visibility", "opacity", "position", "top", "left", "right", "bottom", "clip",
+        "margin-left", "margin-top", "text-indent", "font-size", "overflow", "overflow-x",
+        "overflow-y", "height", "max-height", "width", "max-width",
+    }
+)  # fmt: skip
+
+
+def _may_hide(sheet: StyleSheet) -> str:
+    """A CSS selector list matching every element that may be hidden (a superset): those with a
+    ``style`` or ``hidden`` attribute, marquees, and those a rule of ``sheet`` that declares a
+    hiding property may match (any element with an id or a class, or of the rule's tag)."""
+    parts = ["[style]", "[hidden]", "marquee"]
+    for selector, declarations in sheet.rules:
+        if _HIDING_PROPERTIES.isdisjoint(declarations):
+            continue
+        if selector.ids:
+            part = "[id]"
+        elif selector.classes:
+            part = "[class]"
+        else:
+            part = selector.tag or "*"
+        if part not in parts:
+            parts.append(part)
+    return ", ".join(parts)
+
+
 def hidden_links(
     tree: LexborHTMLParser,
     page_url: str,
@@ -277,7 +306,6 @@ def hidden_links(
     sheet = StyleSheet()
     for style in tree.css("style"):
         sheet.add(style.text(deep=True))
-    prefixes = tuple(p for p in (canonicalize(s) for s in scope) if p is not None)
     reasons: dict[int, str | None] = {}
 
     def reason_of(node: LexborNode) -> str | None:
@@ -287,6 +315,15 @@ def hidden_links(
             reasons[key] = hiding_reason(sheet.style_of(node), tag=node.tag or "", attrs=attrs)
         return reasons[key]
 
+    # The elements that hide what they hold, found first: on most pages there are none, and
+    # no link needs resolving. Only the links inside them can be hidden.
+    inside: set[int] = set()
+    for box in tree.css(_may_hide(sheet)):
+        if box.tag not in ("html", "-document") and reason_of(box) is not None:
+            inside.update(a.mem_id for a in box.css("a[href]"))
+    if not inside:
+        return []
+    prefixes = tuple(p for p in (canonicalize(s) for s in scope) if p is not None)
     hidden: list[HiddenLink] = []
     visible: set[str] = set()
     seen: set[str] = set()
@@ -294,7 +331,7 @@ def hidden_links(
         url = canonicalize(a.attributes.get("href") or "", page_url)
         if url is None or not _off_site(url, prefixes, trusted_hosts):
             continue
-        node: LexborNode | None = a
+        node: LexborNode | None = a if a.mem_id in inside else None
         reason: str | None = None
         while node is not None and node.tag not in ("html", "-document"):
             reason = reason_of(node)

@@ -282,18 +282,89 @@ def _policy_number(policy: Doc) -> DocNumber | None:
     return found[0] if found else None
 
 
-def match_interpretations(policies: Sequence[Doc], interpretations: Sequence[Doc]) -> list[Match]:
-    """How each policy that has an interpretation is matched (the first way found)."""
-    linked_from: dict[str, str] = {}
-    for interp in interpretations:
-        for url in interp.source_links:
-            linked_from.setdefault(url, interp.url)
-    corpora = [normalize_title(f"{i.title}\n{i.text}") for i in interpretations]
-    mentions = [
-        {normalize_title(m) for m in _MENTION.findall(f"{i.title}\n{i.text}")}
-        for i in interpretations
-    ]
-    cited = [find_doc_numbers(f"{i.title}\n{i.text}") for i in interpretations]
+class Interpretations:
+    """Interpretations with what the matcher reads of them worked out once, when each is added:
+    the normalised title and text, the 《》 names it mentions, the document numbers it cites and
+    the policies it links to. A scan keeps one and matches every site's policies against it
+    (normalising each interpretation again for each site was quadratic)."""
+
+    __slots__ = ("_cited", "_corpora", "_docs", "_first_mention", "_linked_from")
+
+    def __init__(self, docs: Iterable[Doc] = ()) -> None:
+        self._docs: list[Doc] = []
+        self._corpora: list[str] = []  # normalised title and text, by interpretation
+        self._first_mention: dict[str, int] = {}  # a normalised 《name》 -> first that says it
+        # (year, number) -> (interpretation, the number as cited), in interpretation order
+        self._cited: dict[tuple[int, int], list[tuple[int, DocNumber]]] = {}
+        self._linked_from: dict[str, str] = {}  # a linked policy URL -> first that links it
+        for doc in docs:
+            self.add(doc)
+
+    def add(self, doc: Doc) -> None:
+        index = len(self._docs)
+        self._docs.append(doc)
+        for url in doc.source_links:
+            self._linked_from.setdefault(url, doc.url)
+        said = f"{doc.title}\n{doc.text}"
+        self._corpora.append(normalize_title(said))
+        for mention in _MENTION.findall(said):
+            self._first_mention.setdefault(normalize_title(mention), index)
+        for number in find_doc_numbers(said):
+            self._cited.setdefault((number.year, number.number), []).append((index, number))
+
+    def __len__(self) -> int:
+        return len(self._docs)
+
+    @property
+    def docs(self) -> list[Doc]:
+        return list(self._docs)
+
+    def linking(self, url: str) -> str | None:
+        """The first interpretation linking to the policy at ``url`` (in its 原文 section)."""
+        return self._linked_from.get(url)
+
+    def by_title(self, policy: Doc) -> str | None:
+        """The first interpretation naming ``policy`` in 《》, else the first whose title or text
+        contains its title (of ``MIN_TITLE_CONTAINED`` characters or more)."""
+        names = {normalize_title(policy.title)}
+        core = core_title(policy.title)
+        if core:
+            names.add(core)
+        names.discard("")
+        first = min((self._first_mention.get(n, len(self._docs)) for n in names), default=None)
+        if first is not None and first < len(self._docs):
+            return self._docs[first].url
+        long_names = [n for n in names if len(n) >= MIN_TITLE_CONTAINED]
+        if long_names:
+            for doc, corpus in zip(self._docs, self._corpora, strict=True):
+                if any(n in corpus for n in long_names):
+                    return doc.url
+        return None
+
+    def by_number(self, number: DocNumber, unique: bool) -> str | None:
+        """The first interpretation citing ``number``; one cited without an issuing prefix (or
+        a policy number without one) counts only when ``unique``."""
+        for index, cited in self._cited.get((number.year, number.number), ()):
+            if not cited.prefix or not number.prefix:
+                if unique:
+                    return self._docs[index].url
+            elif cited.same_as(number):
+                return self._docs[index].url
+        return None
+
+
+def match_interpretations(
+    policies: Sequence[Doc], interpretations: Sequence[Doc] | Interpretations
+) -> list[Match]:
+    """How each policy that has an interpretation is matched (the first way found).
+
+    Pass an :class:`Interpretations` to match many sets of policies against the same
+    interpretations without reading them again."""
+    index = (
+        interpretations
+        if isinstance(interpretations, Interpretations)
+        else Interpretations(interpretations)
+    )
     numbers = {p.url: _policy_number(p) for p in policies}
     by_year_number: dict[tuple[int, int], int] = {}
     for n in numbers.values():
@@ -306,57 +377,23 @@ def match_interpretations(policies: Sequence[Doc], interpretations: Sequence[Doc
         if policy.interpretation_links:
             out.append(Match(policy.url, None, "link"))
             continue
-        if url in linked_from or policy.url in linked_from:
-            out.append(Match(policy.url, linked_from.get(url, linked_from.get(policy.url)), "link"))
+        linked = index.linking(url)
+        if linked is None:
+            linked = index.linking(policy.url)
+        if linked is not None:
+            out.append(Match(policy.url, linked, "link"))
             continue
-        found = _by_title(policy, interpretations, corpora, mentions)
+        found = index.by_title(policy)
         if found is not None:
             out.append(Match(policy.url, found, "title"))
             continue
         number = numbers[policy.url]
         if number is not None:
             unique = by_year_number.get((number.year, number.number), 0) == 1
-            hit = _by_number(number, interpretations, cited, unique)
+            hit = index.by_number(number, unique)
             if hit is not None:
                 out.append(Match(policy.url, hit, "number"))
     return out
-
-
-def _by_title(
-    policy: Doc,
-    interpretations: Sequence[Doc],
-    corpora: Sequence[str],
-    mentions: Sequence[set[str]],
-) -> str | None:
-    names = {normalize_title(policy.title)}
-    core = core_title(policy.title)
-    if core:
-        names.add(core)
-    names.discard("")
-    for interp, said in zip(interpretations, mentions, strict=True):
-        if names & said:
-            return interp.url
-    long_names = [n for n in names if len(n) >= MIN_TITLE_CONTAINED]
-    for interp, corpus in zip(interpretations, corpora, strict=True):
-        if any(n in corpus for n in long_names):
-            return interp.url
-    return None
-
-
-def _by_number(
-    number: DocNumber,
-    interpretations: Sequence[Doc],
-    cited: Sequence[list[DocNumber]],
-    unique: bool,
-) -> str | None:
-    for interp, numbers in zip(interpretations, cited, strict=True):
-        for n in numbers:
-            if not n.prefix or not number.prefix:
-                if unique and (n.year, n.number) == (number.year, number.number):
-                    return interp.url
-            elif n.same_as(number):
-                return interp.url
-    return None
 
 
 def in_window(day: dt.date | None, since: dt.date | None, until: dt.date | None) -> bool:
@@ -370,7 +407,7 @@ def in_window(day: dt.date | None, since: dt.date | None, until: dt.date | None)
 
 def unmatched_policies(
     policies: Sequence[Doc],
-    interpretations: Sequence[Doc],
+    interpretations: Sequence[Doc] | Interpretations,
     *,
     since: dt.date | None = None,
     until: dt.date | None = None,

@@ -41,6 +41,13 @@ _RESIDUE_STRIP = " \t\r\n[](){}<>:|,;-/.·•'\"、，：；"
 _YEAR_HEADING = re.compile(r"((?:19|20|21)[0-9]{2})[ ]{0,2}年?(?:度)?")
 _NAV_MARKS = ("nav", "menu", "daohang", "header", "breadcrumb", "crumb", "weizhi", "location")
 _FOOTER_MARKS = ("foot", "copyright", "yqlj", "friend", "banquan")
+# class or id words (whole) of the page's top bar, logo and "当前位置" breadcrumb
+_TOP_WORDS = frozenset(
+    {
+        "topbar", "top-bar", "top_bar", "toolbar", "tool-bar", "logo", "site-logo", "sitelogo",
+        "position", "dqwz", "curpos", "cur-pos", "current-position", "currentposition",
+    }
+)  # fmt: skip
 # class or id words of side boxes: related articles and links, hot and ranking lists
 _SIDE_MARKS = (
     "related", "relate", "xglj", "xgwz", "xgxw", "xgyd", "xgxx", "tjyd", "hot", "rank",
@@ -92,6 +99,7 @@ class _Anchor:
     node: LexborNode
     url: str
     label: str  # the title the row shows (title attribute when the text is cut)
+    up: bool = False  # to the page itself or up to a folder above it: 首页, a logo, a breadcrumb
 
 
 @dataclass(slots=True)
@@ -123,6 +131,7 @@ class _Reading:
     simple: float  # the share of simple rows
     parents: list[LexborNode] = field(default_factory=list)
     level: int = 0
+    sections: bool = False  # some rows were the page's top bar, header, breadcrumb or footer
 
     @property
     def dated_share(self) -> float:
@@ -276,6 +285,42 @@ def _find_region(parent: LexborNode) -> tuple[bool, str]:
     return False, ""
 
 
+def _is_nav_block(node: LexborNode) -> bool:
+    """Whether ``node`` itself is a nav bar, header, footer, top bar, logo or breadcrumb."""
+    tag = node.tag or ""
+    if tag in ("nav", "header", "footer"):
+        return True
+    marker = _marker(node)
+    if not marker.strip():
+        return False
+    if any(word in _TOP_WORDS for word in marker.split()):
+        return True
+    for token in marker.replace("-", " ").replace("_", " ").split():
+        if any(mark in token for mark in _NAV_MARKS):
+            return True
+        if any(mark in token for mark in _FOOTER_MARKS) or token.startswith("bottom"):
+            return True
+    return False
+
+
+def _in_nav_block(anchor: LexborNode, row: LexborNode, known: dict[int, bool]) -> bool:
+    """Whether the link ``anchor`` lies in a navigation block at or below its ``row``.
+    ``known`` caches :func:`_is_nav_block` by node."""
+    stop = _node_id(row)
+    node: LexborNode | None = row if stop == _node_id(anchor) else anchor.parent
+    for _ in range(MAX_UP + 1):
+        if node is None:
+            return False
+        key = _node_id(node)
+        found = known.get(key)
+        if found is None:
+            found = known[key] = _is_nav_block(node)
+        if found or key == stop:
+            return found
+        node = node.parent
+    return False
+
+
 def _box_title(node: LexborNode) -> str | None:
     """The short heading just before ``node`` (its previous element sibling), if any."""
     sibling = node.prev
@@ -293,21 +338,37 @@ def _site_key(url: str) -> str:
     return ".".join(parts[-keep:])
 
 
+def _is_up(url: str, page_head: str) -> bool:
+    """Whether ``url`` is the page itself (or its first page) or a folder above it on the same
+    host: the site's home, the column, a breadcrumb step. Never a row of the list. ``page_head``
+    is the page's :func:`_same_page_key` without its query."""
+    path = url.partition("?")[0]
+    if not page_head.startswith(path[: path.rfind("/") + 1]):
+        return False  # (the usual case) its folder is not above the page
+    head, _, query = _same_page_key(url).partition("?")
+    if head == page_head:
+        return True
+    if query or not head.endswith("/") or head.count("/") < 3:
+        return False
+    return page_head.startswith(head)
+
+
 def _collect_anchors(
-    body: LexborNode, base: str, encoding: str
+    body: LexborNode, base: str, encoding: str, page: str
 ) -> tuple[dict[tuple[int, str], _Group], dict[int, list[_Anchor]], dict[int, int]]:
     """The candidate row groups, the links of each candidate row (within ``MAX_UP`` levels) and
     the number of links under every element (at any depth)."""
     groups: dict[tuple[int, str], _Group] = {}
     row_anchors: dict[int, list[_Anchor]] = {}
     counts: dict[int, int] = {}
+    page_head = _same_page_key(page).partition("?")[0]
     for count, node in enumerate(body.css("a[href]")):
         if count >= MAX_ANCHORS:
             break
         url = canonicalize(node.attributes.get("href") or "", base, encoding)
         if url is None:
             continue
-        anchor = _Anchor(node, url, _label(node))
+        anchor = _Anchor(node, url, _label(node), _is_up(url, page_head))
         above = node.parent
         for _ in range(3 * MAX_UP):  # rows lie within MAX_UP levels; count links well below them
             if above is None:
@@ -344,7 +405,7 @@ def _main_anchor(anchors: list[_Anchor]) -> _Anchor | None:
     best: _Anchor | None = None
     for anchor in distinct.values():
         label = anchor.label
-        if label.lower() in _STOP_LABELS or label.isdigit() or len(label) < 2:
+        if anchor.up or label.lower() in _STOP_LABELS or label.isdigit() or len(label) < 2:
             continue
         if best is None or len(label) > len(best.label):
             best = anchor
@@ -356,8 +417,10 @@ def _read_group(
     row_anchors: dict[int, list[_Anchor]],
     counts: dict[int, int],
     base: str,
+    navs: dict[int, bool],
 ) -> _Reading:
     rows: list[_Row] = []
+    sections = False
     for node in group.rows:
         if counts.get(_node_id(node), 0) > MAX_ROW_ANCHORS:
             continue  # a container of rows, not a row
@@ -369,6 +432,9 @@ def _read_group(
         anchors = row_anchors.get(_node_id(node), [])
         anchor = _main_anchor(anchors)
         if anchor is None:
+            continue
+        if _in_nav_block(anchor.node, node, navs):
+            sections = True  # never a row; its siblings are parts of the page, not a list
             continue
         links = len({a.url for a in anchors if a.label})
         small = links <= 2 and size <= 2 * len(anchor.label) + 40
@@ -404,6 +470,7 @@ def _read_group(
         simple=simple / len(rows) if rows else 0.0,
         parents=[group.parent],
         level=group.level,
+        sections=sections,
     )
 
 
@@ -441,17 +508,21 @@ def _merge(readings: list[tuple[_Group, _Reading]]) -> list[_Reading]:
                 simple=simple / len(rows) if rows else 0.0,
                 parents=[parent for p in parts for parent in p.parents],
                 level=parts[0].level,
+                sections=any(p.sections for p in parts),
             )
         )
     return out
 
 
 def _place(reading: _Reading, regions: dict[int, tuple[bool, str]]) -> None:
-    """Mark a group lying in a nav bar, footer or side box; its rows count for less."""
+    """Mark a group lying in a nav bar, footer or side box, or one whose rows are the page's
+    sections (a top bar, a header, a breadcrumb among them); its rows count for less."""
     first = reading.rows[0].node if reading.rows else None
     title = _box_title(first) if first is not None else None
-    reading.side = all(_region(parent, regions)[0] for parent in reading.parents) or (
-        title is not None and any(word in title for word in _SIDE_TITLES)
+    reading.side = (
+        reading.sections
+        or all(_region(p, regions)[0] for p in reading.parents)
+        or (title is not None and any(word in title for word in _SIDE_TITLES))
     )
     if reading.side:
         reading.score *= 0.3
@@ -596,9 +667,11 @@ def _extract(tree: LexborHTMLParser, base_url: str, encoding: str, as_of: dt.dat
     if body is None:
         return ListReading([], False, "no body")
     base = _base(tree, base_url, encoding)
-    groups, row_anchors, counts = _collect_anchors(body, base, encoding)
+    page = canonicalize(base_url) or base_url
+    groups, row_anchors, counts = _collect_anchors(body, base, encoding, page)
+    navs: dict[int, bool] = {}
     readings = [
-        (g, _read_group(g, row_anchors, counts, base))
+        (g, _read_group(g, row_anchors, counts, base, navs))
         for g in groups.values()
         # a link alone in its parent: the parent, one level up, is the same row with more context
         if g.level > 0 or len(g.rows) > 1
