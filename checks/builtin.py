@@ -13,13 +13,20 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from checks.base import Finding, PageCheck, PageView, ScanContext
 from checks.columns import ColumnCheck, ColumnState
 from checks.guides import guide_missing, is_incomplete
 from checks.hidden import hidden_links
 from checks.indicators import IndicatorsCheck
-from checks.interpretation import Doc, Interpretations, read_doc, unmatched_policies
+from checks.interpretation import (
+    Doc,
+    Interpretations,
+    in_window,
+    read_doc,
+    unmatched_policies,
+)
 from checks.lexicon import Lexicon, page_lines
 from checks.messages import (
     FaqIndex,
@@ -168,6 +175,57 @@ class PolicyCheck:
             )
             for doc in missing
         ]
+
+    def documents(self) -> tuple[dict[str, list[Doc]], list[Doc]]:
+        """What this scan read: each site's policy documents, and every interpretation. A scan
+        shared out (queue jobs, ``--processes``) sees only its own sites' interpretations:
+        :func:`reconcile_interpretations` matches the parts' documents across the whole scan."""
+        policies = {site: [doc for _, doc in docs] for site, docs in self._policies.items()}
+        return policies, self._interpretations.docs
+
+
+def reconcile_interpretations(
+    policies: dict[str, list[Doc]], interpretations: list[Doc], as_of: dt.date
+) -> dict[str, set[str]]:
+    """Per site, the policy URLs (in ``finish``'s window) that some interpretation of the whole
+    scan explains. Where a part of a shared scan reported one as ``policy.no_interpretation``
+    (it did not see that interpretation), the finding is to be withdrawn, so that the shared
+    scan ends with the findings a single process gives; for the rest it changes nothing."""
+    every = Interpretations(interpretations)
+    since = as_of - dt.timedelta(days=365)
+    explained: dict[str, set[str]] = {}
+    for site, docs in policies.items():
+        window = [d.url for d in docs if in_window(d.published, since, as_of)]
+        still = {d.url for d in unmatched_policies(docs, every, since=since, until=as_of)}
+        gone = set(window) - still
+        if gone:
+            explained[site] = gone
+    return explained
+
+
+def doc_to_json(doc: Doc) -> dict[str, object]:
+    return {
+        "url": doc.url,
+        "title": doc.title,
+        "published": doc.published.isoformat() if doc.published else None,
+        "text": doc.text,
+        "number": doc.number,
+        "interpretation_links": list(doc.interpretation_links),
+        "source_links": list(doc.source_links),
+    }
+
+
+def doc_from_json(data: dict[str, Any]) -> Doc:
+    published = data.get("published")
+    return Doc(
+        url=str(data["url"]),
+        title=str(data["title"]),
+        published=dt.date.fromisoformat(published) if isinstance(published, str) else None,
+        text=str(data.get("text") or ""),
+        number=data.get("number"),
+        interpretation_links=tuple(data.get("interpretation_links") or ()),
+        source_links=tuple(data.get("source_links") or ()),
+    )
 
 
 class GuideCheck:

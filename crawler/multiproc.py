@@ -248,7 +248,13 @@ async def _child(spec: ChildSpec, conn: Connection, stop_requested: list[bool]) 
     finally:
         await store.close()
     s = scan.stats
+    from checks.builtin import PolicyCheck, doc_to_json
+
+    policy = next((c for c in scan.checks if isinstance(c, PolicyCheck)), None)
+    policies, interpretations = policy.documents() if policy is not None else ({}, [])
     return {
+        "policies": {k: [doc_to_json(d) for d in v] for k, v in policies.items()},
+        "interpretations": [doc_to_json(d) for d in interpretations],
         "status": result.status,
         "pages": result.pages,
         "requests": result.requests,
@@ -404,6 +410,8 @@ async def run_processes(
             await _reap(children)
             outcome.pages = sum(c.pages for c in children)
             outcome.requests = sum(c.requests for c in children)
+            if status == "complete":
+                await _reconcile(store, scan_id, as_of, [c.result for c in children if c.result])
             await store.finish_scan(status, outcome.pages, outcome.requests)
         outcome.status = status
         outcome.elapsed = time.monotonic() - started
@@ -534,6 +542,24 @@ class _ProgressLine:
         if self.enabled:
             self.stream.write("\n")
             self.stream.flush()
+
+
+async def _reconcile(
+    store: Store, scan_id: int, as_of: dt.datetime, results: list[dict[str, Any]]
+) -> None:
+    """Match every process's policies against the interpretations all of them read, and
+    withdraw the ``policy.no_interpretation`` findings another process's sites explain."""
+    from checks.builtin import doc_from_json, reconcile_interpretations
+
+    policies = {
+        site: [doc_from_json(d) for d in docs]
+        for r in results
+        for site, docs in r.get("policies", {}).items()
+    }
+    interpretations = [doc_from_json(d) for r in results for d in r.get("interpretations", [])]
+    explained = reconcile_interpretations(policies, interpretations, as_of.date())
+    for site, urls in explained.items():
+        await store.withdraw_findings(scan_id, "policy.no_interpretation", site, sorted(urls))
 
 
 def summary(outcome: Outcome, sites: Sequence[Site], db: str, out: TextIO) -> None:

@@ -22,8 +22,10 @@ same site wrote, then scans the site again from the start: findings are keyed by
 so a site scanned twice ends with exactly one copy of each finding. When the last site is done,
 the scan is marked complete with the sites' totals.
 
-Policy interpretations are matched within each site in a queued scan (a single-process scan also
-matches a department's policy with an interpretation published on another site of the config).
+Policy interpretations are matched within each site by its job, and across the whole scan when
+its last site is done: each job keeps its site's policy documents and interpretations in
+``queue_docs``, and a ``policy.no_interpretation`` finding that another site's interpretation
+explains is withdrawn, as a single-process scan would never have made it.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import json
 import os
 import signal
 import socket
@@ -55,6 +58,7 @@ QUEUE = "govmon-sites"
 TASK = "govmon.scan_site"
 MAX_ATTEMPTS = 5
 ID_SHIFT = 32  # site k of a scan numbers its URLs from (k + 1) << 32
+FENCE_EVERY = 3.0  # seconds between a site job's checks that the site is still its own
 
 _LOCK_KEY = 0x676F7651  # "govQ": advisory lock guarding the queue's schema creation
 
@@ -82,12 +86,19 @@ CREATE TABLE IF NOT EXISTS queue_sites (
     PRIMARY KEY (scan_id, site)
 );
 CREATE INDEX IF NOT EXISTS queue_sites_by_status ON queue_sites (scan_id, status);
+CREATE TABLE IF NOT EXISTS queue_docs (
+    scan_id BIGINT NOT NULL REFERENCES scans(id),
+    site TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    doc TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS queue_docs_by_scan ON queue_docs (scan_id, site);
 """
 
 # what an earlier attempt of a site wrote into the shared scan: rows keyed by its URL-id range
 # or by its site id
 _DROP_BY_ID = ("pages", "links", "frontier", "bodies")
-_DROP_BY_SITE = ("findings", "columns", "items")
+_DROP_BY_SITE = ("findings", "columns", "items", "queue_docs")
 
 
 class QueueError(Exception):
@@ -206,15 +217,24 @@ class QueueDB:
             raise QueueError(f"scan {scan_id}: its config no longer loads here: {exc}") from None
         return config, as_of
 
-    async def start_site(self, scan_id: int, site: str, worker: str) -> None:
-        await self.execute(
+    async def start_site(self, scan_id: int, site: str, worker: str) -> int:
+        """Mark a new attempt at ``site`` running; its number (the fencing token: only the
+        newest attempt may record the site's end)."""
+        rows = await self.fetch(
             "UPDATE queue_sites SET status = 'running', worker = $3, attempts = attempts + 1,"
             " started_at = now(), finished_at = NULL, error = NULL"
-            " WHERE scan_id = $1 AND site = $2",
+            " WHERE scan_id = $1 AND site = $2 RETURNING attempts",
             scan_id,
             site,
             worker,
         )
+        return int(rows[0]["attempts"]) if rows else 0
+
+    async def current_attempt(self, scan_id: int, site: str) -> int:
+        rows = await self.fetch(
+            "SELECT attempts FROM queue_sites WHERE scan_id = $1 AND site = $2", scan_id, site
+        )
+        return int(rows[0]["attempts"]) if rows else 0
 
     async def drop_site(self, scan_id: int, site: str, lo: int, hi: int) -> None:
         """Delete what an earlier attempt of ``site`` wrote into the scan."""
@@ -245,21 +265,35 @@ class QueueDB:
         pages: int = 0,
         requests: int = 0,
         error: str | None = None,
+        attempt: int | None = None,
     ) -> bool:
-        """Record a site's end; True when that ended the whole scan (then marked finished)."""
-        await self.execute(
+        """Record a site's end by ``attempt`` (ignored when a newer attempt has begun); True
+        when that ended the whole scan (then marked finished)."""
+        done = await self.execute(
             "UPDATE queue_sites SET status = $3, pages = $4, requests = $5, error = $6,"
             " finished_at = CASE WHEN $3 IN ('done', 'failed') THEN now() END"
-            " WHERE scan_id = $1 AND site = $2",
+            " WHERE scan_id = $1 AND site = $2 AND ($7::int IS NULL OR attempts = $7)",
             scan_id,
             site,
             status,
             pages,
             requests,
             error,
+            attempt,
         )
+        if done.endswith(" 0"):
+            log.warning("queue.site.superseded", scan=scan_id, site=site, attempt=attempt)
+            return False
         if status not in ("done", "failed"):
             return False
+        unsettled = await self.fetch(
+            "SELECT 1 FROM queue_sites WHERE scan_id = $1 AND status NOT IN ('done', 'failed')"
+            " LIMIT 1",
+            scan_id,
+        )
+        if unsettled:
+            return False
+        await self.reconcile(scan_id)
         # whoever records the last site ends the scan; the status guard makes it happen once
         result = await self.execute(
             "UPDATE scans SET"
@@ -274,6 +308,62 @@ class QueueDB:
             dt.datetime.now(dt.UTC).astimezone().isoformat(timespec="seconds"),
         )
         return result.endswith(" 1")
+
+    async def keep_docs(self, scan_id: int, site: str, scan: Scan) -> None:
+        """Keep a finished site job's policy documents and interpretations for
+        :meth:`reconcile`."""
+        from checks.builtin import PolicyCheck, doc_to_json
+
+        check = next((c for c in scan.checks if isinstance(c, PolicyCheck)), None)
+        if check is None:
+            return
+        policies, interpretations = check.documents()
+        kinds = [("policy", d) for d in policies.get(site, [])]
+        kinds += [("interpretation", d) for d in interpretations]
+        rows = [(scan_id, site, kind, json.dumps(doc_to_json(d))) for kind, d in kinds]
+        async with self._pool.acquire() as conn, conn.transaction():
+            await conn.execute(
+                "DELETE FROM queue_docs WHERE scan_id = $1 AND site = $2", scan_id, site
+            )
+            await conn.executemany(
+                "INSERT INTO queue_docs (scan_id, site, kind, doc) VALUES ($1, $2, $3, $4)", rows
+            )
+
+    async def reconcile(self, scan_id: int) -> int:
+        """Withdraw the ``policy.no_interpretation`` findings that an interpretation read by
+        another site's job explains; how many went. Idempotent."""
+        from checks.builtin import doc_from_json, reconcile_interpretations
+
+        rows = await self.fetch(
+            "SELECT d.site, d.kind, d.doc, s.as_of FROM queue_docs d JOIN scans s"
+            " ON s.id = d.scan_id WHERE d.scan_id = $1",
+            scan_id,
+        )
+        if not rows:
+            return 0
+        policies: dict[str, list[Any]] = {}
+        interpretations = []
+        for r in rows:
+            doc = doc_from_json(json.loads(r["doc"]))
+            if r["kind"] == "policy":
+                policies.setdefault(r["site"], []).append(doc)
+            else:
+                interpretations.append(doc)
+        as_of = dt.datetime.fromisoformat(rows[0]["as_of"]).date()
+        explained = reconcile_interpretations(policies, interpretations, as_of)
+        if not explained:
+            return 0
+        store = await PostgresStore.open(self.db, create=False, pool_size=2)
+        gone = 0
+        try:
+            for site, urls in explained.items():
+                gone += await store.withdraw_findings(
+                    scan_id, "policy.no_interpretation", site, sorted(urls)
+                )
+        finally:
+            await store.close()
+        log.info("queue.reconciled", scan=scan_id, withdrawn=gone)
+        return gone
 
     async def unfinished(self) -> int:
         """Sites of any scan not yet done or failed."""
@@ -390,10 +480,12 @@ async def run_site_job(
     site = config.sites[position]
     lo = (position + 1) << ID_SHIFT
     hi = lo + (1 << ID_SHIFT) - 1
-    await qdb.start_site(scan_id, site_id, state.name)
-    log.info("queue.site.start", scan=scan_id, site=site_id, attempt=attempts + 1, job=job_id)
+    attempt = await qdb.start_site(scan_id, site_id, state.name)
+    log.info("queue.site.start", scan=scan_id, site=site_id, attempt=attempt, job=job_id)
     store = await PostgresStore.open(state.db, create=False)
     status, pages, requests = "interrupted", 0, 0
+    superseded: list[bool] = []
+    fence: asyncio.Task[None] | None = None
     try:
         await qdb.drop_site(scan_id, site_id, lo, hi - 1)
         scan = Scan(
@@ -407,6 +499,7 @@ async def run_site_job(
         state.scans[job_id] = scan
         if state.stopping:
             scan.stop()
+        fence = asyncio.create_task(_fence(qdb, scan, scan_id, site_id, attempt, superseded))
         result = await scan.run()
         status, pages, requests = result.status, result.pages, result.requests
     except BaseException as exc:
@@ -417,19 +510,40 @@ async def run_site_job(
                 site_id,
                 "failed" if final else "queued",
                 error=f"{type(exc).__name__}: {exc}",
+                attempt=attempt,
             )
         log.error("queue.site.failed", scan=scan_id, site=site_id, error=str(exc), final=final)
         raise
     finally:
+        if fence is not None:
+            fence.cancel()
         state.scans.pop(job_id, None)
         with contextlib.suppress(Exception):
             await store.close()
+    if superseded:  # another worker took the site over (this one looked lost): its result
+        log.warning("queue.site.superseded", scan=scan_id, site=site_id, attempt=attempt)
+        return
     if status != "complete":  # the worker is stopping: back to the queue, from the start
-        await qdb.end_site(scan_id, site_id, "queued", error="worker stopped")
+        await qdb.end_site(scan_id, site_id, "queued", error="worker stopped", attempt=attempt)
         raise SiteInterrupted(f"scan {scan_id} site {site_id}: worker stopped")
-    ended = await qdb.end_site(scan_id, site_id, "done", pages, requests)
+    await qdb.keep_docs(scan_id, site_id, scan)
+    ended = await qdb.end_site(scan_id, site_id, "done", pages, requests, attempt=attempt)
     state.done += 1
     log.info("queue.site.done", scan=scan_id, site=site_id, pages=pages, scan_done=ended)
+
+
+async def _fence(
+    qdb: QueueDB, scan: Scan, scan_id: int, site: str, attempt: int, superseded: list[bool]
+) -> None:
+    """Stop a site scan whose site was taken over by a newer attempt (this worker was thought
+    lost: a heartbeat starved on an overloaded machine), so that it stops writing."""
+    while True:
+        await asyncio.sleep(FENCE_EVERY)
+        with contextlib.suppress(Exception):
+            if await qdb.current_attempt(scan_id, site) != attempt:
+                superseded.append(True)
+                scan.stop()
+                return
 
 
 async def _recover(
@@ -442,10 +556,7 @@ async def _recover(
                 task_name=TASK, seconds_since_heartbeat=stalled_after
             ):
                 log.warning("queue.recover", job=job.id, args=job.task_kwargs, worker=state.name)
-                await app.job_manager.retry_job(job)
-                scan_id, site = job.task_kwargs.get("scan_id"), job.task_kwargs.get("site")
-                if isinstance(scan_id, int) and isinstance(site, str) and state.qdb is not None:
-                    await state.qdb.end_site(scan_id, site, "queued", error="worker lost")
+                await app.job_manager.retry_job(job)  # its next attempt marks the site
         except Exception as exc:  # the next round tries again
             log.warning("queue.recover.failed", error=str(exc))
         await asyncio.sleep(every)

@@ -215,6 +215,13 @@ class Store(Protocol):
 
     async def ignore(self, identity: str, reason: str) -> dict[str, Any]: ...
 
+    async def withdraw_findings(
+        self, scan_id: int, check: str, site: str, urls: Sequence[str]
+    ) -> int:
+        """Delete ``check`` findings of ``site`` about ``urls`` from a scan (a shared scan's
+        reconciliation of its parts); how many went."""
+        ...
+
     async def unignore(self, identity: str) -> bool: ...
 
     async def ignores(self) -> dict[str, dict[str, Any]]: ...

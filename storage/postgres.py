@@ -830,6 +830,21 @@ class PostgresStore:
             )
         return {"id": identity, "site": row[0], "check": row[1], "url": row[2], "reason": reason}
 
+    async def withdraw_findings(
+        self, scan_id: int, check: str, site: str, urls: Sequence[str]
+    ) -> int:
+        await self.flush()
+        async with self._conn("write") as conn:
+            result: str = await conn.execute(
+                "DELETE FROM findings WHERE scan_id = $1 AND check_code = $2 AND site = $3"
+                " AND url = ANY($4::text[])",
+                scan_id,
+                check,
+                site,
+                list(urls),
+            )
+        return int(result.rsplit(maxsplit=1)[-1])
+
     async def unignore(self, identity: str) -> bool:
         """Undo :meth:`ignore`; whether there was anything to undo."""
         async with self._conn("write") as conn:

@@ -661,6 +661,22 @@ class SQLiteStore:
             raise StoreError(f"{self.path}: cannot write: {exc}") from None
         return {"id": identity, "site": row[0], "check": row[1], "url": row[2], "reason": reason}
 
+    async def withdraw_findings(
+        self, scan_id: int, check: str, site: str, urls: Sequence[str]
+    ) -> int:
+        conn = self._require()
+        await self.flush()
+        try:
+            cur = await conn.executemany(
+                "DELETE FROM findings WHERE scan_id = ? AND check_code = ? AND site = ?"
+                " AND url = ?",
+                [(scan_id, check, site, url) for url in urls],
+            )
+            await conn.commit()
+        except sqlite3.Error as exc:
+            raise StoreError(f"{self.path}: cannot write: {exc}") from None
+        return max(0, cur.rowcount)
+
     async def unignore(self, identity: str) -> bool:
         """Undo :meth:`ignore`; whether there was anything to undo."""
         conn = self._require()

@@ -114,7 +114,7 @@ def _govmon(
 def _worker(db: str, log: Path, *extra: str) -> subprocess.Popen[bytes]:
     with log.open("wb") as out:  # the child keeps its own copy
         command = [sys.executable, "-m", "crawler", "--log-level", "info", "worker"]
-        command += ["--db", db, "--until-idle", "--heartbeat", "1", "--stalled-after", "4"]
+        command += ["--db", db, "--until-idle", "--heartbeat", "1", "--stalled-after", "8"]
         return subprocess.Popen(
             [*command, *extra],
             stdout=subprocess.DEVNULL,
