@@ -58,15 +58,11 @@ def _get(url: str) -> tuple[int, str]:
         return int(resp.status), resp.read().decode("utf-8")
 
 
-def test_daemon_samples_scans_warns_and_stops(tmp_path: Path) -> None:
-    app = _site()
-    metrics_port = _free_port()
+def daemon_config(base: str, metrics_port: int | None = None) -> str:
+    """The test site's config: a window from today, 24 samples a day, the webhook."""
     today = dt.date.today()
-    with serve(app) as port:
-        base = f"http://127.0.0.1:{port}"
-        cfg = tmp_path / "govmon.toml"
-        cfg.write_text(
-            f"""[crawl]
+    listen = f'metrics_listen = "127.0.0.1:{metrics_port}"\n' if metrics_port else ""
+    return f"""[crawl]
 allow_private = true
 resolve_only = true
 rate = 0
@@ -78,15 +74,21 @@ window_end = {(today + dt.timedelta(days=2)).isoformat()}
 samples_per_day = 24
 webhook = "{base}/hook"
 webhook_retries = 1
-metrics_listen = "127.0.0.1:{metrics_port}"
-[[site]]
+{listen}[[site]]
 id = "t"
 name = "测试区人民政府"
 unit = "测试区政府办"
 url = "{base}/"
-""",
-            encoding="utf-8",
-        )
+"""
+
+
+def test_daemon_samples_scans_warns_and_stops(tmp_path: Path) -> None:
+    app = _site()
+    metrics_port = _free_port()
+    with serve(app) as port:
+        base = f"http://127.0.0.1:{port}"
+        cfg = tmp_path / "govmon.toml"
+        cfg.write_text(daemon_config(base, metrics_port), encoding="utf-8")
         db = tmp_path / "govmon.db"
         proc = subprocess.Popen(
             [sys.executable, "-m", "crawler", "daemon", str(cfg), "--db", str(db)],

@@ -425,34 +425,13 @@ def _until(what: Any, timeout: float, message: str) -> Any:
 @pytest.mark.timeout(300)
 def test_daemons_elect_one_leader_that_submits_to_workers(pg: PG, tmp_path: Path) -> None:
     from tests.localserver import serve
-    from tests.test_daemon import POSTS, _site
+    from tests.test_daemon import POSTS, _site, daemon_config
 
     app = _site()
-    today = dt.date.today()
     with serve(app) as port:
         base = f"http://127.0.0.1:{port}"
         config = tmp_path / "govmon.toml"
-        config.write_text(
-            f"""[crawl]
-allow_private = true
-resolve_only = true
-rate = 0
-recheck_delay = 0
-robots = "ignore"
-[schedule]
-window_start = {today.isoformat()}
-window_end = {(today + dt.timedelta(days=2)).isoformat()}
-samples_per_day = 24
-webhook = "{base}/hook"
-webhook_retries = 1
-[[site]]
-id = "t"
-name = "测试区人民政府"
-unit = "测试区政府办"
-url = "{base}/"
-""",
-            encoding="utf-8",
-        )
+        config.write_text(daemon_config(base), encoding="utf-8")
         ports = [_free_port(), _free_port()]
         first = _daemon(config, pg.url, ports[0], tmp_path / "d0.log")
         second = None
