@@ -482,11 +482,12 @@ async def run_site_job(
     hi = lo + (1 << ID_SHIFT) - 1
     attempt = await qdb.start_site(scan_id, site_id, state.name)
     log.info("queue.site.start", scan=scan_id, site=site_id, attempt=attempt, job=job_id)
-    store = await PostgresStore.open(state.db, create=False)
+    store: PostgresStore | None = None
     status, pages, requests = "interrupted", 0, 0
     superseded: list[bool] = []
     fence: asyncio.Task[None] | None = None
-    try:
+    try:  # a store that cannot be opened (connection limit) fails the attempt like any error
+        store = await PostgresStore.open(state.db, create=False)
         await qdb.drop_site(scan_id, site_id, lo, hi - 1)
         scan = Scan(
             config,
@@ -518,8 +519,9 @@ async def run_site_job(
         if fence is not None:
             fence.cancel()
         state.scans.pop(job_id, None)
-        with contextlib.suppress(Exception):
-            await store.close()
+        if store is not None:
+            with contextlib.suppress(Exception):
+                await store.close()
     if superseded:  # another worker took the site over (this one looked lost): its result
         log.warning("queue.site.superseded", scan=scan_id, site=site_id, attempt=attempt)
         return
