@@ -58,6 +58,12 @@ def configure(level: str = "info", stream: TextIO | None = None) -> None:
     )
 
 
+def draw(stream: TextIO, line: str, width: int = 160) -> None:
+    """Redraw a one-line progress display in place (cut at ``width``, the tail blanked)."""
+    stream.write("\r" + line[:width].ljust(min(width, len(line) + 2)))
+    stream.flush()
+
+
 class ProgressLine:
     """One line, rewritten in place: pages, queued, requests per second, errors, per site."""
 
@@ -82,9 +88,7 @@ class ProgressLine:
             f"pages {s.pages}  queued {f.queued + f.delayed}  {rps:5.1f} req/s  "
             f"broken {s.broken}  blocked {s.blocked}  [{per_site}]"
         )
-        width = 160
-        self.stream.write("\r" + line[:width].ljust(min(width, len(line) + 2)))
-        self.stream.flush()
+        draw(self.stream, line)
 
     def done(self) -> None:
         if self.enabled:

@@ -46,6 +46,7 @@ from typing import Any, TextIO
 import structlog
 
 from crawler.config import Config, Site
+from crawler.logs import draw
 from crawler.urls import hostname
 from storage.base import Store, StoreError
 
@@ -534,9 +535,7 @@ class _ProgressLine:
             f"broken {sum(s[3] for s in snaps)}  blocked {sum(s[4] for s in snaps)}  "
             f"{len(self.children)} processes  [{per_site}]"
         )
-        width = 160
-        self.stream.write("\r" + line[:width].ljust(min(width, len(line) + 2)))
-        self.stream.flush()
+        draw(self.stream, line)
 
     def done(self) -> None:
         if self.enabled:
