@@ -21,7 +21,8 @@ import hashlib
 import time
 import urllib.robotparser
 import uuid
-from collections.abc import Callable, Sequence
+from array import array
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -58,6 +59,7 @@ from crawler.fetcher import (
 from crawler.frontier import Frontier, Kind, Request
 from crawler.ratelimit import HostPolicy, parse_retry_after
 from crawler.scheduler import Clock, Scheduler
+from crawler.spill import Ref, SpillLimits
 from crawler.urls import canonicalize, hostname, origin
 from storage.base import (
     BodyRow,
@@ -89,13 +91,44 @@ class SiteState:
 
 @dataclass(slots=True)
 class Bad:
-    """A target judged broken or blocked, and who links it."""
+    """A target judged broken or blocked, and who links it. Kept small (a crawl of a million
+    pages has a hundred thousand): what a finding shows of the fetch, one dict of refs, a bit
+    per site; its URL is the frontier's."""
 
     verdict: Verdict
-    result: FetchResult
+    status: int | None
+    redirects: tuple[str, ...]
+    error_detail: str
     attempts: int
-    refs: dict[int, dict[int, str]] = field(default_factory=dict)  # site -> page id -> tag
-    reported: set[int] = field(default_factory=set)  # sites with a committed finding
+    # who links it, in the order seen: (page id << 16) | site index -> tag; the first ref
+    # inline (most bad targets have one), the others in a dict
+    first_key: int = -1
+    first_tag: str = ""
+    more: dict[int, str] | None = None
+    reported: int = 0  # bit per site index: a finding of it was committed
+
+    def add_ref(self, key: int, tag: str) -> bool:
+        """Add a ref; False when that page already links it from that site."""
+        if self.first_key < 0:
+            self.first_key, self.first_tag = key, tag
+            return True
+        if key == self.first_key:
+            return False
+        more = self.more
+        if more is None:
+            self.more = {key: tag}
+            return True
+        if key in more:
+            return False
+        more[key] = tag
+        return True
+
+    def refs(self) -> Iterator[tuple[int, str]]:
+        """``(key, tag)`` of every ref, in the order they were added."""
+        if self.first_key >= 0:
+            yield self.first_key, self.first_tag
+            if self.more:
+                yield from self.more.items()
 
 
 @dataclass(slots=True)
@@ -149,10 +182,12 @@ class Scan:
         proxy: str | None = None,
         join: int | None = None,
         id_base: int = 0,
+        spill: SpillLimits | None = None,
     ) -> None:
         """``join``: write into that existing scan instead of beginning one, and leave its
         status and totals alone (a site job of a queued scan, :mod:`crawler.queue`); ``id_base``:
-        the URL ids of this run start after it, so jobs of one scan never share an id."""
+        the URL ids of this run start after it, so jobs of one scan never share an id;
+        ``spill``: where the frontier starts spilling to disk (tests make it tiny)."""
         self._join = join
         self._recorder = recorder
         self._proxy = proxy
@@ -167,9 +202,9 @@ class Scan:
         self._stopping = False
         self.scan_id: int | None = None
         self._journal: list[FrontierRow] = []
-        self._external: dict[int, list[int]] = {}  # site index -> external page targets
+        self._external: dict[int, array[int]] = {}  # site index -> external page targets
         self._fetcher = fetcher
-        self.frontier = Frontier(id_base)
+        self.frontier = Frontier(id_base, spill)
         self.scheduler = Scheduler(self.frontier, self._policy_for, clock)
         self.stats = Stats()
         self._progress = progress
@@ -181,10 +216,14 @@ class Scan:
         pairs += [(p, -1) for s in config.sites if id(s) not in mine for p in s.scope]
         self._scopes = sorted(pairs, key=lambda x: -len(x[0]))
         self._trusted_hosts = frozenset(hostname(p) for p, _ in pairs)
-        self._status: dict[int, int] = {}  # target id -> 0 pending, 1 ok, 2 bad
-        self._pending_refs: dict[int, list[tuple[int, int, str]]] = {}
+        # target id -> 0 pending, 1 ok, 2 bad (a byte per id); the URLs are the frontier's
+        self._status = self.frontier.status
+        self._pending_refs = self.frontier.pending  # target id -> who links it, until judged
+        # bad targets whose older refs spilled: refs seen since, until they are all added
+        self._deferred: dict[int, list[Ref]] = {}
+        self._resolving = False
+        self._verdicts: dict[tuple[str, str], Verdict] = {}  # one object per distinct verdict
         self._bad: dict[int, Bad] = {}
-        self._urls: dict[int, str] = {}
         self._robots: dict[str, urllib.robotparser.RobotFileParser | None] = {}
         self._fingerprints: dict[str, Fingerprint | None] = {}
         self._probe_locks: dict[str, asyncio.Lock] = {}
@@ -302,6 +341,7 @@ class Scan:
                 await self._finalise()
                 status = "complete"
         finally:
+            self.frontier.close()  # its spill file, if it made one
             if self._join is not None:  # the queue owns the shared scan's status and totals
                 if status == "complete":
                     await self.store.flush()
@@ -347,7 +387,6 @@ class Scan:
         requests not yet done go back into the frontier. Nothing is fetched twice."""
         for row in journal.frontier:
             self.frontier.restore(row.url, row.url_id)
-            self._urls[row.url_id] = row.url
             self._status[row.url_id] = 0
         for st in self.sites:  # is_home must hold while the pages are replayed
             known = self.frontier.known(st.site.url)
@@ -438,7 +477,6 @@ class Scan:
         follow: bool = True,
     ) -> None:
         self._status[url_id] = 0
-        self._urls[url_id] = url
         req = Request(
             url=url,
             id=url_id,
@@ -452,7 +490,7 @@ class Scan:
         if kind is Kind.PAGE and not self._allowed_by_robots(url):
             self.stats.robots_skipped += 1
             self._status[url_id] = 1  # not requested, not judged
-            self._pending_refs.pop(url_id, None)
+            self._pending_refs.discard(url_id)
             return
         if not self.crawl.allow_private and self._literal_private(url):
             self._judge_without_request(req, Verdict("blocked", "private address"))
@@ -560,6 +598,9 @@ class Scan:
                 await self._follow(req, parsed)
             if self.checks:
                 await self._run_checks(req, result, parsed)
+        # the parsed page (its lexbor tree, ~0.5 MB) is not held while the journal's rows wait
+        # for room in the store's queue
+        parsed = None
         if self._journal:
             await self._flush_journal()
 
@@ -684,44 +725,83 @@ class Scan:
                 "page.too_many_links", url=req.url, links=len(links), kept=self.crawl.max_links
             )
             links = links[: self.crawl.max_links]
-        for link in links:
-            url = link.url
-            target_id, new = self.frontier.url_id(url)
+        # every id at once (one disk lookup once the index has spilled); nothing below awaits
+        # until the bad refs at the end, so no other worker sees a new id before its state
+        ids = self.frontier.url_ids([link.url for link in links])
+        status = self._status
+        pending = self._pending_refs
+        refs: dict[str, Ref] = {}  # one ref per tag, shared by the targets of this page
+        bad: list[tuple[int, Ref]] = []
+        for link, (target_id, new) in zip(links, ids, strict=True):
+            tag = link.tag
+            ref = refs.get(tag)
+            if ref is None:
+                ref = refs[tag] = (site, page_id, tag)
             if new:
+                url = link.url
                 scope = self._scope_of(url)
                 owner = scope if scope is not None and scope >= 0 else None
                 # a page of a site another job crawls is a page (checked here), not external
-                lk = link_kind(link.tag, url, scope is not None)
+                lk = link_kind(tag, url, scope is not None)
                 if owner is not None and lk == "page":
                     st = self.sites[owner]
                     if depth <= max_depth and st.enqueued < self.crawl.max_pages:
-                        self._pending_refs[target_id] = [(site, page_id, link.tag)]
+                        pending.start(target_id, ref)
                         self._enqueue(url, target_id, Kind.PAGE, owner, depth, "page")
                         continue
-                self._pending_refs[target_id] = [(site, page_id, link.tag)]
-                if lk == "external" and link.tag in ("a", "area"):
-                    self._external.setdefault(site, []).append(target_id)
+                pending.start(target_id, ref)
+                if lk == "external" and tag in ("a", "area"):
+                    external = self._external.get(site)
+                    if external is None:
+                        external = self._external[site] = array("q")
+                    external.append(target_id)
                 self._enqueue(
                     url, target_id, Kind.CHECK, owner if owner is not None else site, depth, lk
                 )
                 continue
-            state = self._status.get(target_id, 1)
+            state = status.get(target_id, 1)
             if state == 1:
                 continue
             if state == 0:
-                self._pending_refs.setdefault(target_id, []).append((site, page_id, link.tag))
+                pending.add(target_id, ref)
             else:
-                await self._add_bad_ref(target_id, site, page_id, link.tag)
+                bad.append((target_id, ref))
+        for target_id, ref in bad:
+            deferred = self._deferred.get(target_id)
+            if deferred is not None:
+                deferred.append(ref)
+            else:
+                await self._add_bad_ref(target_id, *ref)
+
+    async def _resolve_refs(self) -> None:
+        """Add the refs of the targets judged bad whose older refs had spilled: those from the
+        spill file first, then those seen since, in order (more may arrive while this awaits:
+        they join the same list, and a target leaves ``_deferred`` only when it is empty)."""
+        if self._resolving or not self._deferred:
+            return
+        self._resolving = True
+        try:
+            targets = list(self._deferred)
+            older = self._pending_refs.collect(targets)
+            for target_id in targets:
+                refs = self._deferred[target_id]
+                refs[:0] = older.get(target_id, [])
+                i = 0
+                while i < len(refs):
+                    site, page_id, tag = refs[i]
+                    i += 1
+                    await self._add_bad_ref(target_id, site, page_id, tag)
+                del self._deferred[target_id]
+        finally:
+            self._resolving = False
 
     async def _add_bad_ref(self, target_id: int, site: int, page_id: int, tag: str) -> None:
         bad = self._bad[target_id]
-        pages = bad.refs.setdefault(site, {})
-        if page_id in pages:
+        if not bad.add_ref((page_id << 16) | site, tag):
             return
-        pages[page_id] = tag
         await self.store.put(RefRow(target_id, page_id, self.sites[site].site.id, tag))
-        if site not in bad.reported:
-            bad.reported.add(site)
+        if not (bad.reported >> site) & 1:
+            bad.reported |= 1 << site
             await self._emit(self._finding(target_id, bad, site))
 
     # -- recording ----------------------------------------------------------------------------
@@ -776,17 +856,25 @@ class Scan:
                 self._status[final_id] = 1
         if verdict.outcome == "ok":
             self._status[req.id] = 1
-            self._pending_refs.pop(req.id, None)
+            self._pending_refs.discard(req.id)
             return
         self._judge(req, result, verdict)
         if verdict.outcome == "broken":
             st.errors += 1
         bad = self._bad[req.id]
-        for site, page_id, tag in self._pending_refs.pop(req.id, []):
-            await self._add_bad_ref(req.id, site, page_id, tag)
+        refs, spilled = self._pending_refs.pop(req.id)
+        if spilled:
+            # older refs are in the frontier's spill file: they are added first, in bulk, and
+            # this target's refs wait with them until then (_resolve_refs)
+            self._deferred[req.id] = refs
+            if len(self._deferred) >= 256 * (self._pending_refs.runs + 1):
+                await self._resolve_refs()
+        else:
+            for site, page_id, tag in refs:
+                await self._add_bad_ref(req.id, site, page_id, tag)
         if req.depth == 0 and req.kind is Kind.PAGE:
             # a seed (home page or configured column) that is itself broken
-            bad.reported.add(req.site)
+            bad.reported |= 1 << req.site
             await self._emit(self._finding(req.id, bad, req.site))
 
     def _judge(self, req: Request, result: FetchResult, verdict: Verdict) -> None:
@@ -795,7 +883,11 @@ class Scan:
             self.stats.broken += 1
         else:
             self.stats.blocked += 1
-        self._bad[req.id] = Bad(verdict=verdict, result=result, attempts=result.requests)
+        verdict = self._verdicts.setdefault((verdict.outcome, verdict.reason), verdict)
+        redirects = tuple(result.redirects) if result.redirects else ()
+        self._bad[req.id] = Bad(
+            verdict, result.status, redirects, result.error_detail, result.requests
+        )
 
     def _judge_without_request(self, req: Request, verdict: Verdict) -> None:
         result = FetchResult(url=req.url, final_url=req.url, error=verdict.reason, requests=0)
@@ -804,39 +896,45 @@ class Scan:
 
     def _finding(self, target_id: int, bad: Bad, site: int) -> Finding:
         st = self.sites[site]
-        url = self._urls[target_id]
+        url = self.frontier.url_of(target_id) or ""
         owner = self.owner(url)
-        pages = bad.refs.get(site, {})
-        tags = list(pages.values())
-        tag = tags[0] if tags else "a"
+        pages = {key >> 16: tag for key, tag in bad.refs() if key & 0xFFFF == site}
+        tag = next(iter(pages.values()), "a")
         kind = link_kind(tag, url, owner is not None)
         if owner is not None and owner != site and kind == "page":
             kind = "external"  # another configured site's page, seen from this site
         page_ids = sorted(pages)
-        result = bad.result
         check = "link.broken" if bad.verdict.outcome == "broken" else "link.blocked"
         detail: dict[str, Any] = {
             "kind": kind,
             "reason": bad.verdict.reason,
-            "status": result.status,
+            "status": bad.status,
             "pages": [],  # filled with URLs by the caller's store lookup at the end
             "on_homepage": any(p in st.home_ids for p in page_ids),
-            "redirects": list(result.redirects),
+            "redirects": list(bad.redirects),
         }
-        if result.error_detail:
-            detail["error"] = result.error_detail
-        first = next((self._urls.get(p) for p in page_ids), None)
-        detail["pages"] = sorted(u for u in (self._urls.get(p) for p in page_ids) if u)
+        if bad.error_detail:
+            detail["error"] = bad.error_detail
+        urls = self.frontier.urls_of(page_ids)
+        first = urls.get(page_ids[0]) if page_ids else None
+        detail["pages"] = sorted(urls.values())
         return Finding(
             check=check, site=st.site.id, unit=st.site.unit, url=url, page=first, detail=detail
         )
 
     async def _finalise(self) -> None:
         """Rewrite every broken/blocked target's findings with all the pages that link it."""
-        for target_id, bad in self._bad.items():
-            for site, page_id, tag in self._pending_refs.pop(target_id, []):
+        for target_id in list(self._bad):  # judged without a request: the first ref waits
+            refs, spilled = self._pending_refs.pop(target_id)
+            deferred = self._deferred.get(target_id)
+            if spilled or deferred is not None:
+                self._deferred.setdefault(target_id, []).extend(refs)
+                continue
+            for site, page_id, tag in refs:
                 await self._add_bad_ref(target_id, site, page_id, tag)
-            for site in bad.refs:
+        await self._resolve_refs()
+        for target_id, bad in self._bad.items():
+            for site in dict.fromkeys(key & 0xFFFF for key, _ in bad.refs()):
                 await self._emit(self._finding(target_id, bad, site))
         await self._finish_checks()
         await self.store.flush()
@@ -869,7 +967,7 @@ class Scan:
         url_id, new = self.frontier.url_id(canon)
         owner = self.owner(canon)
         if new and owner is not None:
-            self._pending_refs[url_id] = [(req.site, req.id, "a")]
+            self._pending_refs.start(url_id, (req.site, req.id, "a"))
             self._enqueue(canon, url_id, Kind.PAGE, owner, req.depth + 1, "page")
 
     async def _finish_checks(self) -> None:
@@ -967,8 +1065,10 @@ class _SiteTools:
     def external_links(self, site: str) -> Sequence[str]:
         scan = self._scan
         index = next((st.index for st in scan.sites if st.site.id == site), None)
-        ids = scan._external.get(index, []) if index is not None else []
-        return [scan._urls[i] for i in ids if scan._status.get(i) == 1 and i in scan._urls]
+        ids = scan._external.get(index) if index is not None else None
+        ok = [i for i in ids or () if scan._status.get(i) == 1]
+        urls = scan.frontier.urls_of(ok)
+        return [urls[i] for i in ok if i in urls]
 
     async def previous_items(self, site: str) -> tuple[str | None, Sequence[ItemRow]]:
         store = self._scan.store

@@ -1,8 +1,13 @@
 """The URL frontier: what the scan knows about, what it still has to do.
 
-It de-duplicates canonical URLs (each gets a small integer id), keeps one FIFO queue per host,
-holds retries until their not-before time, and counts outstanding work so that "empty right
-now" and "finished" are never confused.
+It de-duplicates canonical URLs (each gets an integer id, from ``id_base + 1``), keeps the
+state of each target, who links the targets not yet judged, two FIFO queues per host (link
+checks, then pages), holds retries until their not-before time, and counts outstanding work so
+that "empty right now" and "finished" are never confused.
+
+Memory stays bounded however many URLs a crawl finds: past :class:`~crawler.spill.SpillLimits`
+the URL index, the host queues and the pending referrers spill to a private file
+(:mod:`crawler.spill`); a small site never touches it.
 """
 
 from __future__ import annotations
@@ -10,9 +15,11 @@ from __future__ import annotations
 import enum
 import heapq
 import itertools
-from collections import deque
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from crawler.spill import IdBytes, PendingRefs, SpillFile, SpillLimits, SpillQueue, UrlIndex
 
 
 class Kind(enum.IntEnum):
@@ -20,6 +27,9 @@ class Kind(enum.IntEnum):
 
     PAGE = 1  # an in-scope page: GET, parse, follow its links
     CHECK = 2  # a link target: HEAD (then GET when needed), status only
+
+
+_KINDS = {int(k): k for k in Kind}
 
 
 @dataclass(slots=True)
@@ -38,19 +48,45 @@ class Request:
     follow: bool = True  # read its links (False: a new-media account page or feed)
 
 
-@dataclass(slots=True)
+def _pack(r: Request) -> tuple[Any, ...]:
+    return (
+        r.url, r.id, int(r.kind), r.site, r.depth, r.link_kind, r.attempt, r.recheck,
+        r.not_before, r.previous, r.follow,
+    )  # fmt: skip
+
+
 class _Host:
-    queue: deque[Request] = field(default_factory=deque)
+    """A host's two queues: link checks are served before pages, so a target is judged soon
+    after it is found (its referrers need not wait in memory behind every page of the site)."""
+
+    __slots__ = ("checks", "pages")
+
+    def __init__(self, origin: str, spill: SpillFile, limits: SpillLimits) -> None:
+        def unpack(t: Any) -> Request:
+            return Request(
+                t[0], t[1], _KINDS[t[2]], t[3], t[4], origin, t[5], t[6], t[7], t[8], t[9], t[10]
+            )
+
+        self.checks = SpillQueue[Request](
+            spill, cap=limits.queue, batch=limits.batch, encode=_pack, decode=unpack
+        )
+        self.pages = SpillQueue[Request](
+            spill, cap=limits.queue, batch=limits.batch, encode=_pack, decode=unpack
+        )
 
 
 class Frontier:
-    """De-duplication, per-host queues and delayed retries. Not thread-safe; one event loop."""
+    """De-duplication, target states, per-host queues and delayed retries. Not thread-safe;
+    one event loop."""
 
-    def __init__(self, id_base: int = 0) -> None:
+    def __init__(self, id_base: int = 0, limits: SpillLimits | None = None) -> None:
         """``id_base``: URL ids start after it (a site job of a shared scan owns its own range
         of ids, so that rows keyed by ``(scan_id, url_id)`` never collide between workers)."""
-        self._ids: dict[str, int] = {}
-        self._last_id = id_base
+        self.limits = limits = limits or SpillLimits()
+        self._spill = SpillFile(limits.directory)
+        self._index = UrlIndex(id_base, self._spill, limit=limits.urls, flush=limits.flush)
+        self.status = IdBytes(id_base)  # target id -> 0 pending, 1 ok, 2 bad
+        self.pending = PendingRefs(id_base, self._spill, limit=limits.refs)
         self._hosts: dict[str, _Host] = {}
         self._delayed: list[tuple[float, int, Request]] = []
         self._seq = itertools.count()
@@ -59,24 +95,41 @@ class Frontier:
 
     def __len__(self) -> int:
         """Number of distinct URLs seen."""
-        return len(self._ids)
+        return len(self._index)
+
+    def close(self) -> None:
+        """Delete the spill file (the frontier cannot be used afterwards)."""
+        self._spill.close()
+
+    @property
+    def spilled(self) -> bool:
+        """Whether anything went to disk (still True once closed)."""
+        return self._spill.used
+
+    # -- URLs ---------------------------------------------------------------------------------
 
     def url_id(self, url: str) -> tuple[int, bool]:
         """The id of ``url`` and whether it is new."""
-        known = self._ids.get(url)
-        if known is not None:
-            return known, False
-        self._last_id += 1
-        self._ids[url] = self._last_id
-        return self._last_id, True
+        return self._index.get(url)
+
+    def url_ids(self, urls: Sequence[str]) -> list[tuple[int, bool]]:
+        """:meth:`url_id` of each URL in turn."""
+        return self._index.get_many(urls)
 
     def restore(self, url: str, url_id: int) -> None:
         """Give ``url`` the id it had before the scan was interrupted (``scan --resume``)."""
-        self._ids[url] = url_id
-        self._last_id = max(self._last_id, url_id)
+        self._index.restore(url, url_id)
 
     def known(self, url: str) -> int | None:
-        return self._ids.get(url)
+        return self._index.known(url)
+
+    def url_of(self, url_id: int) -> str | None:
+        return self._index.url_of(url_id)
+
+    def urls_of(self, url_ids: Iterable[int]) -> dict[int, str]:
+        return self._index.urls_of(url_ids)
+
+    # -- queues -------------------------------------------------------------------------------
 
     @property
     def delayed(self) -> int:
@@ -91,8 +144,11 @@ class Frontier:
         """Queue a request for its host (immediately eligible)."""
         host = self._hosts.get(request.origin)
         if host is None:
-            host = self._hosts[request.origin] = _Host()
-        host.queue.append(request)
+            host = self._hosts[request.origin] = _Host(request.origin, self._spill, self.limits)
+        if request.kind is Kind.CHECK:
+            host.checks.push(request)
+        else:
+            host.pages.push(request)
         self.queued += 1
 
     def defer(self, request: Request, not_before: float) -> None:
@@ -111,13 +167,13 @@ class Frontier:
             yield request
 
     def has_work(self, origin: str) -> bool:
-        host = self._hosts.get(origin)
-        return bool(host and host.queue)
+        return origin in self._hosts
 
     def pop(self, origin: str) -> Request:
+        """The host's next request: its oldest link check, else its oldest page."""
         host = self._hosts[origin]
-        request = host.queue.popleft()
+        request = host.checks.pop() if host.checks else host.pages.pop()
         self.queued -= 1
-        if not host.queue:
+        if not host.checks and not host.pages:
             del self._hosts[origin]
         return request
