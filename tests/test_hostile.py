@@ -295,12 +295,16 @@ def assert_rest_of_site_checked(o: Outcome) -> None:
     assert missing[0]["detail"]["reason"] == "http 404"
 
 
-def assert_broken(o: Outcome, rest: str, reason: str, kind: str = "page") -> dict[str, Any]:
+def assert_broken(
+    o: Outcome, rest: str, reason: str | tuple[str, ...], kind: str = "page"
+) -> dict[str, Any]:
+    """One `link.broken` finding for /rest, for ``reason`` (or one of them)."""
     found = o.findings_for(rest)
     assert len(found) == 1, f"{o.case}: want one finding for /{rest}\n{o.describe()}"
     finding = found[0]
     assert finding["check"] == "link.broken", o.describe()
-    assert finding["detail"]["reason"] == reason, o.describe()
+    reasons = (reason,) if isinstance(reason, str) else reason
+    assert finding["detail"]["reason"] in reasons, o.describe()
     assert finding["detail"]["kind"] == kind, o.describe()
     assert finding["detail"]["on_homepage"] is True
     return finding
@@ -405,7 +409,10 @@ def test_unreadable_response_is_broken_body(
     scan: Callable[[str], Outcome], case: str, rest: str
 ) -> None:
     o = scan(case)
-    assert_broken(o, rest, "body")
+    # aiohttp 3.14 raises on a bad chunk size only when it arrives in the same read as the
+    # chunk before it; arriving later, the response hangs until the timeout (both seen here,
+    # depending on how the two writes reach the socket): either is an honest "broken"
+    assert_broken(o, rest, ("body", "timeout") if case == "broken_chunked" else "body")
     requests = o.requests_to(rest)
     assert len(requests) == 2, requests  # the first try and the confirming re-check
     assert server_sent(o, rest) < SERVER_SENT_MAX
