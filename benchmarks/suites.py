@@ -6,6 +6,7 @@
     python -m benchmarks.run --suite growth     [--sizes 10000,100000,1000000]
                                                 [--scrapy-sizes 10000,100000]
     common: [--concurrency 64] [--tools govmon,govmon-noresume,scrapy] [--timeout S] [--keep]
+    standard, linkheavy: the tool govmon-2proc too (one site per host, scan --processes 2)
 
 (``python -m benchmarks.suites SUITE ...`` is the same.)
 
@@ -25,7 +26,9 @@
   sampled every few seconds as the crawl grows.
 
 Tools: ``govmon`` (the default config, ``resumable = true``: the frontier and page bodies are
-journalled in the store), ``govmon-noresume`` (``resumable = false``), ``scrapy``
+journalled in the store), ``govmon-noresume`` (``resumable = false``), ``govmon-2proc`` (standard
+and linkheavy only, not by default: one ``[[site]]`` per host and ``scan --processes 2``, the
+hosts shared between two processes), ``scrapy``
 (:mod:`benchmarks.scrapy_peer`). Every tool runs as a child process measured by ``os.wait4``
 (user + system CPU, peak RSS) and wall time, killed after ``--timeout`` seconds. Results go to
 ``benchmarks/out/STAMP-SUITE.json`` and the logs to ``benchmarks/out/STAMP-SUITE/``.
@@ -83,7 +86,7 @@ from benchmarks.run import (
 from benchmarks.synth import Site
 
 SUITES = ("standard", "linkheavy", "district", "growth")
-ALL_TOOLS = ("govmon", "govmon-noresume", "scrapy")
+ALL_TOOLS = ("govmon", "govmon-noresume", "govmon-2proc", "scrapy")
 DEFAULT_TOOLS = {
     "standard": ("govmon", "govmon-noresume", "scrapy"),
     "linkheavy": ("govmon", "govmon-noresume", "scrapy"),
@@ -487,10 +490,18 @@ def suite_static(
             if tool == "scrapy":
                 m = run_scrapy(homes, server, args, logs)
             else:
+                # govmon-2proc: two processes share the hosts (a host never spans processes:
+                # its politeness is kept in one place), so one site per host
+                two = tool == "govmon-2proc"
                 config = govmon_config(
-                    homes, args.concurrency, args.pages, "single", _resumable(tool)
+                    homes,
+                    args.concurrency,
+                    args.pages,
+                    "per-host" if two else "single",
+                    _resumable(tool),
                 )
-                m = run_govmon(tool, config, server, args, work, logs)
+                extra = ("--processes", "2") if two else ()
+                m = run_govmon(tool, config, server, args, work, logs, extra=extra)
             measurements[tool] = m
             _status(m)
         if args.profile:
