@@ -335,6 +335,14 @@ class Proc:
         return self.user_s + self.sys_s
 
 
+def _ended(p: Proc, status: int, usage: Any) -> None:
+    """Record a reaped child's end, exit code and rusage (``os.wait4``'s)."""
+    p.ended = time.perf_counter()
+    p.exit_code = os.waitstatus_to_exitcode(status)
+    p.user_s, p.sys_s = usage.ru_utime, usage.ru_stime
+    p.max_rss_mb = usage.ru_maxrss / 1024  # Linux: KiB
+
+
 class Group:
     """Child processes started now and reaped one by one with ``os.wait4``; all killed (their
     process groups) on timeout or on the way out."""
@@ -368,10 +376,7 @@ class Group:
                 waited, status, usage = os.wait4(pid, os.WNOHANG)
                 if waited == 0:
                     continue
-                p.ended = time.perf_counter()
-                p.exit_code = os.waitstatus_to_exitcode(status)
-                p.user_s, p.sys_s = usage.ru_utime, usage.ru_stime
-                p.max_rss_mb = usage.ru_maxrss / 1024  # Linux: KiB
+                _ended(p, status, usage)
                 del self.running[pid]
             if self.running and time.perf_counter() > deadline:
                 self.timed_out = True
@@ -398,10 +403,7 @@ class Group:
                 waited, status, usage = os.wait4(pid, os.WNOHANG)
                 if waited == 0:
                     continue
-                p.ended = time.perf_counter()
-                p.exit_code = os.waitstatus_to_exitcode(status)
-                p.user_s, p.sys_s = usage.ru_utime, usage.ru_stime
-                p.max_rss_mb = usage.ru_maxrss / 1024
+                _ended(p, status, usage)
             del self.running[pid]
 
 
