@@ -55,7 +55,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
-import hashlib
 import json
 import os
 import re
@@ -79,6 +78,7 @@ from benchmarks.district import District
 from benchmarks.nginx import NginxServer, VirtualHost, find_nginx, free_port, interrupt_on_signals
 from benchmarks.run import OUT, ROOT, machine
 from benchmarks.suites import SOURCE_PACKAGES, _nginx_version
+from benchmarks.suites import source_digest as digest_of
 
 PG_DEFAULT = "postgresql://postgres@127.0.0.1:5432/test"
 TICK = os.sysconf("SC_CLK_TCK")
@@ -87,13 +87,7 @@ SOURCE = ROOT  # where the govmon that runs has its packages (--snapshot: a copy
 
 def source_digest() -> str:
     """A digest of the sources govmon runs (others may edit the working tree meanwhile)."""
-    digest = hashlib.sha256()
-    for package in SOURCE_PACKAGES:
-        for path in sorted((SOURCE / package).rglob("*.py")):
-            digest.update(str(path.relative_to(SOURCE)).encode())
-            with contextlib.suppress(OSError):
-                digest.update(path.read_bytes())
-    return digest.hexdigest()[:12]
+    return digest_of(SOURCE)
 
 
 def snapshot(rev: str, work: Path) -> tuple[str, Path, Path]:

@@ -105,13 +105,13 @@ TARGET_RSS_MB = {"standard": 150.0, "growth": 300.0}  # growth: at 1 M URLs
 SOURCE_PACKAGES = ("crawler", "checks", "storage")
 
 
-def source_digest() -> str:
-    """A digest of govmon's Python sources (an editable install runs what is on disk: a commit
-    or an edit during a run changes what the next run measures)."""
+def source_digest(root: Path = ROOT) -> str:
+    """A digest of govmon's Python sources under ``root`` (an editable install runs what is on
+    disk: a commit or an edit during a run changes what the next run measures)."""
     digest = hashlib.sha256()
     for package in SOURCE_PACKAGES:
-        for path in sorted((ROOT / package).rglob("*.py")):
-            digest.update(str(path.relative_to(ROOT)).encode())
+        for path in sorted((root / package).rglob("*.py")):
+            digest.update(str(path.relative_to(root)).encode())
             with contextlib.suppress(OSError):
                 digest.update(path.read_bytes())
     return digest.hexdigest()[:12]
