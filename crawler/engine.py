@@ -89,6 +89,11 @@ class SiteState:
     errors: int = 0
 
 
+# a referrer of a bad target is one int: the page id above SITE_BITS, the site's index below
+SITE_BITS = 16
+_SITE_MASK = (1 << SITE_BITS) - 1
+
+
 @dataclass(slots=True)
 class Bad:
     """A target judged broken or blocked, and who links it. Kept small (a crawl of a million
@@ -100,7 +105,7 @@ class Bad:
     redirects: tuple[str, ...]
     error_detail: str
     attempts: int
-    # who links it, in the order seen: (page id << 16) | site index -> tag; the first ref
+    # who links it, in the order seen: (page id << SITE_BITS) | site index -> tag; the first ref
     # inline (most bad targets have one), the others in a dict
     first_key: int = -1
     first_tag: str = ""
@@ -195,6 +200,11 @@ class Scan:
         self.crawl = config.crawl
         self.store = store
         self.sites = [SiteState(i, s) for i, s in enumerate(sites or config.sites)]
+        if len(self.sites) > _SITE_MASK + 1:
+            raise ValueError(
+                f"{len(self.sites)} sites in one scan process: at most {_SITE_MASK + 1} "
+                "(share them out with `scan --processes N` or `govmon submit`)"
+            )
         self.resume = resume
         if resume is not None:  # judged at the time point the scan started with
             as_of = dt.datetime.fromisoformat(resume.as_of)
@@ -797,7 +807,7 @@ class Scan:
 
     async def _add_bad_ref(self, target_id: int, site: int, page_id: int, tag: str) -> None:
         bad = self._bad[target_id]
-        if not bad.add_ref((page_id << 16) | site, tag):
+        if not bad.add_ref((page_id << SITE_BITS) | site, tag):
             return
         await self.store.put(RefRow(target_id, page_id, self.sites[site].site.id, tag))
         if not (bad.reported >> site) & 1:
@@ -898,7 +908,7 @@ class Scan:
         st = self.sites[site]
         url = self.frontier.url_of(target_id) or ""
         owner = self.owner(url)
-        pages = {key >> 16: tag for key, tag in bad.refs() if key & 0xFFFF == site}
+        pages = {key >> SITE_BITS: tag for key, tag in bad.refs() if key & _SITE_MASK == site}
         tag = next(iter(pages.values()), "a")
         kind = link_kind(tag, url, owner is not None)
         if owner is not None and owner != site and kind == "page":
@@ -934,7 +944,7 @@ class Scan:
                 await self._add_bad_ref(target_id, site, page_id, tag)
         await self._resolve_refs()
         for target_id, bad in self._bad.items():
-            for site in dict.fromkeys(key & 0xFFFF for key, _ in bad.refs()):
+            for site in dict.fromkeys(key & _SITE_MASK for key, _ in bad.refs()):
                 await self._emit(self._finding(target_id, bad, site))
         await self._finish_checks()
         await self.store.flush()

@@ -103,3 +103,18 @@ async def test_a_spilling_scan_stopped_and_resumed_finds_the_same(tmp_path: Path
     for f in resumed:
         f.pop("observed_at")
     assert resumed == plain
+
+
+async def test_one_process_takes_at_most_65536_sites(tmp_path: Path) -> None:
+    """A bad target's referrers pack the site's index into 16 bits: a scan of more sites in one
+    process is refused at once rather than mixing sites up."""
+    cfg = tmp_path / "demo.toml"
+    cfg.write_text(demo_config(8000), encoding="utf-8")
+    config = load_config(cfg)
+    store = await SQLiteStore.open(tmp_path / "x.db")
+    try:
+        Scan(config, store, sites=(config.sites[0],) * 65_536)  # the most it takes
+        with pytest.raises(ValueError, match="65537 sites in one scan process"):
+            Scan(config, store, sites=(config.sites[0],) * 65_537)
+    finally:
+        await store.close()
