@@ -39,6 +39,7 @@ from checks.messages import (
 )
 from checks.pii import find_pii
 from crawler.config import Site
+from storage.base import Store
 
 
 def _finding(code: str, site: Site, column: ColumnState | None, url: str,
@@ -182,6 +183,24 @@ class PolicyCheck:
         :func:`reconcile_interpretations` matches the parts' documents across the whole scan."""
         policies = {site: [doc for _, doc in docs] for site, docs in self._policies.items()}
         return policies, self._interpretations.docs
+
+
+def policy_documents(checks: Iterable[object]) -> tuple[dict[str, list[Doc]], list[Doc]]:
+    """:meth:`PolicyCheck.documents` of the policy check among ``checks`` (nothing when the
+    scan ran without it)."""
+    policy = next((c for c in checks if isinstance(c, PolicyCheck)), None)
+    return policy.documents() if policy is not None else ({}, [])
+
+
+async def withdraw_explained(store: Store, scan_id: int, explained: dict[str, set[str]]) -> int:
+    """Withdraw the ``policy.no_interpretation`` findings :func:`reconcile_interpretations`
+    found explained; how many went."""
+    gone = 0
+    for site, urls in explained.items():
+        gone += await store.withdraw_findings(
+            scan_id, "policy.no_interpretation", site, sorted(urls)
+        )
+    return gone
 
 
 def reconcile_interpretations(

@@ -249,10 +249,9 @@ async def _child(spec: ChildSpec, conn: Connection, stop_requested: list[bool]) 
     finally:
         await store.close()
     s = scan.stats
-    from checks.builtin import PolicyCheck, doc_to_json
+    from checks.builtin import doc_to_json, policy_documents
 
-    policy = next((c for c in scan.checks if isinstance(c, PolicyCheck)), None)
-    policies, interpretations = policy.documents() if policy is not None else ({}, [])
+    policies, interpretations = policy_documents(scan.checks)
     return {
         "policies": {k: [doc_to_json(d) for d in v] for k, v in policies.items()},
         "interpretations": [doc_to_json(d) for d in interpretations],
@@ -548,7 +547,7 @@ async def _reconcile(
 ) -> None:
     """Match every process's policies against the interpretations all of them read, and
     withdraw the ``policy.no_interpretation`` findings another process's sites explain."""
-    from checks.builtin import doc_from_json, reconcile_interpretations
+    from checks.builtin import doc_from_json, reconcile_interpretations, withdraw_explained
 
     policies = {
         site: [doc_from_json(d) for d in docs]
@@ -557,8 +556,7 @@ async def _reconcile(
     }
     interpretations = [doc_from_json(d) for r in results for d in r.get("interpretations", [])]
     explained = reconcile_interpretations(policies, interpretations, as_of.date())
-    for site, urls in explained.items():
-        await store.withdraw_findings(scan_id, "policy.no_interpretation", site, sorted(urls))
+    await withdraw_explained(store, scan_id, explained)
 
 
 def summary(outcome: Outcome, sites: Sequence[Site], db: str, out: TextIO) -> None:

@@ -312,12 +312,11 @@ class QueueDB:
     async def keep_docs(self, scan_id: int, site: str, scan: Scan) -> None:
         """Keep a finished site job's policy documents and interpretations for
         :meth:`reconcile`."""
-        from checks.builtin import PolicyCheck, doc_to_json
+        from checks.builtin import doc_to_json, policy_documents
 
-        check = next((c for c in scan.checks if isinstance(c, PolicyCheck)), None)
-        if check is None:
+        policies, interpretations = policy_documents(scan.checks)
+        if not policies and not interpretations:
             return
-        policies, interpretations = check.documents()
         kinds = [("policy", d) for d in policies.get(site, [])]
         kinds += [("interpretation", d) for d in interpretations]
         rows = [(scan_id, site, kind, json.dumps(doc_to_json(d))) for kind, d in kinds]
@@ -332,7 +331,7 @@ class QueueDB:
     async def reconcile(self, scan_id: int) -> int:
         """Withdraw the ``policy.no_interpretation`` findings that an interpretation read by
         another site's job explains; how many went. Idempotent."""
-        from checks.builtin import doc_from_json, reconcile_interpretations
+        from checks.builtin import doc_from_json, reconcile_interpretations, withdraw_explained
 
         rows = await self.fetch(
             "SELECT d.site, d.kind, d.doc, s.as_of FROM queue_docs d JOIN scans s"
@@ -354,12 +353,8 @@ class QueueDB:
         if not explained:
             return 0
         store = await PostgresStore.open(self.db, create=False, pool_size=2)
-        gone = 0
         try:
-            for site, urls in explained.items():
-                gone += await store.withdraw_findings(
-                    scan_id, "policy.no_interpretation", site, sorted(urls)
-                )
+            gone = await withdraw_explained(store, scan_id, explained)
         finally:
             await store.close()
         log.info("queue.reconciled", scan=scan_id, withdrawn=gone)
