@@ -25,6 +25,7 @@ SEVERITIES: Mapping[str, str] = {
     "site.availability": "deduction",
     "link.broken": "deduction",
     "link.blocked": "info",
+    "link.wrong_type": "warning",
     "homepage.stale": "veto",
     "column.stale": "deduction",
     "column.blank": "deduction",
@@ -49,6 +50,7 @@ SEVERITIES: Mapping[str, str] = {
     "site.no_zhaocuo": "deduction",
     "column.too_few": "deduction",
     "message.no_statistics": "deduction",
+    "site.samples_insufficient": "info",
     "check.error": "warning",
     "message.calendar_gap": "warning",
 }

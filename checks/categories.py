@@ -43,6 +43,10 @@ CATEGORY_NAMES = {
 }
 
 
+# digits (any script's) with the punctuation of numbers and pagers: 12345, [2], 1/20, 第2页 is not
+_NUMBER = re.compile(r"[\d\s.,:/()（）\[\]【】#-]+")
+
+
 def classify_column(name: str) -> str:
     """The INTERFACE category of a column called ``name`` (``other`` when nothing matches)."""
     text = _SPACES.sub("", name)
@@ -53,6 +57,9 @@ def classify_column(name: str) -> str:
 
 
 def is_column_name(text: str) -> bool:
-    """Whether a link text looks like a column name: short, and naming a known category."""
+    """Whether a link text looks like a column name: short, naming a known category, and not
+    a bare number (a pager's ``12345`` is not the 12345 hotline column; ``12345热线`` is)."""
     compact = _SPACES.sub("", text)
+    if _NUMBER.fullmatch(compact):
+        return False
     return 2 <= len(compact) <= 12 and classify_column(compact) != "other"

@@ -22,7 +22,7 @@ from checks.backdated import find_backdated, judge_backdated
 from checks.base import Finding, PageView, ScanContext, SiteTools
 from checks.columns import ColumnCheck
 from checks.hijack import TargetSnapshot, judge_hijack, read_target, severity_of, snapshot
-from checks.ipv6 import has_ipv6_route, judge_ipv6, probe_ipv6
+from checks.ipv6 import has_ipv6_route, judge_ipv6, judge_literal, probe_ipv6
 from checks.messages import Judgement
 from checks.search import (
     FORM_CONTENT_TYPE,
@@ -229,7 +229,9 @@ class IndicatorsCheck:
         host = hostname(site.url)
         crawl = self.config.crawl
         if is_ip_literal(host):
-            return []  # an address, not a name: there is nothing to look up
+            # an address, not a name: nothing to look up, and the address says it all
+            j = judge_literal(site.url, host)
+            return [_finding(j, site, site.url)] if j is not None else []
         if crawl.resolve_only and host.lower() not in crawl.resolve:
             return []  # nothing may be looked up (tests, demo, replays)
         scheme = site.url.split(":", 1)[0]

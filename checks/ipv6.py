@@ -24,6 +24,7 @@ AAAA record is judged from any machine).
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import socket
 import ssl as ssl_module
 import time
@@ -335,6 +336,25 @@ def has_ipv6_route(target: str = "2001:4860:4860::8888") -> bool:
     except OSError:
         return False
     return True
+
+
+def judge_literal(home_url: str, host: str) -> Judgement | None:
+    """``site.no_ipv6`` for a home page published at an IPv4 address (``http://59.x.x.x:8080/``,
+    common for small department channels): it cannot be reached over IPv6 by anyone. A home page
+    at an IPv6 address is reached over IPv6 by definition: ``None``."""
+    address = ipaddress.ip_address(host.strip("[]"))
+    if address.version == 6:
+        return None
+    detail: dict[str, Any] = {
+        "home": home_url,
+        "host": host,
+        "addresses": [],
+        "reason": "published at an IPv4 address",
+        "status": None,
+        "note": "the site's address is an IPv4 literal: it needs a name with an AAAA record"
+        " (or an IPv6 address) to be reached over IPv6",
+    }
+    return Judgement(NO_IPV6, detail)
 
 
 def judge_ipv6(home_url: str, result: Ipv6Result, *, local_ipv6: bool = True) -> Judgement | None:

@@ -103,11 +103,12 @@ def summarize(
     as_of: dt.datetime | None = None,
     days: int = 7,
     tz: dt.tzinfo | str = "Asia/Shanghai",
+    since: dt.datetime | None = None,
 ) -> dict[str, SiteAvailability]:
-    """Every site's samples in ``(as_of - days, as_of]``, counted (sites in first-seen order).
+    """Every site's samples in ``(as_of - days, as_of]`` (or ``(since, as_of]``), counted (sites
+    in first-seen order).
 
-    ``as_of`` defaults to the newest sample of all (the INTERFACE's "the 7 days up to the
-    newest one"); samples after ``as_of`` are left out.
+    ``as_of`` defaults to the newest sample of all; samples after ``as_of`` are left out.
     """
     zone = ZoneInfo(tz) if isinstance(tz, str) else tz
     rows = [(parse_at(s.at), s) for s in samples]
@@ -116,7 +117,8 @@ def summarize(
     until = as_of if as_of is not None else max(at for at, _ in rows)
     if until.tzinfo is None:
         raise ValueError("as_of must be an aware datetime")
-    since = until - dt.timedelta(days=days)
+    if since is None:
+        since = until - dt.timedelta(days=days)
     out: dict[str, SiteAvailability] = {}
     for at, s in rows:
         if not since < at <= until:
@@ -243,3 +245,96 @@ def exact_rate(rate: float) -> Fraction:
 def rates(summary: Mapping[str, SiteAvailability]) -> dict[str, float]:
     """Site -> failure rate (a fraction), for gauges and warnings."""
     return {site: st.failure_rate for site, st in summary.items()}
+
+
+# -- a scan's sampling period --------------------------------------------------------------------
+
+#: A sample that could not be judged for want of samples (info, never a veto).
+INSUFFICIENT = "site.samples_insufficient"
+
+
+@dataclass(frozen=True, slots=True)
+class Period:
+    """The sampling period whose samples judge a scan's availability: fixed for the scan, so its
+    report reads the same once the period is over."""
+
+    since: dt.datetime  # its start (inclusive)
+    until: dt.datetime  # its end (exclusive)
+    basis: str  # "window": the [schedule] window; "scan": the days up to the scan's own day
+    min_samples: int
+
+    def provisional(self, now: dt.datetime) -> bool:
+        """Whether samples may still arrive (the period is not over at ``now``)."""
+        return now < self.until
+
+    def describe(self, tz: dt.tzinfo) -> dict[str, Any]:
+        days = (self.until - self.since).total_seconds() / 86400
+        return {
+            "since": self.since.astimezone(tz).isoformat(),
+            "until": self.until.astimezone(tz).isoformat(),
+            "basis": self.basis,
+            "days": round(days, 2),
+            "min_samples": self.min_samples,
+            "official_samples": MIN_PER_DAY * 7,
+        }
+
+
+def scan_period(
+    started_at: str, settings: Mapping[str, Any], tz: dt.tzinfo, *, days: int = 7
+) -> Period:
+    """The sampling period of a scan that started at ``started_at`` (ISO 8601).
+
+    With a ``[schedule]`` window (kept in the scan's ``settings``), the window. Without one,
+    the ``days`` calendar days (``[rules] availability_period_days``, 7) ending with the day the
+    scan started, in the config's time zone: probes taken that day, before or after the scan,
+    count for it; later ones never change its report. The minimum of samples for a verdict is
+    ``[rules] availability_min_samples`` (20).
+    """
+    avail = settings.get("availability") or {}
+    minimum = int(avail.get("min_samples", MIN_PER_DAY))
+    window = avail.get("window")
+    if window:
+        return Period(parse_at(window[0]), parse_at(window[1]), "window", minimum)
+    length = max(1, int(avail.get("days", days)))
+    day = parse_at(started_at).astimezone(tz).date()
+    start = dt.datetime.combine(day - dt.timedelta(days=length - 1), dt.time(), tzinfo=tz)
+    end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tzinfo=tz)
+    return Period(start, end, "scan", minimum)
+
+
+def judge_period(
+    samples: Iterable[SampleRow],
+    period: Period,
+    *,
+    veto_rate: float = 0.05,
+    warn_rate: float = 0.03,
+    tz: dt.tzinfo | str = "Asia/Shanghai",
+) -> tuple[dict[str, SiteAvailability], list[Judgement]]:
+    """Every site's samples in ``period``, and the judgements they allow: with fewer than
+    ``period.min_samples`` samples, failures are :data:`INSUFFICIENT` (info), never a veto."""
+    zone = ZoneInfo(tz) if isinstance(tz, str) else tz
+    veto, warn = exact_rate(veto_rate), exact_rate(warn_rate)
+    days = max(1, round((period.until - period.since).total_seconds() / 86400))
+    tick = dt.timedelta(microseconds=1)  # summarize counts (since, until]; a period is [start, end)
+    summary = summarize(samples, as_of=period.until - tick, since=period.since - tick, tz=zone)
+    out: list[Judgement] = []
+    for st in summary.values():
+        st.since, st.until = period.since, period.until
+        if st.failures == 0:
+            continue
+        detail = describe(st, zone, days=days, veto_rate=veto_rate)
+        detail["period"] = period.basis
+        if st.samples < period.min_samples:
+            detail["min_samples"] = period.min_samples
+            detail["notes"] = [
+                f"only {st.samples} sample(s) in the period, fewer than the {period.min_samples}"
+                " a verdict needs: not judged",
+                *detail["notes"],
+            ]
+            out.append(Judgement(st.site, INSUFFICIENT, detail))
+            continue
+        code = UNREACHABLE if st.rate >= veto else AVAILABILITY
+        if code == AVAILABILITY:
+            detail["early_warning"] = st.rate >= warn
+        out.append(Judgement(st.site, code, detail))
+    return summary, out

@@ -1,9 +1,11 @@
-"""The ``govmon`` command line. Exit status: 0 done, 1 a run-time failure, 2 bad usage/config."""
+"""The ``govmon`` command line. Exit status: 0 done, 1 a run-time failure, 2 bad usage/config,
+130 / 143 a scan stopped by SIGINT / SIGTERM before it completed."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime as dt
 import json
 import signal
 import sys
@@ -61,7 +63,12 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--scan", default="latest", metavar="ID|latest")
     report.add_argument("--format", default="json", choices=("json", "csv", "md", "html", "xlsx"))
     report.add_argument("--output", metavar="FILE", help="write here (required for xlsx)")
-    report.add_argument("--compare", metavar="ID", help="what is new, persisting, resolved since")
+    report.add_argument(
+        "--compare",
+        metavar="ID",
+        help="what is new, persisting, resolved since scan ID (an earlier one), or 'previous':"
+        " the newest earlier complete scan of the same sites",
+    )
 
     ignore = sub.add_parser(
         "ignore", help="mark a finding as a false positive or accepted exception (or --undo)"
@@ -328,8 +335,14 @@ async def _scan(args: argparse.Namespace) -> int:
             recorder=recorder,
             proxy=args.proxy,
         )
+        stopped_by: list[int] = []
+
+        def stop(sig: int) -> None:
+            stopped_by.append(sig)
+            scan.stop()
+
         for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, scan.stop)
+            loop.add_signal_handler(sig, stop, sig)
         try:
             result = await scan.run()
         finally:
@@ -346,12 +359,19 @@ async def _scan(args: argparse.Namespace) -> int:
     if result.status != "complete":
         print(
             f"govmon: scan {result.scan_id} stopped ({result.status}); everything done so far is"
-            f" stored: continue it with `govmon scan {args.config} --db {args.db} --resume`",
+            f" stored: continue it with `govmon scan {args.config} --db {args.db} --resume`."
+            " Its report says 检查未完成 and gives the sites not finished no verdict (unchecked).",
             file=sys.stderr,
         )
-        return EXIT_OK
+        return stopped_status(stopped_by[0] if stopped_by else signal.SIGTERM)
     _summary(scan, result.scan_id, args.db)
     return EXIT_OK
+
+
+def stopped_status(sig: int) -> int:
+    """The exit status of a scan stopped by ``sig`` before it completed: 128 + the signal's
+    number, as shells report it (130 for SIGINT, 143 for SIGTERM)."""
+    return 128 + int(sig)
 
 
 def _close_recorder(recorder: Any) -> str | None:
@@ -382,7 +402,7 @@ def _summary(scan: Any, scan_id: int, db: str) -> None:
 
 
 async def _report(args: argparse.Namespace) -> int:
-    from crawler.report import build_report, render
+    from crawler.report import ReportError, build_report, render
     from storage.open import open_store
 
     if args.format == "xlsx" and not args.output:
@@ -390,6 +410,8 @@ async def _report(args: argparse.Namespace) -> int:
     store = await open_store(args.db, create=False)
     try:
         report = await build_report(store, args.scan, args.compare)
+    except ReportError as exc:
+        raise UsageError(str(exc)) from None
     finally:
         await store.close()
     out = render(report, args.format)
@@ -421,7 +443,7 @@ async def _replay(args: argparse.Namespace) -> int:
 
 
 async def _probe(args: argparse.Namespace) -> int:
-    from crawler.availability import judge
+    from crawler.availability import INSUFFICIENT, Period, judge_period
     from crawler.probe import run_rounds
     from storage.open import open_store
 
@@ -438,10 +460,22 @@ async def _probe(args: argparse.Namespace) -> int:
     for row in last:
         state = "ok" if row.ok else f"FAILED at {row.failed_at} ({row.error or row.status})"
         print(f"  {row.site:<12} {row.total_ms or 0:>6} ms  {state}")
-    for j in judge(samples, tz=config.tz):
+    # the rolling judgement of the last days, as a scan's report would judge them today
+    now = dt.datetime.now(config.tz)
+    days = max(1, config.rules.availability_period_days)
+    period = Period(now - dt.timedelta(days=days), now + dt.timedelta(seconds=1), "probe",
+                    config.rules.availability_min_samples)  # fmt: skip
+    _, judged = judge_period(samples, period, tz=config.tz)
+    for j in judged:
         d = j.detail
-        print(f"{j.site}: {j.code} — {d['failures']} of {d['samples']} samples failed"
-              f" ({d['percent']} %) over the 7 days up to the newest sample")  # fmt: skip
+        verdict = (
+            f"not judged: {d['samples']} samples, fewer than the {period.min_samples} a verdict"
+            " needs"
+            if j.code == INSUFFICIENT
+            else j.code
+        )
+        print(f"{j.site}: {verdict} — {d['failures']} of {d['samples']} samples failed"
+              f" ({d['percent']} %) over the last {days} days")  # fmt: skip
     return EXIT_OK
 
 

@@ -109,6 +109,11 @@ class Rules:
     interview_min: int = 0  # 在线访谈 a year; 0 = no rule
     message_stats_max_age_days: int = 92  # published message statistics; 0 = no age rule
     search_categories_required: int = 1  # 1: search results must be shown by category
+    # availability (site.unreachable / site.availability): the fewest samples in a scan's
+    # sampling period that may give a verdict (fewer: "insufficient samples", info), and the
+    # length of the period around a scan made outside a [schedule] window
+    availability_min_samples: int = 20
+    availability_period_days: int = 7
 
 
 @dataclass(frozen=True, slots=True)

@@ -63,6 +63,8 @@ from crawler.spill import Ref, SpillLimits
 from crawler.urls import canonicalize, hostname, origin
 from storage.base import (
     BodyRow,
+    ColumnRow,
+    CoverageRow,
     FindingRow,
     FrontierRow,
     ItemRow,
@@ -87,7 +89,55 @@ class SiteState:
     pages: int = 0
     enqueued: int = 0
     errors: int = 0
+    # coverage (crawler/coverage.py): what became of the site's pages, and of its home page
+    pages_read: int = 0
+    pages_failed: int = 0
+    pages_blocked: int = 0
+    robots_skipped: int = 0
+    home: str = "pending"  # pending | read | unreachable | blocked | robots
+    home_attempts: list[dict[str, Any]] = field(default_factory=list)
+    columns: dict[str, int] = field(default_factory=dict)  # columns_found, _read, _failed
+    unreadable: int = 0  # column.unreadable findings: lists built by script, not read
 
+    def coverage(self, done: bool) -> dict[str, Any]:
+        found = self.enqueued + self.robots_skipped
+        return {
+            "done": done,
+            "home": self.home,
+            "pages_found": found,
+            "pages_read": self.pages_read,
+            "pages_failed": self.pages_failed,
+            "pages_blocked": self.pages_blocked + self.robots_skipped,
+            "columns_found": self.columns.get("found", 0),
+            "columns_read": self.columns.get("read", 0),
+            "columns_failed": self.columns.get("failed", 0),
+            "columns_unreadable": self.unreadable,
+        }
+
+    def attempt(self, req: Request, result: FetchResult) -> None:
+        """One request of the home page: the evidence of a ``site.unreachable``."""
+        if len(self.home_attempts) >= MAX_HOME_ATTEMPTS:
+            return
+        phase = result.error or (f"http {result.status}" if result.status else "no answer")
+        entry: dict[str, Any] = {
+            "at": _now(),
+            "phase": phase,
+            "status": result.status,
+            "elapsed_ms": int(result.elapsed * 1000),
+            "recheck": req.recheck,
+        }
+        if result.error_detail:
+            entry["error"] = result.error_detail[:300]
+        self.home_attempts.append(entry)
+
+
+#: link kinds that name a file, not a page: answered with a web page, they are suspect
+FILE_KINDS = frozenset({"attachment", "image"})
+#: a bad target's outcome -> the finding's check code
+_LINK_CHECKS = {"broken": "link.broken", "blocked": "link.blocked", "suspect": "link.wrong_type"}
+
+#: the home page's requests kept as a site.unreachable's evidence (retries and the re-check)
+MAX_HOME_ATTEMPTS = 12
 
 # a referrer of a bad target is one int: the page id above SITE_BITS, the site's index below
 SITE_BITS = 16
@@ -144,6 +194,7 @@ class Stats:
     checked: int = 0
     broken: int = 0
     blocked: int = 0
+    suspect: int = 0  # files answered with a web page (link.wrong_type)
     retries: int = 0
     rechecks: int = 0
     robots_skipped: int = 0
@@ -166,6 +217,22 @@ def config_digest(config: Config) -> str:
     if config.digest:
         return config.digest
     return hashlib.sha256(repr(config).encode("utf-8")).hexdigest()[:16]
+
+
+def scan_settings(config: Config) -> dict[str, Any]:
+    """What a report of a scan needs from its config, kept with the scan: the scoring table's
+    overrides, the time zone, and the availability judgement's sampling period and minimum
+    (:func:`crawler.availability.scan_period`)."""
+    window = config.schedule.window(config.tz)
+    return {
+        "scoring": dict(config.scoring),
+        "timezone": config.timezone,
+        "availability": {
+            "window": [window[0].isoformat(), window[1].isoformat()] if window else None,
+            "days": config.rules.availability_period_days,
+            "min_samples": config.rules.availability_min_samples,
+        },
+    }
 
 
 class Scan:
@@ -312,7 +379,7 @@ class Scan:
                 config_digest=config_digest(self.config),
                 as_of=self.as_of.isoformat(),
                 sites=sites_json,
-                settings={"scoring": dict(self.config.scoring), "timezone": self.config.timezone},
+                settings=scan_settings(self.config),
             )
         self.scan_id = scan_id
         log.info(
@@ -358,6 +425,12 @@ class Scan:
             else:
                 with contextlib.suppress(Exception):
                     await self.store.put(Progress(self.stats.pages, self.stats.requests))
+            if status != "complete" and self._stopping:
+                # stopped before the end: every site is unfinished (its column rules and
+                # site-level checks run at the end), so every verdict is "unchecked"
+                with contextlib.suppress(Exception):
+                    for row in self.coverage_rows(done=False):
+                        await self.store.put(row)
             if self._join is None and (status == "complete" or self._stopping):
                 await self.store.finish_scan(status, self.stats.pages, self.stats.requests)
             if self._owned_fetcher:
@@ -499,6 +572,10 @@ class Scan:
         )
         if kind is Kind.PAGE and not self._allowed_by_robots(url):
             self.stats.robots_skipped += 1
+            st = self.sites[site]
+            st.robots_skipped += 1
+            if depth == 0 and url_id in st.home_ids:
+                st.home = "robots"
             self._status[url_id] = 1  # not requested, not judged
             self._pending_refs.discard(url_id)
             return
@@ -569,6 +646,10 @@ class Scan:
         from the journal of an interrupted scan, already final (no retry, no re-check)."""
         verdict = classify(result)
         c = self.crawl
+        if req.depth == 0 and req.kind is Kind.PAGE and not replay:
+            st = self.sites[req.site]
+            if req.id in st.home_ids:
+                st.attempt(req, result)
         if verdict.outcome == "retry":
             if req.attempt < c.retries and not replay:
                 req.attempt += 1
@@ -587,8 +668,17 @@ class Scan:
             and (result.is_html or (not req.follow and result.is_feed))
         ):
             parsed, verdict = await self._read_page(req, result)
-        elif verdict.outcome == "ok" and self._soft_404_applies(req):
+        elif verdict.outcome == "ok":
             verdict = await self._soft_404_without_body(req, result)
+        if (
+            verdict.outcome == "ok"
+            and req.kind is Kind.CHECK
+            and req.link_kind in FILE_KINDS
+            and result.is_html
+        ):
+            # an attachment or image answered with an ordinary web page instead of the file:
+            # not the host's "not found" page, but not the file either (a person looks)
+            verdict = Verdict("suspect", f"{req.link_kind} answered with a web page")
         if verdict.outcome == "broken" and not req.recheck and not replay:
             # every failure is confirmed once more, after a pause, before it is reported
             req.recheck = True
@@ -602,7 +692,7 @@ class Scan:
             await self.store.put(
                 BodyRow(req.id, result.content_type, list(result.redirects), result.body)
             )
-        await self._record(req, result, verdict, parsed)
+        await self._record(req, result, verdict, parsed, replay=replay)
         if parsed is not None and req.kind is Kind.PAGE and verdict.outcome == "ok":
             if req.follow:
                 await self._follow(req, parsed)
@@ -617,28 +707,30 @@ class Scan:
     async def _read_page(self, req: Request, result: FetchResult) -> tuple[ParsedPage, Verdict]:
         decoded = decode_html(result.body, result.content_type)
         parsed = parse_html(result.final_url, decoded.text, decoded.charset)
-        if self._soft_404_applies(req):
-            probe = await self._fingerprint(origin(req.url))
-            text_sh = None
-            if probe is not None and not probe.honest and probe.final_url is None:
-                text_sh = _text_shingles(parsed)
-            if is_soft_404(
-                probe,
-                url=req.url,
-                final_url=result.final_url,
-                redirected=bool(result.redirects),
-                title=parsed.title,
-                text_shingles=text_sh,
-            ):
-                return parsed, Verdict("broken", "soft-404")
+        # every target kind is compared: pages, attachments, images, external pages
+        probe = await self._fingerprint(origin(req.url))
+        text_sh = None
+        if probe is not None and not probe.honest and probe.final_url is None:
+            text_sh = _text_shingles(parsed)
+        if is_soft_404(
+            probe,
+            url=req.url,
+            final_url=result.final_url,
+            redirected=bool(result.redirects),
+            title=parsed.title,
+            text_shingles=text_sh,
+        ):
+            return parsed, Verdict("broken", "soft-404")
         return parsed, Verdict("ok")
 
-    @staticmethod
-    def _soft_404_applies(req: Request) -> bool:
-        return req.kind is Kind.PAGE or req.link_kind in ("page", "external")
-
     async def _soft_404_without_body(self, req: Request, result: FetchResult) -> Verdict:
-        """Judge a target answered without a body (HEAD) against its host's missing-page answer."""
+        """Judge a target answered without a body (HEAD) against its host's missing-page answer.
+
+        Every kind is judged: a missing attachment on a host that answers 200 with a "页面不存在"
+        page is as broken as a missing page. A file answered as a file (an image type, a PDF)
+        needs no comparison, and costs no probe of its host."""
+        if req.kind is Kind.CHECK and req.link_kind in FILE_KINDS and not result.is_html:
+            return Verdict("ok")
         probe = await self._fingerprint(origin(req.url))
         if probe is None or probe.honest:
             return Verdict("ok")
@@ -817,11 +909,30 @@ class Scan:
     # -- recording ----------------------------------------------------------------------------
 
     async def _record(
-        self, req: Request, result: FetchResult, verdict: Verdict, parsed: ParsedPage | None
+        self,
+        req: Request,
+        result: FetchResult,
+        verdict: Verdict,
+        parsed: ParsedPage | None,
+        *,
+        replay: bool = False,
     ) -> None:
         now = _now()
         st = self.sites[req.site]
+        home = req.kind is Kind.PAGE and req.depth == 0 and req.id in st.home_ids
+        if home:
+            st.home = {"ok": "read", "broken": "unreachable"}.get(verdict.outcome, "blocked")
+            if st.home == "unreachable" and not replay:
+                # before the page row: a committed page row means its finding is committed too,
+                # so a resumed scan (which replays the row) need not make it again
+                await self._emit(self._unreachable(st, req, result, verdict))
         if req.kind is Kind.PAGE:
+            if verdict.outcome == "ok":
+                st.pages_read += 1
+            elif verdict.outcome == "broken":
+                st.pages_failed += 1
+            else:
+                st.pages_blocked += 1
             st.pages += 1
             self.stats.pages += 1
             await self.store.put(
@@ -883,16 +994,44 @@ class Scan:
             for site, page_id, tag in refs:
                 await self._add_bad_ref(req.id, site, page_id, tag)
         if req.depth == 0 and req.kind is Kind.PAGE:
-            # a seed (home page or configured column) that is itself broken
+            # a seed (home page or configured column) that is itself broken; a home page that
+            # never answered is the site.unreachable above, not also a broken link
             bad.reported |= 1 << req.site
-            await self._emit(self._finding(req.id, bad, req.site))
+            if st.home != "unreachable" or not home:
+                await self._emit(self._finding(req.id, bad, req.site))
+
+    def _unreachable(
+        self, st: SiteState, req: Request, result: FetchResult, verdict: Verdict
+    ) -> Finding:
+        """``site.unreachable`` (veto): the home page never answered during the scan, after its
+        retries and the confirming re-check; every attempt is the evidence. Nothing else is
+        claimed about the site (its site-level checks do not run; reports withhold the rest)."""
+        detail: dict[str, Any] = {
+            "source": "scan",
+            "reason": verdict.reason,
+            "status": result.status,
+            "attempts": list(st.home_attempts),
+            "requests": len(st.home_attempts),
+        }
+        if result.error_detail:
+            detail["error"] = result.error_detail[:300]
+        return Finding(
+            check="site.unreachable",
+            site=st.site.id,
+            unit=st.site.unit,
+            url=st.site.url,
+            page=req.url,
+            detail=detail,
+        )
 
     def _judge(self, req: Request, result: FetchResult, verdict: Verdict) -> None:
         self._status[req.id] = 2
         if verdict.outcome == "broken":
             self.stats.broken += 1
-        else:
+        elif verdict.outcome == "blocked":
             self.stats.blocked += 1
+        else:
+            self.stats.suspect += 1
         verdict = self._verdicts.setdefault((verdict.outcome, verdict.reason), verdict)
         redirects = tuple(result.redirects) if result.redirects else ()
         self._bad[req.id] = Bad(
@@ -914,7 +1053,7 @@ class Scan:
         if owner is not None and owner != site and kind == "page":
             kind = "external"  # another configured site's page, seen from this site
         page_ids = sorted(pages)
-        check = "link.broken" if bad.verdict.outcome == "broken" else "link.blocked"
+        check = _LINK_CHECKS.get(bad.verdict.outcome, "link.blocked")
         detail: dict[str, Any] = {
             "kind": kind,
             "reason": bad.verdict.reason,
@@ -947,6 +1086,8 @@ class Scan:
             for site in dict.fromkeys(key & _SITE_MASK for key, _ in bad.refs()):
                 await self._emit(self._finding(target_id, bad, site))
         await self._finish_checks()
+        for row in self.coverage_rows(done=True):
+            await self.store.put(row)
         await self.store.flush()
 
     async def _run_checks(self, req: Request, result: FetchResult, parsed: ParsedPage) -> None:
@@ -982,6 +1123,8 @@ class Scan:
 
     async def _finish_checks(self) -> None:
         for st in self.sites:
+            if st.home == "unreachable":
+                continue  # nothing could be read: nothing is claimed
             for check in self.checks:
                 try:
                     found = list(check.finish(st.site))
@@ -992,9 +1135,13 @@ class Scan:
                 for finding in found:
                     await self._emit(finding)
                 for row in rows:
+                    if isinstance(row, ColumnRow):
+                        self._count_column(st, row)
                     await self.store.put(row)
         tools = _SiteTools(self)
         for st in self.sites:
+            if st.home != "read":
+                continue  # search, IPv6, 找错 ... are judged from a home page that answered
             for check in self.checks:
                 if not isinstance(check, SiteCheck):
                     continue
@@ -1006,7 +1153,26 @@ class Scan:
                 for finding in found:
                     await self._emit(finding)
 
+    def _count_column(self, st: SiteState, row: ColumnRow) -> None:
+        counts = st.columns
+        counts["found"] = counts.get("found", 0) + 1
+        if row.pages > 0:
+            counts["read"] = counts.get("read", 0) + 1
+            return
+        url_id = self.frontier.known(row.url)
+        bad = self._bad.get(url_id) if url_id is not None else None
+        if bad is not None and bad.verdict.outcome == "broken":
+            counts["failed"] = counts.get("failed", 0) + 1
+
+    def coverage_rows(self, *, done: bool) -> list[CoverageRow]:
+        """Every site's coverage, as the store keeps it (:mod:`crawler.coverage`)."""
+        return [CoverageRow(st.site.id, st.coverage(done)) for st in self.sites]
+
     async def _emit(self, finding: Finding) -> None:
+        if finding.check == "column.unreadable":
+            st = next((s for s in self.sites if s.site.id == finding.site), None)
+            if st is not None:
+                st.unreadable += 1
         if self.config.checks.enabled(finding.check):
             await self.store.put(FindingRow(finding, _now()))
 

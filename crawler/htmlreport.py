@@ -23,7 +23,7 @@ from typing import Any
 import jinja2
 
 from crawler import __version__
-from crawler.report import CHECK_NAMES, describe
+from crawler.report import CHECK_NAMES, banner, describe
 
 __all__ = [
     "CATEGORY_NAMES",
@@ -43,8 +43,13 @@ __all__ = [
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 SEVERITY_NAMES = {"veto": "单项否决", "deduction": "扣分", "warning": "提醒", "info": "提示"}
-VERDICT_NAMES = {"qualified": "合格", "unqualified": "不合格"}
-STATUS_NAMES = {"complete": "已完成", "incomplete": "未完成", "running": "进行中"}
+VERDICT_NAMES = {"qualified": "合格", "unqualified": "不合格", "unchecked": "未完成检查"}
+STATUS_NAMES = {
+    "complete": "已完成",
+    "incomplete": "未完成",
+    "running": "进行中",
+    "interrupted": "已中断",
+}
 _KIND_NAMES = {"page": "页面", "image": "图片", "attachment": "附件", "external": "外部链接",
                "other": "其他资源"}  # fmt: skip
 SITE_KIND_NAMES = {
@@ -240,6 +245,7 @@ def environment() -> jinja2.Environment:
     env.filters["category_name"] = lambda c: CATEGORY_NAMES.get(str(c), str(c))
     env.tests["http_url"] = is_http_url
     env.globals["evidence"] = evidence
+    env.globals["status_banner"] = banner
     env.globals["version"] = __version__
     return env
 

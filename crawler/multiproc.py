@@ -311,6 +311,7 @@ class Outcome:
     elapsed: float
     children: list[Child] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
+    signal: int | None = None  # the signal that stopped it (SIGINT, SIGTERM), if one did
 
     @property
     def failed(self) -> bool:
@@ -331,7 +332,7 @@ async def run_processes(
     """Begin a scan of ``sites`` in ``db`` and crawl it with up to ``processes`` processes."""
     import multiprocessing
 
-    from crawler.engine import config_digest
+    from crawler.engine import config_digest, scan_settings
     from storage.open import open_store
 
     started = time.monotonic()
@@ -350,8 +351,7 @@ async def run_processes(
                 for s in sites
             ],
             settings={
-                "scoring": dict(config.scoring),
-                "timezone": config.timezone,
+                **scan_settings(config),
                 "processes": max(processes, 2),  # shared out: never resumed by one process
             },
         )
@@ -367,20 +367,20 @@ async def run_processes(
         outcome = Outcome(scan_id, "interrupted", 0, 0, 0.0, children)
         status = "interrupted"
         loop = asyncio.get_running_loop()
-        stopping: list[bool] = []
+        stopping: list[int] = []  # the signals received (0: a child failed)
 
-        def stop_all() -> None:
+        def stop_all(sig: int = 0) -> None:
             """SIGTERM/SIGINT, or a child failed: every child stops as a scan does."""
             if not stopping:
                 log.warning("multiproc.stopping", processes=len(children))
-            stopping.append(True)
+            stopping.append(int(sig))
             for c in children:
                 if c.process.is_alive() and c.process.pid is not None:
                     with contextlib.suppress(ProcessLookupError):
                         os.kill(c.process.pid, signal.SIGTERM)
 
         for sig in (signal.SIGTERM, signal.SIGINT):  # before any child exists
-            loop.add_signal_handler(sig, stop_all)
+            loop.add_signal_handler(sig, stop_all, sig)
         try:
             for k, group in enumerate(groups):
                 if stopping:
@@ -414,6 +414,7 @@ async def run_processes(
                 await _reconcile(store, scan_id, as_of, [c.result for c in children if c.result])
             await store.finish_scan(status, outcome.pages, outcome.requests)
         outcome.status = status
+        outcome.signal = next((s for s in stopping if s), None)
         outcome.elapsed = time.monotonic() - started
         log.info(
             "multiproc.done",
@@ -434,7 +435,7 @@ async def run_processes(
 async def _supervise(
     children: list[Child],
     outcome: Outcome,
-    stopping: list[bool],
+    stopping: list[int],
     stop_all: Callable[[], None],
     stream: TextIO | None,
 ) -> str:
@@ -610,6 +611,6 @@ async def scan_command(
             f" `govmon scan {config_arg} --db {db}` again",
             file=sys.stderr,
         )
-        return 0
+        return 128 + (outcome.signal or signal.SIGTERM)
     summary(outcome, sites, db, sys.stdout)
     return 0

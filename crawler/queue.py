@@ -48,7 +48,7 @@ import procrastinate
 import structlog
 
 from crawler.config import Config, ConfigError, Site, load_config, parse_config
-from crawler.engine import Scan, config_digest
+from crawler.engine import Scan, config_digest, scan_settings
 from storage.base import StoreError
 from storage.postgres import PostgresStore, parse_url
 
@@ -412,8 +412,7 @@ async def submit(
                     for s in config.sites
                 ],
                 settings={
-                    "scoring": dict(config.scoring),
-                    "timezone": config.timezone,
+                    **scan_settings(config),
                     "queued": True,  # no `scan --resume` of it: its sites are the workers'
                 },
             )

@@ -10,12 +10,18 @@ an earlier scan. The renderers turn it into JSON, CSV, Markdown (here), HTML and
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import json
 from collections import Counter, defaultdict
+from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from checks.scoring import ScoringTable, judge
+from crawler.availability import UNREACHABLE, Period, judge_period, scan_period, to_finding
+from crawler.coverage import public as public_coverage
+from crawler.coverage import unchecked_reason
 from storage.base import ScanInfo, Store
 
 FORMATS = ("json", "csv", "md", "html", "xlsx")
@@ -25,6 +31,7 @@ CHECK_NAMES = {
     "site.availability": "站点访问失败",
     "link.broken": "错链断链",
     "link.blocked": "链接拒绝访问（待人工确认）",
+    "link.wrong_type": "附件或图片返回网页（待人工确认）",
     "homepage.stale": "首页不更新",
     "column.stale": "栏目不更新",
     "column.blank": "空白栏目",
@@ -49,6 +56,7 @@ CHECK_NAMES = {
     "site.no_zhaocuo": "无“我为政府网站找错”入口",
     "column.too_few": "栏目活动不足",
     "message.no_statistics": "未公开留言统计",
+    "site.samples_insufficient": "可用性监测样本不足，未判定",
     "check.error": "检查出错",
     "message.calendar_gap": "节假日日历缺少该年份",
 }
@@ -61,7 +69,7 @@ def describe(finding: dict[str, Any]) -> str:
     check = str(finding["check"])
     d = finding.get("detail") or {}
     name = CHECK_NAMES.get(check, check)
-    if check in ("link.broken", "link.blocked"):
+    if check in ("link.broken", "link.blocked", "link.wrong_type"):
         kind = _KINDS.get(str(d.get("kind")), str(d.get("kind") or ""))
         where = "，首页" if d.get("on_homepage") else ""
         pages = len(d.get("pages") or [])
@@ -91,45 +99,120 @@ def describe(finding: dict[str, Any]) -> str:
     return name
 
 
+class ReportError(ValueError):
+    """A report that cannot be made as asked (a comparison with a later scan ...): bad usage."""
+
+
 async def build_report(
-    store: Store, scan_ref: str | int = "latest", compare: str | int | None = None
+    store: Store,
+    scan_ref: str | int = "latest",
+    compare: str | int | None = None,
+    *,
+    now: dt.datetime | None = None,
 ) -> dict[str, Any]:
+    """The report of one scan; with ``compare``, what changed since an earlier scan (an id, or
+    ``previous``: the newest earlier complete scan of the same sites)."""
     info = await store.scan_info(scan_ref)
-    findings = await store.findings(info.id)
-    findings += await availability_findings(store, info)
     ignores = await store.ignores()
-    columns = await store.columns(info.id)
-    report = assemble(info, findings, ignores, columns)
+    report = await _scan_report(store, info, ignores, now)
     if compare is not None:
-        old = await store.scan_info(compare)
-        old_findings = await store.findings(old.id)
-        report["comparison"] = comparison(info, report["findings"], old, old_findings, ignores)
+        old = await _earlier(store, info, compare)
+        before = await _scan_report(store, old, ignores, now)
+        report["comparison"] = comparison(report, before)
     return report
 
 
-async def availability_findings(store: Store, info: ScanInfo) -> list[dict[str, Any]]:
-    """``site.unreachable`` / ``site.availability`` of the scan's sites, judged from the samples
-    in the store over the 7 days up to the newest one (INTERFACE.md: `report` judges them)."""
-    from crawler.availability import judge, to_finding
+async def _scan_report(
+    store: Store, info: ScanInfo, ignores: dict[str, dict[str, Any]], now: dt.datetime | None
+) -> dict[str, Any]:
+    findings = await store.findings(info.id)
+    coverage = await store.coverage(info.id)
+    avail = await availability(store, info, findings, now=now)
+    columns = await store.columns(info.id)
+    return assemble(
+        info, findings + avail.findings, ignores, columns, coverage=coverage, availability=avail
+    )
 
-    samples = await store.samples()
-    if not samples:
-        return []
+
+async def _earlier(store: Store, info: ScanInfo, ref: str | int) -> ScanInfo:
+    """The scan ``ref`` names for a comparison with ``info``: never a later one."""
+    if ref == "previous":
+        sites = {s["id"] for s in info.sites}
+        for other in await store.scans():
+            same = {s["id"] for s in other.sites} == sites
+            if other.id < info.id and other.status == "complete" and same:
+                return other
+        raise ReportError(
+            f"no complete scan of the same sites before scan {info.id} to compare with"
+        )
+    old = await store.scan_info(ref)
+    if old.id > info.id:
+        raise ReportError(
+            f"scan {old.id} was made after scan {info.id}: compare a scan with an earlier one"
+            f" (govmon report --scan {old.id} --compare {info.id})"
+        )
+    return old
+
+
+@dataclass(slots=True)
+class Availability:
+    """A scan's availability judgement: its fixed sampling period, the samples per site in it,
+    and the findings they allow."""
+
+    period: Period
+    provisional: bool
+    samples: dict[str, tuple[int, int]]  # site -> (samples, failures)
+    findings: list[dict[str, Any]]
+
+    def describe(self, tz: dt.tzinfo) -> dict[str, Any]:
+        out = self.period.describe(tz)
+        out["provisional"] = self.provisional
+        return out
+
+
+async def availability(
+    store: Store,
+    info: ScanInfo,
+    findings: list[dict[str, Any]] | None = None,
+    *,
+    now: dt.datetime | None = None,
+) -> Availability:
+    """``site.unreachable`` / ``site.availability`` of the scan's sites, judged from the samples
+    of the scan's own sampling period (:func:`crawler.availability.scan_period`); samples
+    outside it never change the report. A site the scan itself found unreachable keeps that
+    finding (its attempts are the evidence)."""
+    settings = info.settings or {}
+    tz = ZoneInfo(settings.get("timezone") or "Asia/Shanghai")
+    period = scan_period(info.started_at, settings, tz)
+    moment = now or dt.datetime.now(dt.UTC)
+    # the store compares ISO texts, whose offsets may differ: ask a day wider, judge exactly
+    margin = dt.timedelta(days=1)
+    samples = await store.samples(
+        since=(period.since - margin).isoformat(), until=(period.until + margin).isoformat()
+    )
     units = {s["id"]: s["unit"] for s in info.sites}
-    tz = (info.settings or {}).get("timezone") or "Asia/Shanghai"
+    scanned_down = {
+        f["site"] for f in findings or () if f["check"] == UNREACHABLE and _from_scan(f)
+    }
+    summary, judged = judge_period(samples, period, tz=tz)
     out = []
-    for j in judge(samples, tz=tz):
-        if j.site not in units:
+    for j in judged:
+        if j.site not in units or j.site in scanned_down:
             continue
         f = to_finding(j, units[j.site])
         out.append(
             {
                 "id": f.identity, "check": f.check, "severity": f.severity, "site": f.site,
                 "unit": f.unit, "column": None, "url": f.url, "page": f.page,
-                "detail": dict(f.detail), "observed_at": j.detail.get("newest_sample"),
+                "detail": dict(f.detail), "observed_at": j.detail.get("until"),
             }
         )  # fmt: skip
-    return out
+    counts = {site: (st.samples, st.failures) for site, st in summary.items() if site in units}
+    return Availability(period, period.provisional(moment), counts, out)
+
+
+def _from_scan(finding: dict[str, Any]) -> bool:
+    return (finding.get("detail") or {}).get("source") == "scan"
 
 
 def _table(info: ScanInfo) -> ScoringTable:
@@ -142,42 +225,83 @@ def assemble(
     findings: list[dict[str, Any]],
     ignores: dict[str, dict[str, Any]] | None = None,
     columns: list[dict[str, Any]] | None = None,
+    *,
+    coverage: dict[str, dict[str, Any]] | None = None,
+    availability: Availability | None = None,
 ) -> dict[str, Any]:
+    """The report's dict from what the store holds of one scan.
+
+    A site is judged from its findings unless the scan could not cover it (``unchecked``, with
+    the reason: :mod:`crawler.coverage`); a site whose home page never answered during the scan
+    is ``unqualified`` by ``site.unreachable`` and nothing else is claimed about it (its other
+    findings are withheld, and counted in ``withheld``).
+    """
     ignores = ignores or {}
-    kept = [f for f in findings if f["id"] not in ignores]
-    ignored = [{**f, "ignored": ignores[f["id"]]} for f in findings if f["id"] in ignores]
+    coverage = coverage or {}
+    legacy = not coverage  # a scan made before coverage rows: judged as it was
+    down = {f["site"] for f in findings if f["check"] == UNREACHABLE and _from_scan(f)}
+    withheld: Counter[str] = Counter()
+    shown = []
+    for f in findings:
+        if f["site"] in down and f["check"] != UNREACHABLE:
+            withheld[f["site"]] += 1
+        else:
+            shown.append(f)
+    kept = [f for f in shown if f["id"] not in ignores]
+    ignored = [{**f, "ignored": ignores[f["id"]]} for f in shown if f["id"] in ignores]
     table = _table(info)
     by_site: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for f in kept:
         by_site[f["site"]].append(f)
+    tz = ZoneInfo((info.settings or {}).get("timezone") or "Asia/Shanghai")
     sites = []
     for s in info.sites:
         mine = by_site.get(s["id"], [])
+        cov = coverage.get(s["id"])
+        why = None if s["id"] in down else unchecked_reason(cov, info.status, legacy=legacy)
         verdict = judge(mine, table)
-        sites.append(
-            {
-                "id": s["id"],
-                "name": s["name"],
-                "unit": s["unit"],
-                "kind": s.get("kind"),
-                "url": s.get("url"),
-                "verdict": verdict.verdict,
-                "vetoes": verdict.vetoes,
-                "score": verdict.score,
-                "deductions": {table.indicators[k].name: v for k, v in verdict.deductions.items()},
-                "counts": dict(sorted(Counter(f["check"] for f in mine).items())),
+        entry: dict[str, Any] = {
+            "id": s["id"],
+            "name": s["name"],
+            "unit": s["unit"],
+            "kind": s.get("kind"),
+            "url": s.get("url"),
+            "verdict": verdict.verdict if why is None else "unchecked",
+            "vetoes": verdict.vetoes if why is None else [],
+            "score": verdict.score if why is None else None,
+            "deductions": (
+                {table.indicators[k].name: v for k, v in verdict.deductions.items()}
+                if why is None
+                else {}
+            ),
+            "counts": dict(sorted(Counter(f["check"] for f in mine).items())),
+            "coverage": public_coverage(cov),
+        }
+        if why is not None:
+            entry["unchecked"] = {"reason": why.reason, "text": why.text}
+        if s["id"] in down:
+            entry["withheld"] = withheld[s["id"]]  # findings not shown: nothing else is claimed
+        if availability is not None:
+            n, failed = availability.samples.get(s["id"], (0, 0))
+            entry["availability"] = {
+                "samples": n,
+                "failures": failed,
+                "judged": n >= availability.period.min_samples,
             }
-        )
+        sites.append(entry)
+    scan: dict[str, Any] = {
+        "id": info.id,
+        "as_of": info.as_of,
+        "started_at": info.started_at,
+        "finished_at": info.finished_at,
+        "status": info.status,
+        "pages": info.pages,
+        "requests": info.requests,
+    }
+    if availability is not None:
+        scan["availability"] = availability.describe(tz)
     return {
-        "scan": {
-            "id": info.id,
-            "as_of": info.as_of,
-            "started_at": info.started_at,
-            "finished_at": info.finished_at,
-            "status": info.status,
-            "pages": info.pages,
-            "requests": info.requests,
-        },
+        "scan": scan,
         "sites": sites,
         "units": units(info, kept),
         "columns": columns or [],
@@ -220,40 +344,44 @@ def units(info: ScanInfo, findings: list[dict[str, Any]]) -> list[dict[str, Any]
     return out
 
 
-def comparison(
-    info: ScanInfo,
-    current: list[dict[str, Any]],
-    old: ScanInfo,
-    old_findings: list[dict[str, Any]],
-    ignores: dict[str, dict[str, Any]],
-) -> dict[str, Any]:
-    """New, persisting and resolved findings since ``old``, over the sites both scans cover."""
-    shared = {s["id"] for s in info.sites} & {s["id"] for s in old.sites}
-    now = {f["id"]: f for f in current if f["site"] in shared}
-    before = {f["id"]: f for f in old_findings if f["site"] in shared and f["id"] not in ignores}
-    new = [f for i, f in now.items() if i not in before]
-    persisting = [f for i, f in now.items() if i in before]
-    resolved = [f for i, f in before.items() if i not in now]
+def comparison(report: dict[str, Any], before: dict[str, Any]) -> dict[str, Any]:
+    """New, persisting and resolved findings since the scan of ``before``, over the sites both
+    reports cover. A finding counts as resolved only on a site judged in both scans: a site the
+    later scan could not check (unchecked, or unreachable) resolved nothing."""
+    judged = {s["id"] for s in report["sites"] if _judged(s)}
+    judged &= {s["id"] for s in before["sites"] if _judged(s)}
+    shared = {s["id"] for s in report["sites"]} & {s["id"] for s in before["sites"]}
+    now = {f["id"]: f for f in report["findings"] if f["site"] in shared}
+    earlier = {f["id"]: f for f in before["findings"] if f["site"] in shared}
+    new = [f for i, f in now.items() if i not in earlier]
+    persisting = [f for i, f in now.items() if i in earlier]
+    resolved = [f for i, f in earlier.items() if i not in now and f["site"] in judged]
     per_unit: dict[str, dict[str, int]] = defaultdict(
         lambda: {"new": 0, "persisting": 0, "resolved": 0, "columns_now": 0, "columns_before": 0}
     )
     for label, group in (("new", new), ("persisting", persisting), ("resolved", resolved)):
         for f in group:
             per_unit[f["unit"]][label] += 1
-    for label, scan in (("columns_now", now), ("columns_before", before)):
+    for label, scan in (("columns_now", now), ("columns_before", earlier)):
         seen: dict[str, set[tuple[str, str]]] = defaultdict(set)
         for f in scan.values():
             if f["column"] and f["severity"] in ("veto", "deduction"):
                 seen[f["unit"]].add((f["site"], f["column"]))
         for unit, cols in seen.items():
             per_unit[unit][label] = len(cols)
+    against = before["scan"]
     return {
-        "against": {"id": old.id, "as_of": old.as_of, "status": old.status},
+        "against": {"id": against["id"], "as_of": against["as_of"], "status": against["status"]},
         "new": [f["id"] for f in new],
         "persisting": [f["id"] for f in persisting],
         "resolved": resolved,
+        "not_compared": sorted(shared - judged),
         "per_unit": dict(sorted(per_unit.items())),
     }
+
+
+def _judged(site: dict[str, Any]) -> bool:
+    return site["verdict"] != "unchecked" and "withheld" not in site
 
 
 def render(report: dict[str, Any], fmt: str) -> str | bytes:
@@ -292,6 +420,16 @@ def cell(value: object) -> str:
 def _csv(report: dict[str, Any]) -> str:
     out = io.StringIO()
     w = csv.writer(out)
+    # a scan that did not complete, or sites left unchecked: said first, above the table
+    notes = banner(report)
+    unchecked = [s for s in report["sites"] if s["verdict"] == "unchecked"]
+    if notes or unchecked:
+        for line in notes:
+            w.writerow([cell("状态 status"), cell(line)])
+        for s in unchecked:
+            w.writerow([cell("未完成检查 unchecked"), cell(s["id"]), cell(s["name"]),
+                        cell(s["unchecked"]["text"])])  # fmt: skip
+        w.writerow([])
     w.writerow(_CSV_HEADER)
     for f in report["findings"]:
         d = f.get("detail") or {}
@@ -312,28 +450,83 @@ def _md(value: object) -> str:
     return text.replace("|", "\\|").replace("\n", " ").replace("<", "&lt;").replace(">", "&gt;")
 
 
+VERDICTS = {"qualified": "合格 qualified", "unqualified": "不合格 unqualified",
+            "unchecked": "未完成检查 unchecked"}  # fmt: skip
+STATUSES = {"complete": "已完成", "interrupted": "已中断", "running": "进行中",
+            "incomplete": "未完成"}  # fmt: skip
+
+
+def banner(report: dict[str, Any]) -> list[str]:
+    """What a reader must know before any verdict, in Chinese (empty when all is normal): the
+    scan did not complete, or sites were left unchecked."""
+    scan = report["scan"]
+    out: list[str] = []
+    status = str(scan.get("status"))
+    if status != "complete":
+        out.append(
+            f"检查未完成（{STATUSES.get(status, status)}）：本报告只含已检查的内容，未检查完的网站"
+            "结论为“未完成检查”，不得作为合格依据。"
+        )
+    unchecked = [s for s in report["sites"] if s.get("verdict") == "unchecked"]
+    if unchecked and status == "complete":
+        out.append(f"{len(unchecked)} 个网站未能完成检查（原因见各网站结论），不给出合格结论。")
+    return out
+
+
+def coverage_text(c: dict[str, Any] | None) -> str:
+    """A site's coverage in a few Chinese words (pages and columns read of those found)."""
+    if not c:
+        return "—"
+    pages = f"页面 {c['pages_read']}/{c['pages_found']}"
+    text = f"{pages}，栏目 {c['columns_read']}/{c['columns_found']}"
+    if c.get("columns_unreadable"):
+        text += f"（{c['columns_unreadable']} 个由脚本生成未能读取）"
+    return text + ("" if c.get("done") else "，未检查完")
+
+
+def verdict_text(site: dict[str, Any]) -> str:
+    text = VERDICTS.get(str(site["verdict"]), str(site["verdict"]))
+    if site.get("unchecked"):
+        text += f"：{site['unchecked']['text']}"
+    if site.get("withheld") is not None:
+        text += f"（首页无法访问，其余 {site['withheld']} 个问题不予认定）"
+    return text
+
+
 def _markdown(report: dict[str, Any]) -> str:
     scan = report["scan"]
-    lines = [
-        f"# govmon 检查报告 report — scan {scan['id']}",
-        "",
+    lines = [f"# govmon 检查报告 report — scan {scan['id']}", ""]
+    for line in banner(report):
+        lines += [f"> **{_md(line)}**", ""]
+    lines += [
         f"- 监测时间点 as of: {scan['as_of']}",
         f"- 状态 status: {scan['status']} (started {scan['started_at']},"
         f" finished {scan['finished_at'] or '—'})",
         f"- 页面 pages: {scan['pages']}, 请求 requests: {scan['requests']}",
+    ]
+    avail = scan.get("availability")
+    if avail:
+        lines.append(
+            f"- 可用性监测期 availability period: {avail['since']} — {avail['until']}"
+            f"（{'检查时间窗口' if avail['basis'] == 'window' else '检查当日及之前'}，"
+            f"至少 {avail['min_samples']} 个样本才判定"
+            f"{'；监测期未结束，可用性结论暂定' if avail['provisional'] else ''}）"
+        )
+    lines += [
         "",
         "## 网站 sites",
         "",
         "| 网站 site | 名称 name | 责任单位 unit | 结论 verdict | 得分 score | 否决项 vetoes"
-        " | 问题 findings |",
-        "| --- | --- | --- | --- | --- | --- | --- |",
+        " | 问题 findings | 检查覆盖 coverage |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for s in report["sites"]:
         counts = ", ".join(f"{k} {v}" for k, v in s["counts"].items()) or "—"
-        verdict = "合格 qualified" if s["verdict"] == "qualified" else "不合格 unqualified"
+        score = "—" if s["score"] is None else s["score"]
         lines.append(
-            f"| {_md(s['id'])} | {_md(s['name'])} | {_md(s['unit'])} | {verdict} | {s['score']} |"
-            f" {_md(', '.join(s['vetoes']) or '—')} | {_md(counts)} |"
+            f"| {_md(s['id'])} | {_md(s['name'])} | {_md(s['unit'])} | {_md(verdict_text(s))} |"
+            f" {score} | {_md(', '.join(s['vetoes']) or '—')} | {_md(counts)} |"
+            f" {_md(coverage_text(s.get('coverage')))} |"
         )
     lines += ["", "## 存在突出问题的栏目及责任单位名单 problems by responsible unit", ""]
     if not report["units"]:

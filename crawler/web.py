@@ -39,7 +39,7 @@ from aiohttp import web
 from yarl import URL
 
 from crawler.htmlreport import environment, report_context
-from crawler.report import build_report, render
+from crawler.report import ReportError, build_report, render
 from storage.base import ScanInfo, Store, StoreError
 from storage.open import is_server_url, open_store
 from storage.sqlite import SCHEMA_VERSION, SQLiteStore
@@ -329,7 +329,8 @@ async def _scan_page(request: web.Request) -> web.Response:
     async with _open_store(request) as store:
         info = await _scan(store, request.match_info["scan"])
         report = await build_report(store, info.id)
-        others = [s for s in await store.scans() if s.id != info.id]
+        # a scan is compared with earlier ones only (a later one is refused: 400)
+        others = [s for s in await store.scans() if s.id < info.id]
     scan_id = info.id
     return _render(
         request,
@@ -395,7 +396,10 @@ async def _compare_page(request: web.Request) -> web.Response:
     async with _open_store(request) as store:
         info = await _scan(store, request.match_info["scan"])
         other = await _scan(store, request.match_info["other"])
-        report = await build_report(store, info.id, compare=other.id)
+        try:
+            report = await build_report(store, info.id, compare=other.id)
+        except ReportError as exc:
+            raise web.HTTPBadRequest(text=str(exc)) from None
     scan_id = info.id
     return _render(
         request,

@@ -31,7 +31,7 @@ from crawler.htmlreport import (
     VERDICT_NAMES,
     comparison_view,
 )
-from crawler.report import CHECK_NAMES, cell, describe
+from crawler.report import CHECK_NAMES, banner, cell, coverage_text, describe
 
 __all__ = [
     "ATTACHMENT_HEADER",
@@ -46,7 +46,7 @@ __all__ = [
 
 SHEETS = ("汇总", "问题栏目及责任单位", "比较", "问题明细", "已忽略")
 SUMMARY_HEADER = ["网站", "名称", "责任单位", "类型", "地址", "结论", "得分", "否决项",
-                  "扣分明细", "问题数"]  # fmt: skip
+                  "扣分明细", "问题数", "检查覆盖"]  # fmt: skip
 ATTACHMENT_HEADER = ["序号", "责任单位", "网站", "栏目", "问题", "地址"]
 COMPARISON_HEADER = ["责任单位", "新增", "仍存在", "已整改", "本次问题栏目", "上次问题栏目",
                      "变化"]  # fmt: skip
@@ -64,6 +64,7 @@ _MIN_WIDTH, _MAX_WIDTH = 6.0, 60.0
 _THIN = Side(style="thin", color="A0A7AF")
 _BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
 _HEAD_FONT = Font(bold=True)
+_BANNER_FONT = Font(bold=True, color="B3261E")
 _HEAD_FILL = PatternFill("solid", fgColor="DDE3EA")
 _WRAP = Alignment(wrap_text=True, vertical="top")
 _CENTER = Alignment(horizontal="center", vertical="center", wrap_text=True)
@@ -160,7 +161,17 @@ class _Sheet:
 def _summary(ws: Any, report: Mapping[str, Any]) -> None:
     sheet = _Sheet(ws)
     codes = sorted({code for s in report["sites"] for code in s["counts"]})
-    sheet.header([*SUMMARY_HEADER, *(f"{CHECK_NAMES.get(c, c)}（{c}）" for c in codes)])
+    notes = banner(dict(report))
+    for line in notes:  # a scan that did not complete says so first, above the table
+        sheet.row += 1
+        note = ws.cell(row=sheet.row, column=1)
+        note.value = text(line)  # not measured: it spills over the empty cells beside it
+        note.font = _BANNER_FONT
+    if notes:
+        sheet.row += 1
+    header_row = sheet.header(
+        [*SUMMARY_HEADER, *(f"{CHECK_NAMES.get(c, c)}（{c}）" for c in codes)]
+    )
     for s in report["sites"]:
         sheet.put(
             [
@@ -169,20 +180,23 @@ def _summary(ws: Any, report: Mapping[str, Any]) -> None:
                 s["unit"],
                 SITE_KIND_NAMES.get(str(s.get("kind")), s.get("kind")),
                 s.get("url"),
-                VERDICT_NAMES.get(s["verdict"], s["verdict"]),
+                VERDICT_NAMES.get(s["verdict"], s["verdict"])
+                + (f"：{s['unchecked']['text']}" if s.get("unchecked") else ""),
                 s["score"],
                 "、".join(CHECK_NAMES.get(v, v) for v in s["vetoes"]) or None,
                 "；".join(f"{k} −{v}" for k, v in sorted(s["deductions"].items())) or None,
                 sum(s["counts"].values()),
+                coverage_text(s.get("coverage")),
                 *(s["counts"].get(c, 0) for c in codes),
             ]
         )
     sheet.table_end = sheet.row  # the filter covers the sites, not the total below them
     if report["sites"]:
         total = [sum(s["counts"].get(c, 0) for s in report["sites"]) for c in codes]
-        sheet.put(["合计", *([None] * 8), sum(total), *total], bold=True)
+        sheet.put(["合计", *([None] * 8), sum(total), None, *total], bold=True)
     scan = report["scan"]
     qualified = sum(1 for s in report["sites"] if s["verdict"] == "qualified")
+    unchecked = sum(1 for s in report["sites"] if s["verdict"] == "unchecked")
     info: list[tuple[str, object]] = [
         ("检查编号", scan["id"]),
         ("监测时间点", scan["as_of"]),
@@ -192,7 +206,8 @@ def _summary(ws: Any, report: Mapping[str, Any]) -> None:
         ("抓取页面", scan["pages"]),
         ("请求次数", scan["requests"]),
         ("合格网站", qualified),
-        ("不合格网站", len(report["sites"]) - qualified),
+        ("不合格网站", len(report["sites"]) - qualified - unchecked),
+        ("未完成检查网站", unchecked),
         ("问题总数", len(report["findings"])),
         ("已忽略", len(report["ignored"])),
     ]
@@ -204,7 +219,7 @@ def _summary(ws: Any, report: Mapping[str, Any]) -> None:
     for label, value in info:
         sheet.put([label, value])
         ws.cell(row=sheet.row, column=1).font = _HEAD_FONT
-    sheet.finish(columns=len(SUMMARY_HEADER) + len(codes))
+    sheet.finish(header_row, columns=len(SUMMARY_HEADER) + len(codes))
 
 
 def _attachment(ws: Any, report: Mapping[str, Any]) -> None:

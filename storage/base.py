@@ -149,13 +149,32 @@ class SampleRow:
 
 
 @dataclass(frozen=True, slots=True)
+class CoverageRow:
+    """How much of one site a scan (or a site job of a shared scan) covered, written when its
+    part ends: whether the site was finished, pages and columns found and read, and what the home
+    page answered (see :mod:`crawler.coverage`). One row per site; a later row replaces it."""
+
+    site: str
+    coverage: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
 class Progress:
     pages: int
     requests: int
 
 
 Record = (
-    PageRow | LinkRow | RefRow | FindingRow | ColumnRow | ItemRow | FrontierRow | BodyRow | Progress
+    PageRow
+    | LinkRow
+    | RefRow
+    | FindingRow
+    | ColumnRow
+    | ItemRow
+    | FrontierRow
+    | BodyRow
+    | CoverageRow
+    | Progress
 )
 
 
@@ -210,6 +229,11 @@ class Store(Protocol):
     async def page_urls(self, scan_id: int, url_ids: Sequence[int]) -> dict[int, str]: ...
 
     async def columns(self, scan_id: int) -> list[dict[str, Any]]: ...
+
+    async def coverage(self, scan_id: int) -> dict[str, dict[str, Any]]:
+        """Site id -> the :class:`CoverageRow` written for it in ``scan_id`` (none for a scan
+        made before govmon kept coverage)."""
+        ...
 
     async def scans(self) -> list[ScanInfo]: ...
 

@@ -37,6 +37,7 @@ from crawler import __version__
 from storage.base import (
     BodyRow,
     ColumnRow,
+    CoverageRow,
     FindingRow,
     FrontierRow,
     ItemRow,
@@ -216,6 +217,14 @@ MIGRATIONS: dict[int, str] = {
     -- previous_target() looks a URL up across scans (once per external link per scan)
     CREATE INDEX targets_by_url ON targets (url, scan_id);
     """,
+    7: f"""
+    CREATE TABLE coverage (
+        scan_id BIGINT NOT NULL REFERENCES scans(id),
+        site {_T} NOT NULL,
+        detail {_T} NOT NULL,
+        PRIMARY KEY (scan_id, site)
+    );
+    """,
 }
 SCHEMA_VERSION = max(MIGRATIONS)
 
@@ -267,6 +276,7 @@ _SQL_ITEM = _replace(
     ("scan_id", "site", "column_url", "url"),
 )
 _SQL_COLUMN = _replace("columns", _COLUMN_COLUMNS, ("scan_id", "site", "url"))
+_SQL_COVERAGE = _replace("coverage", ("scan_id", "site", "detail"), ("scan_id", "site"))
 _SQL_TARGET = _replace("targets", ("scan_id", "url", "title", "final_host"), ("scan_id", "url"))
 _SQL_IGNORE = _replace(
     "ignores", ("identity", "site", "check_code", "url", "reason", "created_at"), ("identity",)
@@ -664,6 +674,7 @@ class PostgresStore:
         frontier: list[tuple[Any, ...]] = []
         bodies: list[tuple[Any, ...]] = []
         items: list[tuple[Any, ...]] = []
+        coverage: list[tuple[Any, ...]] = []
         progress: Progress | None = None
         for item in batch:
             if isinstance(item, PageRow):
@@ -717,11 +728,16 @@ class PostgresStore:
                          zlib.compress(item.body, 1))
                     )
                 )  # fmt: skip
+            elif isinstance(item, CoverageRow):
+                coverage.append(
+                    _clean((scan, item.site, json.dumps(item.coverage, sort_keys=True)))
+                )
             elif isinstance(item, Progress):
                 progress = item
         if not (
-            pages or links or refs or findings or columns or frontier or bodies or items or progress
-        ):
+            pages or links or refs or findings or columns or frontier or bodies or items
+            or coverage or progress
+        ):  # fmt: skip
             return
         conn = self._writer_conn
         if conn is None:
@@ -736,6 +752,7 @@ class PostgresStore:
                 (_SQL_FINDING, findings),
                 (_SQL_COLUMN, columns),
                 (_SQL_ITEM, items),
+                (_SQL_COVERAGE, coverage),
             ):
                 if rows:
                     await conn.executemany(sql, rows)
@@ -1023,6 +1040,13 @@ class PostgresStore:
         keys = ("site", "url", "name", "category", "unit", "top_level", "configured", "parent",
                 "items", "dated_items", "newest", "pages", "is_list", "why")  # fmt: skip
         return [dict(zip(keys, tuple(r), strict=True)) for r in rows]
+
+    async def coverage(self, scan_id: int) -> dict[str, dict[str, Any]]:
+        async with self._conn() as conn:
+            rows = await conn.fetch(
+                "SELECT site, detail FROM coverage WHERE scan_id = $1 ORDER BY site", scan_id
+            )
+        return {str(r[0]): json.loads(r[1]) for r in rows}
 
     async def page_urls(self, scan_id: int, url_ids: Sequence[int]) -> dict[int, str]:
         ids = list(url_ids)

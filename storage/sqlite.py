@@ -30,6 +30,7 @@ from crawler import __version__
 from storage.base import (
     BodyRow,
     ColumnRow,
+    CoverageRow,
     FindingRow,
     FrontierRow,
     ItemRow,
@@ -45,7 +46,7 @@ from storage.base import (
     resumable_alone,
 )
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 MIGRATIONS: dict[int, str] = {
     1: """
     CREATE TABLE scans (
@@ -204,6 +205,14 @@ MIGRATIONS: dict[int, str] = {
         PRIMARY KEY (scan_id, url)
     ) WITHOUT ROWID;
     """,
+    7: """
+    CREATE TABLE coverage (
+        scan_id INTEGER NOT NULL REFERENCES scans(id),
+        site TEXT NOT NULL,
+        detail TEXT NOT NULL,
+        PRIMARY KEY (scan_id, site)
+    ) WITHOUT ROWID;
+    """,
 }
 
 _SQL_PAGE = "INSERT OR REPLACE INTO pages VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
@@ -213,6 +222,7 @@ _SQL_FRONTIER = "INSERT OR IGNORE INTO frontier VALUES (?,?,?,?,?,?,?,?)"
 _SQL_BODY = "INSERT OR REPLACE INTO bodies VALUES (?,?,?,?,?)"
 _SQL_ITEM = "INSERT OR REPLACE INTO items VALUES (?,?,?,?,?,?)"
 _SQL_COLUMN = "INSERT OR REPLACE INTO columns VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+_SQL_COVERAGE = "INSERT OR REPLACE INTO coverage VALUES (?,?,?)"
 _SQL_FINDING = """
     INSERT INTO findings
         (scan_id, identity, check_code, severity, site, unit, column_name, url, page, detail,
@@ -447,6 +457,7 @@ class SQLiteStore:
         frontier: list[tuple[Any, ...]] = []
         bodies: list[tuple[Any, ...]] = []
         items: list[tuple[Any, ...]] = []
+        coverage: list[tuple[Any, ...]] = []
         progress: Progress | None = None
         for item in batch:
             if isinstance(item, PageRow):
@@ -520,11 +531,14 @@ class SQLiteStore:
                     (scan, item.url_id, item.content_type, json.dumps(item.redirects),
                      zlib.compress(item.body, 1))
                 )  # fmt: skip
+            elif isinstance(item, CoverageRow):
+                coverage.append((scan, item.site, json.dumps(item.coverage, sort_keys=True)))
             elif isinstance(item, Progress):
                 progress = item
         if not (
-            pages or links or refs or findings or columns or frontier or bodies or items or progress
-        ):
+            pages or links or refs or findings or columns or frontier or bodies or items
+            or coverage or progress
+        ):  # fmt: skip
             return
         conn = self._require()
         if frontier:
@@ -543,6 +557,8 @@ class SQLiteStore:
             await conn.executemany(_SQL_COLUMN, columns)
         if items:
             await conn.executemany(_SQL_ITEM, items)
+        if coverage:
+            await conn.executemany(_SQL_COVERAGE, coverage)
         if progress is not None:
             await conn.execute(
                 "UPDATE scans SET pages = ?, requests = ? WHERE id = ?",
@@ -878,6 +894,14 @@ class SQLiteStore:
                 item[flag] = bool(item[flag])
             out.append(item)
         return out
+
+    async def coverage(self, scan_id: int) -> dict[str, dict[str, Any]]:
+        conn = self._require()
+        async with conn.execute(
+            "SELECT site, detail FROM coverage WHERE scan_id = ? ORDER BY site", (scan_id,)
+        ) as cur:
+            rows = await cur.fetchall()
+        return {str(r[0]): json.loads(r[1]) for r in rows}
 
     async def page_urls(self, scan_id: int, url_ids: Sequence[int]) -> dict[int, str]:
         conn = self._require()

@@ -1,4 +1,6 @@
-"""Access to ../shared/realdata (real Chinese pages); tests using it skip when it is absent."""
+"""Access to ../shared/realdata (real Chinese pages); tests using it skip when it is absent,
+except where ``GOVMON_REQUIRE_REALDATA=1`` (CI, where it always sits beside the clone): there a
+missing folder fails the run instead of skipping silently."""
 
 from __future__ import annotations
 
@@ -15,6 +17,13 @@ _CANDIDATES = [
     Path(__file__).resolve().parents[1].parent / "shared" / "realdata",
 ]
 REALDATA = next((p for p in _CANDIDATES if (p / "MANIFEST.tsv").is_file()), None)
+
+if REALDATA is None and os.environ.get("GOVMON_REQUIRE_REALDATA") == "1":
+    raise RuntimeError(
+        "GOVMON_REQUIRE_REALDATA=1 but no realdata folder was found (looked in: "
+        + ", ".join(str(p) for p in _CANDIDATES)
+        + "); set GOVMON_REALDATA to its path"
+    )
 
 needs_realdata = pytest.mark.skipif(REALDATA is None, reason="../shared/realdata is absent")
 

@@ -8,9 +8,6 @@ import json
 import os
 import signal
 import sqlite3
-import subprocess
-import sys
-import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
@@ -22,6 +19,7 @@ from aiohttp import web
 from crawler.cli import main
 from crawler.demo import SITE_ROOT, demo_config, make_app
 from tests.localserver import serve
+from tests.scanproc import start_scan, wait_for_pages
 
 HITS = web.AppKey("hits", list[tuple[str, str, str]])
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -65,31 +63,6 @@ def _findings(db: Path, tmp_path: Path) -> dict[tuple[str, str, str], Any]:
     return {(f["check"], f["site"], f["url"]): f["detail"] for f in report["findings"]}
 
 
-def _committed(db: Path, table: str) -> int:
-    try:
-        with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5) as conn:
-            return int(conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
-    except sqlite3.Error:
-        return 0
-
-
-def _start(cfg: Path, db: Path) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "crawler", "scan", str(cfg), "--db", str(db)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-
-
-def _wait_for_pages(proc: subprocess.Popen[bytes], db: Path, pages: int) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and proc.poll() is None:
-        if _committed(db, "pages") >= pages:
-            return
-        time.sleep(0.02)
-    raise AssertionError("the scan ended before it could be interrupted")
-
-
 def test_sigkill_then_resume_gives_the_same_findings(
     site: tuple[web.Application, int], tmp_path: Path
 ) -> None:
@@ -103,9 +76,9 @@ def test_sigkill_then_resume_gives_the_same_findings(
 
     app[HITS].clear()
     db = tmp_path / "killed.db"
-    proc = _start(cfg, db)
+    proc = start_scan(cfg, db)
     try:
-        _wait_for_pages(proc, db, 25)
+        wait_for_pages(proc, db, 25)
     finally:
         proc.kill()
         proc.communicate(timeout=10)
@@ -138,20 +111,31 @@ def test_sigterm_stops_cleanly_and_resumes(
     _, port = site
     cfg = _config(tmp_path, port)
     db = tmp_path / "term.db"
-    proc = _start(cfg, db)
+    proc = start_scan(cfg, db)
     try:
-        _wait_for_pages(proc, db, 15)
+        wait_for_pages(proc, db, 15)
         proc.send_signal(signal.SIGTERM)
         _, err = proc.communicate(timeout=30)
     finally:
         if proc.poll() is None:
             proc.kill()
-    assert proc.returncode == 0
+    assert proc.returncode == 143  # 128 + SIGTERM, as shells expect of a stopped command
     assert b"--resume" in err
     with sqlite3.connect(db) as conn:
         status, finished = conn.execute("SELECT status, finished_at FROM scans").fetchone()
     assert status == "interrupted"
     assert finished is not None  # the writer was flushed and the scan closed
+    # the interrupted scan's report gives no verdict: every site is unchecked, said first
+    out = tmp_path / "interrupted.json"
+    assert main(["report", "--db", str(db), "--format", "json", "--output", str(out)]) == 0
+    stopped = json.loads(out.read_text(encoding="utf-8"))
+    assert {s["verdict"] for s in stopped["sites"]} == {"unchecked"}
+    assert {s["unchecked"]["reason"] for s in stopped["sites"]} == {"interrupted"}
+    assert all(s["score"] is None and not s["coverage"]["done"] for s in stopped["sites"])
+    md = tmp_path / "interrupted.md"
+    assert main(["report", "--db", str(db), "--format", "md", "--output", str(md)]) == 0
+    head = md.read_text(encoding="utf-8").splitlines()[:4]
+    assert any("检查未完成（已中断）" in line for line in head), head
     assert main(["scan", str(cfg), "--db", str(db), "--resume"]) == 0
     findings = _findings(db, tmp_path)
     assert ("link.broken", "town", "http://town.district.test/zqgk/") in findings

@@ -89,7 +89,7 @@ async def test_every_page_answers_on_the_demo_store(demo_db: tuple[Path, dict[st
     report = await _report(db, 1)
     before = _digest(db)
     pages = ["/", "/scans/1", "/scans/2", "/scans/latest", "/scans/2/compare/1",
-             "/scans/1/compare/2", "/scans/latest/compare/1",
+             "/scans/2/compare/2", "/scans/latest/compare/1",
              *(f"/scans/1/sites/{s['id']}" for s in report["sites"]),
              "/scans/2/sites/fgj?check=link.broken&severity=deduction"]  # fmt: skip
     async with client_for(db) as client:
@@ -101,6 +101,10 @@ async def test_every_page_answers_on_the_demo_store(demo_db: tuple[Path, dict[st
             assert_inert(parse_html(page), relative_links=True)
             assert resp.headers["Content-Security-Policy"].startswith("default-src 'none'")
             assert resp.headers["X-Content-Type-Options"] == "nosniff"
+        # a scan is compared with an earlier one: a later one is refused, clearly
+        later = await client.get("/scans/1/compare/2")
+        assert later.status == 400
+        assert "Traceback" not in await later.text()
         health = await client.get("/healthz")
         assert health.status == 200
         assert await health.json() == {"status": "ok", "latest_scan": 2}
