@@ -35,8 +35,9 @@ from checks.base import Finding, PageView, ScanContext
 from checks.categories import classify_column, is_column_name
 from crawler.config import Column, Rules, Site
 from crawler.dates import parse_date, published_date
+from crawler.extract import ATTACHMENT_EXTENSIONS, IMAGE_EXTENSIONS
 from crawler.listing import Item, extract_items, pagination
-from crawler.urls import canonicalize, in_scope
+from crawler.urls import canonicalize, in_scope, path_extension
 from storage.base import ColumnRow, ItemRow
 
 CODES = (
@@ -48,6 +49,7 @@ CODES = (
     "newmedia.stale",
 )
 _PLACEHOLDER = re.compile(r"暂无(信息|内容|数据|记录|相关信息)|正在建设|建设中|敬请期待|无相关信息")
+_FILE_EXTENSIONS = ATTACHMENT_EXTENSIONS | IMAGE_EXTENSIONS
 _ARTICLE_URL = re.compile(
     r"/t\d{8}_\d+\.s?html?$|/20\d{2}[-_/]?\d{2}(/|[-_]?\d{2}/)|content_\d+|/art/20\d{2}/|"
     r"/\d{6,}\.s?html?$|[?&](id|articleid|newsid|infoid)=",
@@ -225,6 +227,8 @@ class ColumnCheck:
             url = canonicalize(node.attributes.get("href") or "", page.final_url, "utf-8")
             if url is None or not in_scope(url, site.scope) or _ARTICLE_URL.search(url):
                 continue
+            if path_extension(url) in _FILE_EXTENSIONS:
+                continue  # 通知.pdf is an attachment, not a column
             if url in state.columns or url == site.url or url in state.list_pages or url in items:
                 continue
             state.columns[url] = ColumnState(

@@ -268,7 +268,9 @@ def assemble(
             "url": s.get("url"),
             "verdict": verdict.verdict if why is None else "unchecked",
             "vetoes": verdict.vetoes if why is None else [],
-            "score": verdict.score if why is None else None,
+            # no score where the scan could not look: unchecked, or a home page that never
+            # answered (a 100 beside a veto would claim the rest was checked and clean)
+            "score": verdict.score if why is None and s["id"] not in down else None,
             "deductions": (
                 {table.indicators[k].name: v for k, v in verdict.deductions.items()}
                 if why is None

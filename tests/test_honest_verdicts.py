@@ -287,6 +287,9 @@ def test_soft_404_attachment_is_broken_and_a_web_page_for_a_file_is_a_warning(
     assert missing["check"] == "link.broken"
     assert missing["detail"]["kind"] == "attachment"
     assert missing["detail"]["reason"] == "soft-404"
+    # a link to 通知.pdf names a category, but a file is never a column
+    soft = site_of(report, "soft")["coverage"]
+    assert soft["columns_found"] == soft["columns_read"] == 1
     page = by_url["http://soft.test/files/notice.pdf"]
     assert page["check"] == "link.wrong_type"
     assert page["severity"] == "warning"
