@@ -81,6 +81,10 @@ def describe(finding: dict[str, Any]) -> str:
                 f"（要求 {d.get('max_age_days')} 天内）"
             )
         return f"{name}：无可识别发布日期的信息"
+    if check == "site.unreachable" and d.get("source") == "scan":
+        return f"{name}：首页 {d.get('requests')} 次请求均失败（{d.get('reason')}）"
+    if check in ("site.unreachable", "site.availability", "site.samples_insufficient"):
+        return f"{name}：{d.get('failures')}/{d.get('samples')} 次监测失败"
     if check == "column.irregular":
         return (
             f"{name}：{d.get('from')} 至 {d.get('to')} 间隔 {d.get('largest_gap_days')} 天"
@@ -491,7 +495,8 @@ def verdict_text(site: dict[str, Any]) -> str:
     if site.get("unchecked"):
         text += f"：{site['unchecked']['text']}"
     if site.get("withheld") is not None:
-        text += f"（首页无法访问，其余 {site['withheld']} 个问题不予认定）"
+        text += "（首页始终无法访问，未检查其他内容"
+        text += f"，已发现的 {site['withheld']} 个其他问题不予认定）" if site["withheld"] else "）"
     return text
 
 
