@@ -514,3 +514,22 @@ def test_ipv6_claims_only_from_evidence() -> None:
     assert v4.detail["reason"] == "published at an IPv4 address"
     assert judge_literal("http://[2001:db8::8]/", "2001:db8::8") is None
     assert judge_literal("http://[2001:db8::8]/", "[2001:db8::8]") is None
+
+
+def test_the_schedule_window_is_the_sampling_period() -> None:
+    from zoneinfo import ZoneInfo
+
+    from crawler.availability import scan_period
+
+    tz = ZoneInfo("Asia/Shanghai")
+    window = ["2020-06-16T00:00:00+08:00", "2020-06-21T00:00:00+08:00"]
+    settings = {"availability": {"window": window, "days": 7, "min_samples": 30}}
+    period = scan_period("2020-06-18T10:00:00+08:00", settings, tz)
+    assert period.basis == "window"
+    assert period.describe(tz)["since"] == window[0]
+    assert period.describe(tz)["until"] == window[1]
+    assert period.min_samples == 30
+    # a scan made before coverage settings existed: the 7 days ending with its own day
+    old = scan_period("2020-06-18T02:00:00+00:00", {}, tz)
+    assert (old.basis, old.min_samples) == ("scan", 20)
+    assert old.describe(tz)["since"] == "2020-06-12T00:00:00+08:00"
