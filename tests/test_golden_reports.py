@@ -39,7 +39,7 @@ def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     with sqlite3.connect(db) as conn:
         conn.execute("UPDATE scans SET started_at = ?, finished_at = ?", (STARTED, FINISHED))
         conn.execute("UPDATE findings SET observed_at = ?", (FINISHED,))
-    yield db
+    return db
 
 
 def _render(db: Path, fmt: str, folder: Path) -> bytes:
