@@ -14,7 +14,6 @@ import io
 import os
 import sqlite3
 import zipfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -32,7 +31,7 @@ FINISHED = "2020-06-16T09:05:00+08:00"
 
 
 @pytest.fixture(scope="module")
-def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("golden")
     assert run_demo(out) == 0
     db = out / "govmon.db"
