@@ -154,6 +154,6 @@ def is_soft_404(
     if probe.final_url is not None:
         # the host redirects missing paths (to its home or an error page); so did this one
         return redirected and final_url == probe.final_url and url != final_url
-    if redirected or text_shingles is None:
-        return False
+    if redirected or not text_shingles or not probe.shingles:
+        return False  # nothing to compare (a page too short to fingerprint): no accusation
     return title == probe.title and similarity(text_shingles, probe.shingles) >= 0.9

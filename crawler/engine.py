@@ -707,6 +707,8 @@ class Scan:
     async def _read_page(self, req: Request, result: FetchResult) -> tuple[ParsedPage, Verdict]:
         decoded = decode_html(result.body, result.content_type)
         parsed = parse_html(result.final_url, decoded.text, decoded.charset)
+        if self._is_home(req):
+            return parsed, Verdict("ok")  # a site's own front door answering is never a soft-404
         # every target kind is compared: pages, attachments, images, external pages
         probe = await self._fingerprint(origin(req.url))
         text_sh = None
@@ -723,6 +725,9 @@ class Scan:
             return parsed, Verdict("broken", "soft-404")
         return parsed, Verdict("ok")
 
+    def _is_home(self, req: Request) -> bool:
+        return req.depth == 0 and req.kind is Kind.PAGE and req.id in self.sites[req.site].home_ids
+
     async def _soft_404_without_body(self, req: Request, result: FetchResult) -> Verdict:
         """Judge a target answered without a body (HEAD) against its host's missing-page answer.
 
@@ -730,6 +735,8 @@ class Scan:
         page is as broken as a missing page. A file answered as a file (an image type, a PDF)
         needs no comparison, and costs no probe of its host."""
         if req.kind is Kind.CHECK and req.link_kind in FILE_KINDS and not result.is_html:
+            return Verdict("ok")
+        if self._is_home(req):
             return Verdict("ok")
         probe = await self._fingerprint(origin(req.url))
         if probe is None or probe.honest:

@@ -129,6 +129,8 @@ def _app() -> web.Application:
             return web.Response(status=412, text=CHALLENGE, content_type="text/html")
         if host == "soft.test":
             return _soft(request.path)
+        if host == "echo.test":  # the same short page for every path, the home page's too
+            return _page("首页", "<p>" + "欢迎访问本网站，这里是首页。" * 20 + "</p>")
         return _good(request.path)
 
     app = web.Application()
@@ -149,7 +151,8 @@ def _closed_port() -> int:
 
 
 def config_text(port: int, sites: list[tuple[str, str]], closed: int | None = None) -> str:
-    resolve = dict.fromkeys(("good.test", "soft.test", "wall.test"), f"127.0.0.1:{port}")
+    hosts = ("good.test", "soft.test", "wall.test", "echo.test")
+    resolve = dict.fromkeys(hosts, f"127.0.0.1:{port}")
     if closed is not None:
         resolve["closed.test"] = f"127.0.0.1:{closed}"
     lines = [
@@ -214,6 +217,7 @@ def district(port: int, tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[
         ("good", "http://good.test/"),
         ("soft", "http://soft.test/"),
         ("wall", "http://wall.test/"),
+        ("echo", "http://echo.test/"),
         ("nowhere", "http://nowhere.test/"),
         ("closed", f"http://closed.test:{closed}/"),
     ]
@@ -533,3 +537,15 @@ def test_the_schedule_window_is_the_sampling_period() -> None:
     old = scan_period("2020-06-18T02:00:00+00:00", {}, tz)
     assert (old.basis, old.min_samples) == ("scan", 20)
     assert old.describe(tz)["since"] == "2020-06-12T00:00:00+08:00"
+
+
+def test_a_home_page_like_the_not_found_page_is_still_read(
+    district: tuple[dict[str, Any], Path],
+) -> None:
+    """echo.test answers its short home page for every path: the home page answered, so the
+    site is reachable and read (never a soft-404, never site.unreachable)."""
+    report, _ = district
+    echo = site_of(report, "echo")
+    assert echo["coverage"]["home"] == "read"
+    assert echo["verdict"] != "unchecked"
+    assert "site.unreachable" not in {f["check"] for f in findings_of(report, "echo")}
