@@ -13,47 +13,16 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
+from checks import catalogue
+
 if TYPE_CHECKING:
     from crawler.config import Config, Site
     from crawler.extract import ParsedPage
     from crawler.fetcher import FetchResult
     from storage.base import ColumnRow, ItemRow
 
-# code -> severity, from the public interface
-SEVERITIES: Mapping[str, str] = {
-    "site.unreachable": "veto",
-    "site.availability": "deduction",
-    "link.broken": "deduction",
-    "link.blocked": "info",
-    "link.wrong_type": "warning",
-    "homepage.stale": "veto",
-    "column.stale": "deduction",
-    "column.blank": "deduction",
-    "column.irregular": "deduction",
-    "column.undated": "warning",
-    "message.unanswered": "veto",
-    "message.late_reply": "deduction",
-    "message.overdue": "deduction",
-    "message.incomplete": "deduction",
-    "policy.no_interpretation": "deduction",
-    "service.guide_incomplete": "deduction",
-    "content.typo": "deduction",
-    "content.sensitive": "veto",
-    "newmedia.stale": "veto",
-    "content.pii": "deduction",
-    "content.hidden_link": "veto",
-    "content.backdated": "warning",
-    "link.hijacked": "veto",
-    "site.no_search": "deduction",
-    "site.search_broken": "deduction",
-    "site.no_ipv6": "deduction",
-    "site.no_zhaocuo": "deduction",
-    "column.too_few": "deduction",
-    "message.no_statistics": "deduction",
-    "site.samples_insufficient": "info",
-    "check.error": "warning",
-    "message.calendar_gap": "warning",
-}
+# code -> severity: the catalogue's (checks/catalogue.py), plug-ins' codes included
+SEVERITIES: Mapping[str, str] = catalogue.SEVERITIES
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +38,7 @@ class Finding:
 
     def __post_init__(self) -> None:
         if not self.severity:
-            object.__setattr__(self, "severity", SEVERITIES.get(self.check, "warning"))
+            object.__setattr__(self, "severity", catalogue.severity_of(self.check))
 
     @property
     def identity(self) -> str:

@@ -6,13 +6,29 @@ from importlib.metadata import entry_points
 
 import structlog
 
+from checks import catalogue
 from checks.base import CheckFactory, PageCheck, ScanContext
 from checks.builtin import builtin_checks
+from checks.catalogue import ENTRY_POINT_GROUP
 from checks.columns import ColumnCheck
 
 log = structlog.get_logger("govmon.checks")
 
-ENTRY_POINT_GROUP = "govmon.checks"
+__all__ = ["ENTRY_POINT_GROUP", "declare_checks", "load_checks"]
+
+
+def declare_checks() -> list[str]:
+    """Declare every check's catalogue entries before any scan: the shipped ones (declared when
+    their modules, imported here, were imported) and every installed plug-in's, so that a
+    config can score their codes. Returns the plug-ins that failed to load (a scan's loader
+    reports them)."""
+    failed: list[str] = []
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        try:
+            catalogue.declare(ep.load())
+        except Exception:  # any plug-in error: the scan's loader reports it
+            failed.append(ep.name)
+    return failed
 
 
 def _wanted(check: PageCheck, context: ScanContext) -> bool:
@@ -37,6 +53,7 @@ def load_checks(context: ScanContext, extra: list[CheckFactory] | None = None) -
             log.error("checks.load_failed", entry_point=ep.name, error=str(exc))
     factories.extend((f"extra:{f!r}", f) for f in extra or [])
     for name, factory in factories:
+        catalogue.declare(factory)  # its codes: named, described and scored like ours
         check = factory(context)
         if _wanted(check, context):
             checks.append(check)

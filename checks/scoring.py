@@ -8,8 +8,9 @@ own points, and every finding is one problem counted once (a broken link linked 
 is one finding).
 
 The point values are the 2015 census table as practised (home-page broken link −1, elsewhere
-−0.1; home-page failure rate −5 per 1 %; ...), completed where the table is silent. They live in
-:data:`DEFAULT_TABLE`, one place, and ``[scoring]`` in the config overrides any of them.
+−0.1; home-page failure rate −5 per 1 %; ...), completed where the table is silent. Each code's
+rule lives in its catalogue entry (:mod:`checks.catalogue`), one place; ``[scoring]`` in the
+config overrides any of them, a plug-in's codes included.
 """
 
 from __future__ import annotations
@@ -18,17 +19,14 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from checks import catalogue
+from checks.catalogue import Rule
+
 
 @dataclass(frozen=True, slots=True)
 class Indicator:
     name: str  # Chinese name with an English gloss
     points: float  # the cap: an indicator never loses more than its points
-
-
-@dataclass(frozen=True, slots=True)
-class Rule:
-    indicator: str
-    per_finding: float  # points deducted for each finding
 
 
 # indicator key -> Indicator
@@ -43,29 +41,18 @@ INDICATORS: dict[str, Indicator] = {
     "functions": Indicator("功能 search, IPv6, 找错", 10),
 }
 
-# check code (with a variant after a colon) -> Rule
-DEFAULT_TABLE: dict[str, Rule] = {
-    "site.availability": Rule("availability", 5.0),  # per 1 % of failed samples
-    "link.broken:home": Rule("links", 1.0),
-    "link.broken": Rule("links", 0.1),
-    "column.stale:key": Rule("updates", 2.0),
-    "column.stale": Rule("updates", 1.0),
-    "column.blank": Rule("updates", 2.0),
-    "column.irregular": Rule("updates", 1.0),
-    "column.too_few": Rule("interaction", 2.0),
-    "message.late_reply": Rule("interaction", 1.0),
-    "message.overdue": Rule("interaction", 2.0),
-    "message.incomplete": Rule("interaction", 0.5),
-    "message.no_statistics": Rule("interaction", 2.0),
-    "policy.no_interpretation": Rule("interpretation", 1.0),
-    "service.guide_incomplete": Rule("service", 1.0),
-    "content.typo": Rule("content", 1.0),
-    "content.pii": Rule("content", 2.0),
-    "site.no_search": Rule("functions", 3.0),
-    "site.search_broken": Rule("functions", 2.0),
-    "site.no_ipv6": Rule("functions", 2.0),
-    "site.no_zhaocuo": Rule("functions", 2.0),
-}
+
+def default_rules() -> dict[str, Rule]:
+    """Check code (with a variant after a colon: ``link.broken:home``) -> its deduction, from
+    the catalogue (plug-ins' codes included)."""
+    out: dict[str, Rule] = {}
+    for entry in catalogue.all_specs():
+        out.update(entry.rules())
+    return out
+
+
+# the shipped table, for reading: ScoringTable() reads the live catalogue
+DEFAULT_TABLE: dict[str, Rule] = default_rules()
 PASS_SCORE = 60.0
 KEY_STALE_VETO = 5
 STALE_VETO = 10
@@ -75,15 +62,21 @@ GUIDES_VETO = 5
 
 @dataclass(frozen=True, slots=True)
 class ScoringTable:
-    rules: Mapping[str, Rule] = field(default_factory=lambda: dict(DEFAULT_TABLE))
+    rules: Mapping[str, Rule] = field(default_factory=default_rules)
     indicators: Mapping[str, Indicator] = field(default_factory=lambda: dict(INDICATORS))
 
-    def with_overrides(self, overrides: Mapping[str, float]) -> ScoringTable:
+    def with_overrides(
+        self, overrides: Mapping[str, float], *, strict: bool = True
+    ) -> ScoringTable:
         """``[scoring]``: ``"link.broken:home" = 2`` changes a per-finding value;
-        ``"points.links" = 20`` an indicator's points."""
+        ``"points.links" = 20`` an indicator's points. An unknown key is a ``KeyError``, or,
+        not ``strict`` (a stored scan's overrides), left out."""
         rules = dict(self.rules)
         indicators = dict(self.indicators)
         for key, value in overrides.items():
+            known = key in rules or key.removeprefix("points.") in indicators
+            if not strict and not known:
+                continue
             if key.startswith("points."):
                 name = key.removeprefix("points.")
                 if name not in indicators:
@@ -91,26 +84,23 @@ class ScoringTable:
                 indicators[name] = Indicator(indicators[name].name, float(value))
             elif key in rules:
                 rules[key] = Rule(rules[key].indicator, float(value))
+            elif (entry := catalogue.spec(key)) is not None and entry.rule is None:
+                raise KeyError(f"{key} scores nothing (its catalogue entry names no indicator)")
             else:
                 raise KeyError(key)
         return ScoringTable(rules, indicators)
 
 
 def _rule_key(finding: Mapping[str, Any]) -> str:
-    check = str(finding["check"])
+    entry = catalogue.spec(str(finding["check"]))
     detail = finding.get("detail") or {}
-    if check == "link.broken" and detail.get("on_homepage"):
-        return "link.broken:home"
-    if check == "column.stale" and detail.get("key_column"):
-        return "column.stale:key"
-    return check
+    return entry.rule_key(detail) if entry is not None else str(finding["check"])
 
 
 def _amount(finding: Mapping[str, Any], rule: Rule) -> float:
-    if finding["check"] == "site.availability":
-        rate = float((finding.get("detail") or {}).get("failure_rate", 0.0))
-        return rule.per_finding * rate * 100  # per 1 %
-    return rule.per_finding
+    entry = catalogue.spec(str(finding["check"]))
+    quantity = entry.quantity(finding.get("detail") or {}) if entry is not None else 1.0
+    return rule.points * quantity
 
 
 @dataclass(frozen=True, slots=True)

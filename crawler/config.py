@@ -494,8 +494,11 @@ def _schedule(r: _Reader, rules: Rules) -> Schedule:
 
 def _scoring(r: _Reader) -> dict[str, float]:
     """``[scoring]``: per-finding deductions by check code and indicator points."""
+    from checks.registry import declare_checks
     from checks.scoring import ScoringTable
 
+    if r.table:
+        declare_checks()  # a plug-in's codes can be scored too
     table = ScoringTable()
     known = set(table.rules) | {f"points.{k}" for k in table.indicators}
     r.check_unknown(known)

@@ -22,6 +22,7 @@ from typing import Any
 
 import jinja2
 
+from checks import catalogue
 from crawler import __version__
 from crawler.report import CHECK_NAMES, banner, describe
 
@@ -66,44 +67,26 @@ CATEGORY_NAMES = {
 }  # fmt: skip
 _SEVERITY_ORDER = {"veto": 0, "deduction": 1, "warning": 2, "info": 3}
 
-# detail keys shown as evidence, in this order, with their Chinese labels; other keys follow
-_EVIDENCE_LABELS = {
+# detail keys shown as evidence, in this order; other keys follow, sorted. A key's label is the
+# check's own (its catalogue entry's ``evidence``), else one of the labels common to many checks
+_EVIDENCE_ORDER = (
+    "status", "reason", "error", "kind", "on_homepage", "newest", "days_since", "max_age_days",
+    "from", "to", "largest_gap_days", "max_gap_days", "asked", "answered", "replied",
+    "working_days", "limit", "simple", "title", "text", "suggestion", "context", "missing",
+    "items", "dated_items", "undated", "category", "top_level", "list_pages", "placeholder",
+    "why", "name", "key_column", "as_of", "pages", "redirects",
+)  # fmt: skip
+_COMMON_LABELS = {
     "status": "HTTP 状态码",
     "reason": "原因",
     "error": "错误",
-    "kind": "类型",
-    "on_homepage": "首页链接",
-    "newest": "最新信息日期",
-    "days_since": "未更新天数",
-    "max_age_days": "要求更新周期（天）",
-    "from": "起始日期",
-    "to": "截止日期",
-    "largest_gap_days": "最长间隔（天）",
-    "max_gap_days": "允许间隔（天）",
-    "asked": "留言时间",
-    "answered": "答复时间",
-    "replied": "答复时间",
-    "working_days": "工作日",
-    "limit": "时限（工作日）",
-    "simple": "简单问题",
     "title": "标题",
-    "text": "文字",
-    "suggestion": "应为",
-    "context": "上下文",
-    "missing": "缺少要素",
     "items": "信息条数",
     "dated_items": "有日期条数",
-    "undated": "无日期条数",
-    "category": "栏目类别",
-    "top_level": "一级栏目",
-    "list_pages": "列表页数",
     "placeholder": "占位提示",
     "why": "判断依据",
     "name": "名称",
-    "key_column": "重点栏目",
     "as_of": "监测时间点",
-    "pages": "引用页面",
-    "redirects": "跳转经过",
 }
 _LIST_CAP = 50  # list values (the pages linking a target) shown at most this long
 _HTTP_URL = re.compile(r"https?://[^\s\x00-\x1f\x7f]+\Z", re.IGNORECASE)
@@ -134,12 +117,14 @@ def evidence(finding: Mapping[str, Any]) -> list[tuple[str, list[str]]]:
     detail = finding.get("detail") or {}
     if not isinstance(detail, Mapping):
         return [("详情", [_plain(detail)])]
-    keys = [k for k in _EVIDENCE_LABELS if k in detail]
-    keys += sorted(k for k in detail if k not in _EVIDENCE_LABELS)
+    entry = catalogue.spec(str(finding.get("check")))
+    labels = {**_COMMON_LABELS, **(entry.evidence if entry is not None else {})}
+    keys = [k for k in _EVIDENCE_ORDER if k in detail]
+    keys += sorted(k for k in detail if k not in _EVIDENCE_ORDER)
     out: list[tuple[str, list[str]]] = []
     for key in keys:
         value = detail[key]
-        label = _EVIDENCE_LABELS.get(key, str(key))
+        label = labels.get(key, str(key))
         if key == "kind":
             value = _KIND_NAMES.get(str(value), value)
         elif key == "category":

@@ -14,10 +14,13 @@ import datetime as dt
 import io
 import json
 from collections import Counter, defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from checks import catalogue
+from checks.registry import declare_checks
 from checks.scoring import ScoringTable, judge
 from crawler.availability import UNREACHABLE, Period, judge_period, scan_period, to_finding
 from crawler.coverage import public as public_coverage
@@ -26,81 +29,13 @@ from storage.base import ScanInfo, Store
 
 FORMATS = ("json", "csv", "md", "html", "xlsx")
 
-CHECK_NAMES = {
-    "site.unreachable": "站点无法访问",
-    "site.availability": "站点访问失败",
-    "link.broken": "错链断链",
-    "link.blocked": "链接拒绝访问（待人工确认）",
-    "link.wrong_type": "附件或图片返回网页（待人工确认）",
-    "homepage.stale": "首页不更新",
-    "column.stale": "栏目不更新",
-    "column.blank": "空白栏目",
-    "column.irregular": "栏目更新不规律",
-    "column.undated": "信息无发布日期",
-    "message.unanswered": "留言超期未回复",
-    "message.late_reply": "留言回复超时",
-    "message.overdue": "留言逾期未回复",
-    "message.incomplete": "答复信息不全",
-    "policy.no_interpretation": "政策文件无解读",
-    "service.guide_incomplete": "办事指南要素缺失",
-    "content.typo": "错别字",
-    "content.sensitive": "敏感词",
-    "newmedia.stale": "政务新媒体不更新",
-    "content.pii": "泄露个人信息",
-    "content.hidden_link": "暗链",
-    "content.backdated": "疑似伪造发布日期",
-    "link.hijacked": "外链被劫持",
-    "site.no_search": "无站内搜索",
-    "site.search_broken": "站内搜索不可用",
-    "site.no_ipv6": "不支持IPv6",
-    "site.no_zhaocuo": "无“我为政府网站找错”入口",
-    "column.too_few": "栏目活动不足",
-    "message.no_statistics": "未公开留言统计",
-    "site.samples_insufficient": "可用性监测样本不足，未判定",
-    "check.error": "检查出错",
-    "message.calendar_gap": "节假日日历缺少该年份",
-}
-_KINDS = {"page": "页面", "image": "图片", "attachment": "附件", "external": "外部链接",
-          "other": "其他资源"}  # fmt: skip
+# code -> Chinese name, from the catalogue (checks/catalogue.py), plug-ins' codes included
+CHECK_NAMES: Mapping[str, str] = catalogue.NAMES
 
 
 def describe(finding: dict[str, Any]) -> str:
     """One line in Chinese that says what is wrong, for the attachment and the tables."""
-    check = str(finding["check"])
-    d = finding.get("detail") or {}
-    name = CHECK_NAMES.get(check, check)
-    if check in ("link.broken", "link.blocked", "link.wrong_type"):
-        kind = _KINDS.get(str(d.get("kind")), str(d.get("kind") or ""))
-        where = "，首页" if d.get("on_homepage") else ""
-        pages = len(d.get("pages") or [])
-        return f"{name}：{kind}（{d.get('reason')}）{where}，{pages} 个页面引用"
-    if check in ("column.stale", "homepage.stale", "newmedia.stale"):
-        if d.get("newest"):
-            return (
-                f"{name}：最新信息 {d.get('newest')}，{d.get('days_since')} 天未更新"
-                f"（要求 {d.get('max_age_days')} 天内）"
-            )
-        return f"{name}：无可识别发布日期的信息"
-    if check == "site.unreachable" and d.get("source") == "scan":
-        return f"{name}：首页 {d.get('requests')} 次请求均失败（{d.get('reason')}）"
-    if check in ("site.unreachable", "site.availability", "site.samples_insufficient"):
-        return f"{name}：{d.get('failures')}/{d.get('samples')} 次监测失败"
-    if check == "column.irregular":
-        return (
-            f"{name}：{d.get('from')} 至 {d.get('to')} 间隔 {d.get('largest_gap_days')} 天"
-            f"（要求不超过 {d.get('max_gap_days')} 天）"
-        )
-    if check == "column.undated":
-        return f"{name}：{d.get('undated')} 条信息无发布日期"
-    if check.startswith("message.") and "working_days" in d:
-        answered = d.get("answered") or "未答复"
-        return f"{name}：{d.get('asked')} 留言，{answered}，{d.get('working_days')} 个工作日"
-    if check == "service.guide_incomplete":
-        return f"{name}：缺少 {'、'.join(d.get('missing') or [])}"
-    if check in ("content.typo", "content.sensitive"):
-        text = f"{name}：“{d.get('text')}”"
-        return text + (f"，应为“{d['suggestion']}”" if d.get("suggestion") else "")
-    return name
+    return catalogue.describe(str(finding["check"]), finding.get("detail") or {})
 
 
 class ReportError(ValueError):
@@ -221,7 +156,10 @@ def _from_scan(finding: dict[str, Any]) -> bool:
 
 def _table(info: ScanInfo) -> ScoringTable:
     overrides = (info.settings or {}).get("scoring") or {}
-    return ScoringTable().with_overrides(overrides)
+    if overrides:
+        declare_checks()  # a plug-in's scored codes
+    # a code no longer known (its plug-in was removed since the scan) scores nothing
+    return ScoringTable().with_overrides(overrides, strict=False)
 
 
 def assemble(

@@ -97,12 +97,14 @@ def test_sigkill_then_resume_gives_the_same_findings(
     refetched = [p for m, h, p in second if m == "GET" and f"http://{h}{p}" in done]
     assert refetched == []
     # over both runs, nothing was fetched more often than in the uninterrupted scan, but
-    # robots.txt and the soft-404 probes (asked again after the restart) and what was in
-    # flight when the process died (at most concurrency 2 on each of the 3 hosts)
+    # robots.txt and the soft-404 probes (asked again after the restart) and what the first
+    # run had fetched without committing it when it died: in flight, or in the writer's queue
+    # (how many depends on the machine's load, so the set is checked, not a count)
     both = Counter((h, p) for m, h, p in first + second if m == "GET")
     extra = [k for k, n in both.items() if n > once.get(k, 0)]
     extra = [k for k in extra if "robots.txt" not in k[1] and "govmon-404-probe" not in k[1]]
-    assert len(extra) <= 6, extra
+    uncommitted = {(h, p) for m, h, p in first if m == "GET" and f"http://{h}{p}" not in done}
+    assert set(extra) <= uncommitted, set(extra) - uncommitted
 
 
 def test_sigterm_stops_cleanly_and_resumes(

@@ -121,10 +121,11 @@ def test_never_raises_on_any_text(text: str) -> None:
     .filter(lambda s: "\\" not in s and not s.startswith("/"))
 )
 def test_raw_and_encoded_paths_agree(name: str) -> None:
-    raw = canonicalize("/" + name.replace("?", "").replace("#", ""), "http://h.cn/")
-    enc = canonicalize(
-        "/" + quote(name.replace("?", "").replace("#", ""), safe="/!$&'()*+,;=:@~"), "http://h.cn/"
-    )
+    # "%" is left out: a raw "%00" in a path is already an escape (as browsers read it), so its
+    # encoded twin "%2500" names another resource
+    plain = name.replace("?", "").replace("#", "").replace("%", "")
+    raw = canonicalize("/" + plain, "http://h.cn/")
+    enc = canonicalize("/" + quote(plain, safe="/!$&'()*+,;=:@~"), "http://h.cn/")
     assert raw == enc
 
 
