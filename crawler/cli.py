@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from crawler import __version__
 from crawler.config import Config, ConfigError, load_config, parse_when
 from storage.base import StoreError
+from storage.dburl import shown
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 
@@ -346,7 +347,7 @@ async def _scan(args: argparse.Namespace) -> int:
     if result.status != "complete":
         print(
             f"govmon: scan {result.scan_id} stopped ({result.status}); everything done so far is"
-            f" stored: continue it with `govmon scan {args.config} --db {args.db} --resume`",
+            f" stored: continue it with `govmon scan {args.config} --db {shown(args.db)} --resume`",
             file=sys.stderr,
         )
         return EXIT_OK
@@ -378,7 +379,7 @@ def _summary(scan: Any, scan_id: int, db: str) -> None:
         out.write(
             f"  {st.site.id:<12} {st.pages:>6} pages  {st.errors:>4} broken  {st.site.name}\n"
         )
-    out.write(f"report: govmon report --db {db} --scan {scan_id} --format md\n")
+    out.write(f"report: govmon report --db {shown(db)} --scan {scan_id} --format md\n")
 
 
 async def _report(args: argparse.Namespace) -> int:
