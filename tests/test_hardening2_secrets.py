@@ -11,7 +11,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -47,15 +46,6 @@ def _receiver() -> web.Application:
     return app
 
 
-@pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    http = aiohttp.ClientSession()
-    try:
-        yield http
-    finally:
-        await http.close()
-
-
 PAYLOAD = build_payload([], as_of=None, config="govmon.toml")
 
 
@@ -74,9 +64,7 @@ def _secret_free(text: str) -> None:
 
 
 @pytest.mark.parametrize("status", [200, 403, 500])
-async def test_webhook_logs_show_scheme_host_and_path_only(
-    session: aiohttp.ClientSession, status: int
-) -> None:
+async def test_webhook_logs_show_scheme_host_and_path_only(status: int) -> None:
     app = _receiver()
     with serve(app) as port:
         base = f"http://127.0.0.1:{port}"
@@ -84,7 +72,8 @@ async def test_webhook_logs_show_scheme_host_and_path_only(
             app[STATUS][:] = [status]
             with structlog.testing.capture_logs() as logs:
                 try:
-                    await send(url, PAYLOAD, session=session, retries=0)
+                    async with aiohttp.ClientSession() as session:
+                        await send(url, PAYLOAD, session=session, retries=0)
                     outcome = ""
                 except WebhookError as exc:
                     outcome = str(exc)
@@ -126,19 +115,16 @@ def test_daemon_webhook_failure_is_logged_without_the_token(tmp_path: Path) -> N
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
         )
-        err = b""
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and len(hook[STATUS]) == 10 and proc.poll() is None:
+            time.sleep(0.1)
+        time.sleep(0.5)
+        proc.send_signal(signal.SIGTERM)
         try:
-            deadline = time.monotonic() + 60
-            while time.monotonic() < deadline and len(hook[STATUS]) == 10:
-                assert proc.poll() is None
-                time.sleep(0.1)
-            time.sleep(0.5)
-            proc.send_signal(signal.SIGTERM)
-            _, err = proc.communicate(timeout=30)
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.communicate()
+            err = proc.communicate(timeout=30)[1]
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            err = proc.communicate()[1]
     log = err.decode("utf-8", "replace")
     assert "daemon.webhook_failed" in log, log[-3000:]
     _secret_free(log)
