@@ -127,6 +127,11 @@ def _parser() -> argparse.ArgumentParser:
     replay = sub.add_parser("replay", help="serve recorded responses on loopback (scan --proxy)")
     replay.add_argument("warc", nargs="+", metavar="WARC")
     replay.add_argument("--listen", default="127.0.0.1:8090", metavar="HOST:PORT")
+    replay.add_argument(
+        "--token-file",
+        metavar="FILE",
+        help="a file holding the access token (or set GOVMON_TOKEN); required off loopback",
+    )
 
     submit = sub.add_parser(
         "submit", help="queue a scan of CONFIG in PostgreSQL, one job per site (for workers)"
@@ -412,7 +417,7 @@ async def _replay(args: argparse.Namespace) -> int:
     from crawler.warc import WarcError
 
     try:
-        await run_replay(args.warc, args.listen)
+        await run_replay(args.warc, args.listen, token=_token(args))
     except (WarcError, OSError) as exc:  # an unreadable file, a port already in use
         print(f"govmon: replay: {exc}", file=sys.stderr)
         return EXIT_FAILURE
@@ -520,7 +525,8 @@ def _token(args: argparse.Namespace) -> str | None:
             raise UsageError(f"--token-file {args.token_file}: {exc.strerror}") from None
     from storage.open import is_server_url
 
-    if not is_server_url(args.db) and not Path(args.db).exists():
+    db = getattr(args, "db", None)  # (replay has no store)
+    if db is not None and not is_server_url(db) and not Path(db).exists():
         raise UsageError(f"--db {args.db}: no such store (run `govmon scan` first)")
     return token
 
