@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from crawler import __version__
 from crawler.config import Config, ConfigError, load_config, parse_when
 from storage.base import StoreError
+from storage.dburl import shown
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 
@@ -133,6 +134,11 @@ def _parser() -> argparse.ArgumentParser:
     replay = sub.add_parser("replay", help="serve recorded responses on loopback (scan --proxy)")
     replay.add_argument("warc", nargs="+", metavar="WARC")
     replay.add_argument("--listen", default="127.0.0.1:8090", metavar="HOST:PORT")
+    replay.add_argument(
+        "--token-file",
+        metavar="FILE",
+        help="a file holding the access token (or set GOVMON_TOKEN); required off loopback",
+    )
 
     submit = sub.add_parser(
         "submit", help="queue a scan of CONFIG in PostgreSQL, one job per site (for workers)"
@@ -359,7 +365,7 @@ async def _scan(args: argparse.Namespace) -> int:
     if result.status != "complete":
         print(
             f"govmon: scan {result.scan_id} stopped ({result.status}); everything done so far is"
-            f" stored: continue it with `govmon scan {args.config} --db {args.db} --resume`."
+            f" stored: continue it with `govmon scan {args.config} --db {shown(args.db)} --resume`."
             " Its report says 检查未完成 and gives the sites not finished no verdict (unchecked).",
             file=sys.stderr,
         )
@@ -398,7 +404,7 @@ def _summary(scan: Any, scan_id: int, db: str) -> None:
         out.write(
             f"  {st.site.id:<12} {st.pages:>6} pages  {st.errors:>4} broken  {st.site.name}\n"
         )
-    out.write(f"report: govmon report --db {db} --scan {scan_id} --format md\n")
+    out.write(f"report: govmon report --db {shown(db)} --scan {scan_id} --format md\n")
 
 
 async def _report(args: argparse.Namespace) -> int:
@@ -433,7 +439,7 @@ async def _replay(args: argparse.Namespace) -> int:
     from crawler.warc import WarcError
 
     try:
-        await run_replay(args.warc, args.listen)
+        await run_replay(args.warc, args.listen, token=_token(args))
     except (WarcError, OSError) as exc:  # an unreadable file, a port already in use
         print(f"govmon: replay: {exc}", file=sys.stderr)
         return EXIT_FAILURE
@@ -553,7 +559,8 @@ def _token(args: argparse.Namespace) -> str | None:
             raise UsageError(f"--token-file {args.token_file}: {exc.strerror}") from None
     from storage.open import is_server_url
 
-    if not is_server_url(args.db) and not Path(args.db).exists():
+    db = getattr(args, "db", None)  # (replay has no store)
+    if db is not None and not is_server_url(db) and not Path(db).exists():
         raise UsageError(f"--db {args.db}: no such store (run `govmon scan` first)")
     return token
 

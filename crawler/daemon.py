@@ -40,8 +40,16 @@ from crawler.metrics import Metrics, MetricsServer
 from crawler.planner import Plan, daily_intervals, plan_scans, site_sizes
 from crawler.probe import SystemClock, run_sampling
 from crawler.report import build_report
-from crawler.webhook import WebhookError, build_payload, send, veto_events, warnings
+from crawler.webhook import (
+    WebhookError,
+    build_payload,
+    redact_url,
+    send,
+    veto_events,
+    warnings,
+)
 from storage.base import Store
+from storage.dburl import shown
 from storage.open import is_server_url, open_store
 
 log = structlog.get_logger("govmon.daemon")
@@ -94,7 +102,7 @@ class Daemon:
         leadership = None
         try:
             async with MetricsServer(self.metrics, self.health, host=host, port=port):
-                log.info("daemon.start", metrics=f"http://{host}:{port}/metrics", db=self.db)
+                log.info("daemon.start", metrics=f"http://{host}:{port}/metrics", db=shown(self.db))
                 if is_server_url(self.db):
                     from crawler.queue import Leadership
 
@@ -305,7 +313,7 @@ class Daemon:
                     retries=self.config.schedule.webhook_retries,
                 )
         except WebhookError as exc:
-            log.error("daemon.webhook_failed", url=url, error=str(exc))
+            log.error("daemon.webhook_failed", url=redact_url(url), error=str(exc))
             return
         self.sent.update(str(e["id"]) for e in events)
         log.info("daemon.webhook_sent", events=len(events))

@@ -157,24 +157,98 @@ class ReplayedFailure(Exception):
 
 
 class BlockedAddressError(OSError):
-    """A host resolved to a loopback/private/link-local address that is not allowed."""
+    """A host resolved to an address that is not globally routable and is not allowed."""
 
 
-def is_private_address(address: str) -> bool:
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+# not globally routable, whatever a Python version's ``is_global`` says of them
+_SHARED = ipaddress.IPv4Network("100.64.0.0/10")  # carrier-grade NAT; Alibaba's metadata service
+_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")  # an IPv4 address in the last 32 bits
+_NAT64_LOCAL = ipaddress.IPv6Network("64:ff9b:1::/48")  # local-use translation
+_SITE_LOCAL = ipaddress.IPv6Network("fec0::/10")  # deprecated, still routed inside some networks
+
+
+def parse_address(text: str) -> IPAddress | None:
+    """The IP address ``text`` (a host name as :func:`crawler.urls.hostname` gives it) stands
+    for, or ``None`` for a name. Besides the standard forms this reads the legacy IPv4 forms
+    that resolvers and browsers accept: ``0x7f.0.0.1``, ``0177.0.0.1``, ``2130706433``,
+    ``127.1``."""
+    text = text.split("%", 1)[0].strip("[]")
     try:
-        ip = ipaddress.ip_address(address.split("%", 1)[0])
+        return ipaddress.ip_address(text)
     except ValueError:
+        pass
+    return _legacy_ipv4(text)
+
+
+def _legacy_ipv4(text: str) -> ipaddress.IPv4Address | None:
+    parts = text.split(".")
+    if not text or len(parts) > 4:
+        return None
+    numbers: list[int] = []
+    for part in parts:
+        lowered = part.lower()
+        try:
+            if lowered.startswith("0x"):
+                numbers.append(int(lowered[2:] or "0", 16))
+            elif len(part) > 1 and part.startswith("0"):
+                numbers.append(int(part, 8))
+            elif part.isascii() and part.isdigit():
+                numbers.append(int(part))
+            else:
+                return None
+        except ValueError:
+            return None
+    *head, last = numbers
+    if any(n > 255 for n in head) or last >= 256 ** (4 - len(head)):
+        return None
+    value = last
+    for i, n in enumerate(head):
+        value += n << (8 * (3 - i))
+    return ipaddress.IPv4Address(value)
+
+
+def is_global_address(ip: IPAddress) -> bool:
+    """Whether ``ip`` is globally routable: not loopback, private, shared (100.64.0.0/10),
+    link-local, site-local, multicast, reserved or unspecified, nor an IPv6 form of such an
+    IPv4 address (IPv4-mapped, 6to4, NAT64)."""
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return is_global_address(ip.ipv4_mapped)
+        if ip in _NAT64:  # what an IPv6-only network's translator reaches: its IPv4 address
+            return is_global_address(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
+        if ip.sixtofour is not None and not is_global_address(ip.sixtofour):
+            return False
+        if ip in _NAT64_LOCAL or ip in _SITE_LOCAL:
+            return False
+    elif ip in _SHARED:
         return False
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    return (
+    if (
         ip.is_private
         or ip.is_loopback
         or ip.is_link_local
         or ip.is_multicast
         or ip.is_reserved
         or ip.is_unspecified
-    )
+    ):
+        return False
+    return ip.is_global
+
+
+def is_private_address(address: str) -> bool:
+    """Whether ``address`` (an IP address in any form; a name is not one) is off limits: not
+    globally routable (:func:`is_global_address`)."""
+    ip = parse_address(address)
+    return ip is not None and not is_global_address(ip)
+
+
+class UnresolvedNameError(OSError):
+    """A name that ``[crawl] resolve_only`` leaves unresolved, refused before a proxy sees it."""
+
+
+_PROXY_CHECK_TTL = 300.0  # seconds a proxied name's verdict is kept (aiohttp's DNS cache's)
+_PROXY_CHECK_CACHE = 4096  # names whose verdict is kept
 
 
 class GovResolver(AbstractResolver):
@@ -182,8 +256,10 @@ class GovResolver(AbstractResolver):
 
     ``overrides`` maps a host name to ``(address, port or None)``, like curl's ``--connect-to``.
     With ``only`` set, any other name fails as a DNS error without a lookup. Unless
-    ``allow_private``, a name resolving to a loopback, private or link-local address fails with
-    :class:`BlockedAddressError` unless it is in ``trusted_hosts`` (the configured sites' hosts).
+    ``allow_private``, a name resolving to an address that is not globally routable
+    (:func:`is_global_address`: loopback, private, shared 100.64.0.0/10, link-local ...) fails
+    with :class:`BlockedAddressError` unless it is in ``trusted_hosts`` (the configured sites'
+    hosts). :meth:`check_proxied` applies the same rule to a request a proxy will resolve.
     """
 
     def __init__(
@@ -199,10 +275,24 @@ class GovResolver(AbstractResolver):
         self._allow_private = allow_private
         self._trusted = trusted_hosts
         self._default: AbstractResolver | None = None
+        self._proxied: dict[str, tuple[float, BaseException | None]] = {}
 
     async def resolve(
         self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
     ) -> list[ResolveResult]:
+        name = host.lower().rstrip(".")
+        results = await self._lookup(host, port, family)
+        if not self._allow_private and name not in self._trusted:
+            allowed = [r for r in results if not is_private_address(r["host"])]
+            if not allowed:
+                raise BlockedAddressError(f"{host} resolves to a private address")
+            results = allowed
+        return results
+
+    async def _lookup(
+        self, host: str, port: int, family: socket.AddressFamily
+    ) -> list[ResolveResult]:
+        """The addresses of ``host``: its override, or the system resolver's answer."""
         name = host.lower().rstrip(".")
         if name == "invalid" or name.endswith(".invalid"):
             raise OSError(socket.EAI_NONAME, f"{host}: reserved name (.invalid never resolves)")
@@ -213,16 +303,12 @@ class GovResolver(AbstractResolver):
                 raise BlockedAddressError(f"{host} resolves to a private address")
             return [_result(host, address, new_port or port)]
         if self._only:
-            raise OSError(socket.EAI_NONAME, f"{host}: not in [crawl] resolve (resolve_only)")
+            raise UnresolvedNameError(
+                socket.EAI_NONAME, f"{host}: not in [crawl] resolve (resolve_only)"
+            )
         if self._default is None:
             self._default = DefaultResolver()
-        results = await self._default.resolve(host, port, family)
-        if not self._allow_private and name not in self._trusted:
-            allowed = [r for r in results if not is_private_address(r["host"])]
-            if not allowed:
-                raise BlockedAddressError(f"{host} resolves to a private address")
-            results = allowed
-        return results
+        return await self._default.resolve(host, port, family)
 
     def allows(self, host: str, address: str | None = None) -> bool:
         """Whether a request may go to ``host`` (at ``address``, when known; an IP literal is
@@ -231,6 +317,43 @@ class GovResolver(AbstractResolver):
         if self._allow_private or name in self._trusted:
             return True
         return not is_private_address(address if address is not None else name)
+
+    async def check_proxied(self, host: str, port: int) -> None:
+        """The private-address rule for a request handed to a proxy, which resolves ``host``
+        itself: raises :class:`BlockedAddressError` for an address literal (any form) that is
+        not globally routable, for ``localhost`` and its subdomains, and for a name that
+        ``[crawl] resolve`` or the system resolver maps to any such address (one is enough:
+        the proxy may pick it); :class:`UnresolvedNameError` for a name ``resolve_only``
+        leaves out. A name the system resolver cannot resolve is left to the proxy."""
+        name = host.lower().rstrip(".").strip("[]")
+        if self._allow_private or name in self._trusted:
+            return
+        if parse_address(name) is not None:
+            if is_private_address(name):
+                raise BlockedAddressError(f"{host} is not a globally routable address")
+            return
+        if name == "localhost" or name.endswith(".localhost"):
+            raise BlockedAddressError(f"{host} is a loopback name")
+        now = time.monotonic()
+        cached = self._proxied.get(name)
+        if cached is not None and now - cached[0] < _PROXY_CHECK_TTL:
+            if cached[1] is not None:
+                raise cached[1]
+            return
+        problem: BaseException | None = None
+        try:
+            results = await self._lookup(name, port, socket.AF_UNSPEC)
+            if any(is_private_address(r["host"]) for r in results):
+                problem = BlockedAddressError(f"{host} resolves to a private address")
+        except (BlockedAddressError, UnresolvedNameError) as exc:
+            problem = exc
+        except OSError:
+            pass  # not resolvable here: the proxy may know the name (its own resolver decides)
+        if len(self._proxied) >= _PROXY_CHECK_CACHE:
+            self._proxied.clear()
+        self._proxied[name] = (now, problem)
+        if problem is not None:
+            raise problem
 
     async def close(self) -> None:
         if self._default is not None:
@@ -254,6 +377,10 @@ def classify_exception(exc: BaseException) -> tuple[str, str]:
     detail = f"{type(exc).__name__}: {exc}"[:300]
     if isinstance(exc, TimeoutError | asyncio.TimeoutError | aiohttp.ServerTimeoutError):
         return "timeout", detail
+    if isinstance(exc, BlockedAddressError):  # refused before a proxy saw the request
+        return "private address", detail
+    if isinstance(exc, UnresolvedNameError):
+        return "dns", detail
     if isinstance(exc, aiohttp.ClientConnectorDNSError):
         if isinstance(exc.os_error, BlockedAddressError):
             return "private address", detail
@@ -408,6 +535,9 @@ class HttpFetcher:
         if headers:
             kwargs["headers"] = headers
         if self._proxy is not None:
+            if self._guard is not None:  # the proxy resolves names: check them here first
+                parts = yarl.URL(url, encoded=True)
+                await self._guard.check_proxied(parts.host or "", parts.port or 0)
             kwargs["proxy"] = self._proxy
         started = dt.datetime.now(dt.UTC)
         async with self._session.request(method, target, **kwargs) as resp:

@@ -49,6 +49,7 @@ from crawler.config import Config, Site
 from crawler.logs import draw
 from crawler.urls import hostname
 from storage.base import Store, StoreError
+from storage.dburl import shown
 
 log = structlog.get_logger("govmon.multiproc")
 
@@ -577,7 +578,7 @@ def summary(outcome: Outcome, sites: Sequence[Site], db: str, out: TextIO) -> No
     for site in sites:
         pages, errors = per_site.get(site.id, (0, 0))
         out.write(f"  {site.id:<12} {pages:>6} pages  {errors:>4} broken  {site.name}\n")
-    out.write(f"report: govmon report --db {db} --scan {outcome.scan_id} --format md\n")
+    out.write(f"report: govmon report --db {shown(db)} --scan {outcome.scan_id} --format md\n")
 
 
 async def scan_command(
@@ -608,7 +609,7 @@ async def scan_command(
         print(
             f"govmon: scan {outcome.scan_id} stopped ({outcome.status}); everything done so far"
             f" is stored. A scan run by several processes cannot be resumed: run"
-            f" `govmon scan {config_arg} --db {db}` again",
+            f" `govmon scan {config_arg} --db {shown(db)}` again",
             file=sys.stderr,
         )
         return 128 + (outcome.signal or signal.SIGTERM)

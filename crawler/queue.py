@@ -50,6 +50,7 @@ import structlog
 from crawler.config import Config, ConfigError, Site, load_config, parse_config
 from crawler.engine import Scan, config_digest, scan_settings
 from storage.base import StoreError
+from storage.dburl import scrub
 from storage.postgres import PostgresStore, parse_url
 
 log = structlog.get_logger("govmon.queue")
@@ -149,7 +150,8 @@ class QueueDB:
                 server_settings={"search_path": f'"{self.schema}"', "application_name": "govmon"},
             )
         except (OSError, asyncpg.PostgresError) as exc:
-            raise StoreError(f"{self.display}: cannot connect: {exc}") from None
+            why = scrub(str(exc), self.dsn)
+            raise StoreError(f"{self.display}: cannot connect: {why}") from None
         await self._ensure_schema()
         return self
 

@@ -16,6 +16,11 @@ is answered ``502`` with ``X-Govmon-Replay: failed`` and the failure as JSON in
 ``X-Govmon-Failure``; govmon's fetcher, through ``--proxy``, then fails the request with the
 recorded reason and detail, so that a replayed scan finds what the recording scan found.
 
+``govmon replay`` listens on loopback unless it is given a token (``--token-file`` or
+``GOVMON_TOKEN``, at least 16 characters, like ``govmon serve``); with a token, every request
+must carry it: as the password of ``Proxy-Authorization: Basic`` (``scan --proxy
+http://govmon:TOKEN@HOST:PORT``) or as ``Authorization: Bearer TOKEN``; others get a 407.
+
 Only an index is held in memory: for each method and URL, the file and offset of its last
 response record, read again (and decoded) when asked for. Records that cannot be found again at
 an offset (a damaged gzip file read as one stream) are kept in memory, and so are the failures.
@@ -24,6 +29,7 @@ an offset (a damaged gzip file read as one stream) are kept in memory, and so ar
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import os
 import signal
@@ -46,6 +52,7 @@ from crawler.warc import (
     index_records,
     read_response_at,
 )
+from crawler.web import ServeError, check_listen, token_matches
 
 REPLAY_HEADER = _REPLAY_HEADER  # X-Govmon-Replay: miss, hit, from-get, from-head, failed, error
 DEFAULT_LISTEN = "127.0.0.1:8090"
@@ -122,6 +129,7 @@ class ReplayIndex:
 
 
 INDEX: web.AppKey[ReplayIndex] = web.AppKey("govmon_replay_index", ReplayIndex)
+TOKEN: web.AppKey[str] = web.AppKey("govmon_replay_token", str)
 
 
 def _key_url(url: str) -> str:
@@ -135,14 +143,19 @@ class _Replayed(web.Response):
     unrecorded: tuple[str, ...] = ()
 
 
-def make_app(paths: Iterable[str | os.PathLike[str]]) -> web.Application:
-    """An application serving the responses recorded in ``paths`` (WARC or ARC files).
+def make_app(
+    paths: Iterable[str | os.PathLike[str]], *, token: str | None = None
+) -> web.Application:
+    """An application serving the responses recorded in ``paths`` (WARC or ARC files); with
+    ``token``, only to requests that carry it.
 
     Raises :class:`crawler.warc.WarcError` for a file that cannot be read at all.
     """
     index = ReplayIndex.load(paths)
     app = web.Application(middlewares=[_replay])
     app[INDEX] = index
+    if token is not None:
+        app[TOKEN] = token
     app.on_response_prepare.append(_drop_unrecorded)
     return app
 
@@ -168,6 +181,13 @@ def request_url(request: web.BaseRequest) -> str:
 @web.middleware
 async def _replay(request: web.Request, handler: object) -> web.StreamResponse:
     """Answers every request from the index (before and instead of any route)."""
+    expected = request.app.get(TOKEN)
+    if expected is not None and not token_matches(_given_token(request), expected):
+        return web.Response(
+            status=407,
+            text="govmon replay: a token is required (scan --proxy http://govmon:TOKEN@HOST:PORT)\n",
+            headers={"Proxy-Authenticate": 'Basic realm="govmon replay"'},
+        )
     index = request.app[INDEX]
     url = request_url(request)
     found = index.lookup(request.method, url)
@@ -196,6 +216,22 @@ async def _replay(request: web.Request, handler: object) -> web.StreamResponse:
             )
     index.hits += 1
     return _respond(entry, how, request.method)
+
+
+def _given_token(request: web.BaseRequest) -> str | None:
+    """The token a request carries: the password of ``Proxy-Authorization: Basic``, or
+    ``Authorization: Bearer``."""
+    scheme, _, value = request.headers.get("Proxy-Authorization", "").partition(" ")
+    if scheme.lower() == "basic" and value.strip():
+        try:
+            decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
+        except ValueError:  # binascii.Error and UnicodeDecodeError are ValueErrors
+            return None
+        return decoded.partition(":")[2]
+    scheme, _, value = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip()
+    return None
 
 
 def _fail(failure: RecordedFailure, method: str, url: str) -> web.Response:
@@ -269,13 +305,20 @@ async def run_replay(
     listen: str = DEFAULT_LISTEN,
     *,
     out: TextIO | None = None,
+    token: str | None = None,
 ) -> None:
     """Serve the recordings on ``listen`` (loopback by default) until cancelled or sent
     SIGTERM (which stops it as gracefully as SIGINT does: the summary is printed, and it
-    returns); prints the address it serves (the actual port when ``listen`` asks for port 0)."""
+    returns); prints the address it serves (the actual port when ``listen`` asks for port 0).
+    Raises ``ValueError`` for a bad ``listen``, or a non-loopback one without a ``token`` of
+    16 characters or more (as ``govmon serve`` does)."""
     stream = out if out is not None else sys.stdout
     host, port = parse_listen(listen)
-    app = make_app(paths)
+    try:
+        await check_listen(host, token, "govmon replay")
+    except ServeError as exc:
+        raise ValueError(str(exc)) from None
+    app = make_app(paths, token=token)
     index = app[INDEX]
     runner = web.AppRunner(app, access_log=None)
     stop = asyncio.Event()
@@ -291,12 +334,13 @@ async def run_replay(
         bound = runner.addresses[0]
         shown = f"[{bound[0]}]" if ":" in str(bound[0]) else str(bound[0])
         address = f"http://{shown}:{bound[1]}"
+        proxy = address if token is None else f"http://govmon:TOKEN@{shown}:{bound[1]}"
         failures = index.recorded_failures
         print(
             f"govmon replay: {len(index.responses) - failures} recorded responses"
             + (f" and {failures} recorded failures" if failures else "")
             + f" from {index.files} file(s), serving on {address}"
-            f" (govmon scan CONFIG --proxy {address})",
+            f" (govmon scan CONFIG --proxy {proxy})",
             file=stream,
             flush=True,
         )

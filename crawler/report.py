@@ -389,9 +389,28 @@ def _csv(report: dict[str, Any]) -> str:
     return out.getvalue()
 
 
+# site text in a Markdown table cell: shown as text, never as a link, image, code or HTML (a
+# backslash is escaped too, so that one in the text cannot undo an escape)
+_MD_ESCAPES = str.maketrans(
+    {
+        "\\": "\\\\",
+        "|": "\\|",
+        "[": "\\[",
+        "]": "\\]",
+        "(": "\\(",
+        ")": "\\)",
+        "!": "\\!",
+        "`": "\\`",
+        "\n": " ",
+        "\r": " ",
+        "<": "&lt;",
+        ">": "&gt;",
+    }
+)
+
+
 def _md(value: object) -> str:
-    text = "" if value is None else str(value)
-    return text.replace("|", "\\|").replace("\n", " ").replace("<", "&lt;").replace(">", "&gt;")
+    return ("" if value is None else str(value)).translate(_MD_ESCAPES)
 
 
 VERDICTS = {"qualified": "合格 qualified", "unqualified": "不合格 unqualified",

@@ -49,10 +49,12 @@ __all__ = [
     "MIN_REMOTE_TOKEN",
     "ReadOnlyStore",
     "ServeError",
+    "check_listen",
     "is_loopback",
     "make_app",
     "parse_listen",
     "run_server",
+    "token_matches",
 ]
 
 log = logging.getLogger("govmon.web")
@@ -176,10 +178,7 @@ async def _require_token(request: web.Request, handler: Handler) -> web.StreamRe
     if expected is None:
         return await handler(request)
     given, in_query = _given_token(request)
-    ok = given is not None and hmac.compare_digest(
-        given.encode("utf-8", "surrogateescape"), expected.encode("utf-8", "surrogateescape")
-    )
-    if not ok:
+    if not token_matches(given, expected):
         response = _render(
             request,
             "error.html",
@@ -471,6 +470,32 @@ async def is_loopback(host: str) -> bool:
     return bool(infos) and all(_loopback_ip(str(info[4][0])) for info in infos)
 
 
+async def check_listen(host: str, token: str | None, what: str) -> None:
+    """Raises :class:`ServeError` unless ``what`` (a server of govmon's) may listen on ``host``
+    with ``token``: a non-loopback address needs a token of at least 16 characters."""
+    if token is not None and not token.strip():
+        raise ServeError("the token is empty")
+    if not await is_loopback(host):
+        where = host or "every interface"
+        if token is None:
+            raise ServeError(
+                f"refusing to listen on {where}: {what} binds to loopback unless it is"
+                " given a token (every request must then carry it)"
+            )
+        if len(token) < MIN_REMOTE_TOKEN:
+            raise ServeError(
+                f"refusing to listen on {where}: a token that guards a non-loopback address must"
+                f" have at least {MIN_REMOTE_TOKEN} characters"
+            )
+
+
+def token_matches(given: str | None, expected: str) -> bool:
+    """Whether ``given`` is ``expected``, compared in constant time."""
+    return given is not None and hmac.compare_digest(
+        given.encode("utf-8", "surrogateescape"), expected.encode("utf-8", "surrogateescape")
+    )
+
+
 async def run_server(db_path: str, listen: str, token: str | None) -> None:
     """Serve the web view of ``db_path`` on ``listen`` until cancelled.
 
@@ -479,20 +504,7 @@ async def run_server(db_path: str, listen: str, token: str | None) -> None:
     does not open.
     """
     host, port = parse_listen(listen)
-    if token is not None and not token.strip():
-        raise ServeError("the token is empty")
-    if not await is_loopback(host):
-        where = host or "every interface"
-        if token is None:
-            raise ServeError(
-                f"refusing to listen on {where}: the web view binds to loopback unless it is"
-                " given a token (every request must then carry it)"
-            )
-        if len(token) < MIN_REMOTE_TOKEN:
-            raise ServeError(
-                f"refusing to listen on {where}: a token that guards a non-loopback address must"
-                f" have at least {MIN_REMOTE_TOKEN} characters"
-            )
+    await check_listen(host, token, "the web view")
     try:
         store = await ReadOnlyStore.open(db_path, create=False, busy_timeout=5.0)
     except StoreError as exc:

@@ -23,10 +23,12 @@ import asyncio
 import datetime as dt
 import hashlib
 import json
+import re
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 import aiohttp
 import structlog
@@ -344,6 +346,8 @@ class Delivery:
 
 
 _RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
+# a path segment that is a credential (飞书's hook id, Slack's secret): long, letters and digits
+_TOKENISH = re.compile(r"(?=[^/]*[0-9])(?=[^/]*[A-Za-z])[A-Za-z0-9_.~%=-]{16,}")
 
 
 def _retry_after(value: str | None) -> float | None:
@@ -353,6 +357,39 @@ def _retry_after(value: str | None) -> float | None:
         return max(0.0, float(value.strip()))
     except ValueError:
         return None  # an HTTP date: the exponential back-off is good enough
+
+
+def redact_url(url: str) -> str:
+    """What logs and messages show of a webhook URL: scheme, host (and port) and path. The
+    robots of 钉钉, 企业微信 and 飞书 carry their only credential in the query
+    (``access_token=``, ``key=``) or the path's last segment; user info and query go, and so
+    does any path segment that looks like a token (long, with digits and letters mixed)."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        port = f":{parts.port}" if parts.port is not None else ""
+    except ValueError:
+        return "(a webhook URL that does not parse)"
+    if ":" in host:
+        host = f"[{host}]"
+    path = "/".join("***" if _TOKENISH.fullmatch(seg) else seg for seg in parts.path.split("/"))
+    return f"{parts.scheme}://{host}{port}{path}"
+
+
+def scrub_url(text: str, url: str) -> str:
+    """``text`` (an error message) with ``url`` shown redacted, and without the URL's query
+    values or user info anywhere in it."""
+    text = text.replace(url, redact_url(url))
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return text
+    secrets = [value for _, value in parse_qsl(parts.query, keep_blank_values=True)]
+    secrets += [parts.query, parts.password or "", parts.username or ""]
+    secrets += [seg for seg in parts.path.split("/") if _TOKENISH.fullmatch(seg)]
+    for secret in sorted({s for s in secrets if len(s) >= 4}, key=len, reverse=True):
+        text = text.replace(secret, "***")
+    return text
 
 
 async def send(
@@ -403,21 +440,25 @@ async def send(
                 attempts += 1
                 status = await _post(session, url, body, headers, timeout)
     except _Retryable as exc:
-        log.warning("webhook.failed", url=url, attempts=attempts, reason=str(exc))
+        shown, reason = redact_url(url), scrub_url(str(exc), url)
+        log.warning("webhook.failed", url=shown, attempts=attempts, reason=reason)
         raise WebhookError(
-            f"webhook {url}: {exc} (after {attempts} attempts)",
+            f"webhook {shown}: {reason} (after {attempts} attempts)",
             attempts=attempts,
             status=exc.status,
         ) from None
     except _Final as exc:
-        log.warning("webhook.refused", url=url, status=exc.status)
+        shown = redact_url(url)
+        log.warning("webhook.refused", url=shown, status=exc.status)
         raise WebhookError(
-            f"webhook {url}: {exc} (a final answer: not retried)",
+            f"webhook {shown}: {scrub_url(str(exc), url)} (a final answer: not retried)",
             attempts=attempts,
             status=exc.status,
         ) from None
     assert status is not None
-    log.info("webhook.sent", url=url, status=status, attempts=attempts, delivery=delivery_id)
+    log.info(
+        "webhook.sent", url=redact_url(url), status=status, attempts=attempts, delivery=delivery_id
+    )
     return Delivery(status=status, attempts=attempts, delivery_id=delivery_id)
 
 

@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 from storage.base import Store, StoreError
+from storage.dburl import masked
 
 __all__ = ["open_store"]
 
@@ -50,4 +51,4 @@ def is_server_url(db: str) -> bool:
 
 def _shown(db: str) -> str:
     """``db`` without a password, for messages."""
-    return re.sub(r"^([^:/]+://[^:@/]*):[^@/]*@", r"\1@", db)
+    return masked(db)

@@ -52,6 +52,7 @@ from storage.base import (
     StoreError,
     resumable_alone,
 )
+from storage.dburl import DbUrlError, scrub, shown, split_db_url
 from storage.sqlite import now_iso
 
 __all__ = ["MIGRATIONS", "SCHEMA_VERSION", "PostgresStore", "is_postgres_url", "parse_url"]
@@ -311,8 +312,13 @@ def is_postgres_url(db: str) -> bool:
 
 def parse_url(url: str) -> tuple[str, str, str]:
     """``(dsn, schema, display)``: the URL for asyncpg without ``schema=``, the schema name, and
-    the URL to show in messages (no password, no other parameters)."""
-    parts = urlsplit(url)
+    the URL to show in messages (no password, no other parameters). Raises
+    :class:`storage.base.StoreError` (naming the URL without its password) for a URL a driver
+    would misread (:func:`storage.dburl.split_db_url`)."""
+    try:
+        parts = split_db_url(url)
+    except DbUrlError as exc:
+        raise StoreError(str(exc)) from None
     query = parse_qsl(parts.query, keep_blank_values=True)
     schema = "public"
     rest: list[tuple[str, str]] = []
@@ -326,12 +332,7 @@ def parse_url(url: str) -> tuple[str, str, str]:
         dsn = f"{parts.scheme}://{parts.netloc}{parts.path}"
         dsn += f"?{urlencode(rest)}" if rest else ""
         dsn += f"#{parts.fragment}" if parts.fragment else ""
-    userinfo, at, hostport = parts.netloc.rpartition("@")
-    user = userinfo.partition(":")[0]
-    display = f"{parts.scheme}://{user}{at}{hostport}{parts.path}"
-    if schema != "public":
-        display += f"?schema={schema}"
-    return dsn, schema, display
+    return dsn, schema, shown(url)
 
 
 def _clean(row: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -444,7 +445,8 @@ class PostgresStore:
             raise
         except _OPEN_ERRORS as exc:
             await self._close_quietly()
-            raise StoreError(f"{self.path}: cannot open the store: {_why(exc)}") from None
+            why = scrub(_why(exc), self.dsn)
+            raise StoreError(f"{self.path}: cannot open the store: {why}") from None
         except BaseException:
             await self._close_quietly()
             raise
