@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 from checks import catalogue
 
 if TYPE_CHECKING:
+    from checks.ipv6 import Ipv6Probe
     from crawler.config import Config, Site
     from crawler.extract import ParsedPage
     from crawler.fetcher import FetchResult
@@ -118,6 +119,11 @@ class SiteTools(Protocol):
 
     def external_links(self, site: str) -> Sequence[str]:
         """The external pages the site links to that answered (for ``link.hijacked``)."""
+        ...
+
+    async def probe_ipv6(self, url: str) -> Ipv6Probe | None:
+        """The home page at ``url`` probed over IPv6 (AAAA lookup, then a request over IPv6
+        only), within the host's politeness; ``None`` when nothing may be looked up."""
         ...
 
 

@@ -11,7 +11,6 @@ pages) through the scan's politeness.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -22,7 +21,7 @@ from checks.backdated import find_backdated, judge_backdated
 from checks.base import Finding, PageView, ScanContext, SiteTools
 from checks.columns import ColumnCheck
 from checks.hijack import TargetSnapshot, judge_hijack, read_target, severity_of, snapshot
-from checks.ipv6 import has_ipv6_route, judge_ipv6, judge_literal, probe_ipv6
+from checks.ipv6 import judge_ipv6, judge_literal
 from checks.messages import Judgement
 from checks.search import (
     FORM_CONTENT_TYPE,
@@ -38,15 +37,9 @@ from checks.statistics import MessageStats, judge_statistics, read_stats_page, s
 from checks.zhaocuo import ZhaocuoEntry, find_zhaocuo, judge_zhaocuo
 from crawler.config import Site
 from crawler.encoding import decode_html
-from crawler.fetcher import GovResolver
-from crawler.urls import hostname, is_ip_literal, origin
+from crawler.urls import hostname, is_ip_literal
 
 HIJACK_PREFIX = 65536  # bytes of an external page read to judge it
-
-
-@functools.lru_cache(maxsize=1)
-def _local_ipv6() -> bool:
-    return has_ipv6_route()
 
 
 def _finding(
@@ -168,7 +161,7 @@ class IndicatorsCheck:
         if enabled("site.no_search") or enabled("site.search_broken"):
             found.extend(await self._search(site, tools))
         if enabled("site.no_ipv6"):
-            found.extend(await self._ipv6(site))
+            found.extend(await self._ipv6(site, tools))
         if enabled("content.backdated"):
             found.extend(await self._backdated(site, tools))
         if enabled("link.hijacked"):
@@ -225,35 +218,16 @@ class IndicatorsCheck:
         )
         return [_finding(j, site, site.url)] if j is not None else []
 
-    async def _ipv6(self, site: Site) -> list[Finding]:
+    async def _ipv6(self, site: Site, tools: SiteTools) -> list[Finding]:
         host = hostname(site.url)
-        crawl = self.config.crawl
         if is_ip_literal(host):
             # an address, not a name: nothing to look up, and the address says it all
             j = judge_literal(site.url, host)
             return [_finding(j, site, site.url)] if j is not None else []
-        if crawl.resolve_only and host.lower() not in crawl.resolve:
+        probe = await tools.probe_ipv6(site.url)
+        if probe is None:
             return []  # nothing may be looked up (tests, demo, replays)
-        scheme = site.url.split(":", 1)[0]
-        rest = site.url[len(origin(site.url)) :] or "/"
-        port_text = origin(site.url).rpartition(":")[2]
-        port = int(port_text) if port_text.isdigit() else (443 if scheme == "https" else 80)
-        # with resolve_only, names outside [crawl] resolve (the www. alias) must fail without a
-        # lookup: nothing may leave the machine
-        strict = GovResolver({}, only=True) if crawl.resolve_only else None
-        result = await probe_ipv6(
-            host,
-            port,
-            rest,
-            scheme=scheme,
-            overrides=dict(crawl.resolve),
-            resolver=strict,
-            timeout=crawl.timeout,
-            user_agent=crawl.user_agent,
-        )
-        # the route test sends nothing (a UDP socket's connect), but is pointless offline
-        local = True if crawl.resolve_only else _local_ipv6()
-        j = judge_ipv6(site.url, result, local_ipv6=local)
+        j = judge_ipv6(site.url, probe.result, local_ipv6=probe.local_ipv6)
         return [_finding(j, site, site.url)] if j is not None else []
 
     async def _backdated(self, site: Site, tools: SiteTools) -> list[Finding]:

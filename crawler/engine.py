@@ -36,6 +36,7 @@ from checks.base import (
     ScanContext,
     SiteCheck,
 )
+from checks.ipv6 import Ipv6Probe
 from checks.links import (
     Fingerprint,
     Verdict,
@@ -57,6 +58,7 @@ from crawler.fetcher import (
     is_private_address,
 )
 from crawler.frontier import Frontier, Kind, Request
+from crawler.ipv6probe import probe_home
 from crawler.ratelimit import HostPolicy, parse_retry_after
 from crawler.scheduler import Clock, Scheduler
 from crawler.spill import Ref, SpillLimits
@@ -1252,6 +1254,18 @@ class _SiteTools:
         ok = [i for i in ids or () if scan._status.get(i) == 1]
         urls = scan.frontier.urls_of(ok)
         return [urls[i] for i in ok if i in urls]
+
+    async def probe_ipv6(self, url: str) -> Ipv6Probe | None:
+        scan = self._scan
+        key = origin(url)
+        await scan.scheduler.acquire(key)
+        probe: Ipv6Probe | None = None
+        try:
+            probe = await probe_home(url, scan.crawl)
+            return probe
+        finally:
+            status = probe.result.status if probe is not None else None
+            scan.scheduler.release(_probe_request(key), status, None)
 
     async def previous_items(self, site: str) -> tuple[str | None, Sequence[ItemRow]]:
         store = self._scan.store
