@@ -42,6 +42,8 @@ from collections.abc import Mapping
 from fractions import Fraction
 from typing import Any, NamedTuple
 
+from crawler.reportmodel import CoverageEntry
+
 #: More than this share of pages (or of columns) unread makes a finished site ``unchecked``.
 UNREAD_SHARE = Fraction(1, 2)
 
@@ -106,15 +108,18 @@ def _not_done(scan_status: str) -> Unchecked:
     return unchecked("incomplete")
 
 
-def public(coverage: Mapping[str, Any] | None) -> dict[str, Any] | None:
+def public(coverage: Mapping[str, Any] | None) -> CoverageEntry | None:
     """The ``coverage`` object of a site in the report (INTERFACE.md), from its stored row."""
     if coverage is None:
         return None
-    keys = (
-        "pages_found", "pages_read", "pages_failed", "pages_blocked", "columns_found",
-        "columns_read", "columns_failed", "columns_unreadable",
-    )  # fmt: skip
-    out: dict[str, Any] = {k: int(coverage.get(k) or 0) for k in keys}
-    out["home"] = coverage.get("home")
-    out["done"] = bool(coverage.get("done"))
-    return out
+
+    def n(key: str) -> int:
+        return int(coverage.get(key) or 0)
+
+    return {
+        "pages_found": n("pages_found"), "pages_read": n("pages_read"),
+        "pages_failed": n("pages_failed"), "pages_blocked": n("pages_blocked"),
+        "columns_found": n("columns_found"), "columns_read": n("columns_read"),
+        "columns_failed": n("columns_failed"), "columns_unreadable": n("columns_unreadable"),
+        "home": coverage.get("home"), "done": bool(coverage.get("done")),
+    }  # fmt: skip

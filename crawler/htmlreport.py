@@ -16,7 +16,7 @@ import functools
 import json
 import re
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,7 @@ import jinja2
 from checks import catalogue
 from crawler import __version__
 from crawler.report import CHECK_NAMES, banner, describe
+from crawler.reportmodel import FindingEntry, Report
 
 __all__ = [
     "CATEGORY_NAMES",
@@ -145,7 +146,7 @@ def check_name(code: object) -> str:
     return CHECK_NAMES.get(str(code), str(code))
 
 
-def check_totals(findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def check_totals(findings: Sequence[FindingEntry]) -> list[dict[str, Any]]:
     """Counts per check over ``findings``: code, Chinese name, severity, count; worst first."""
     counts = Counter(str(f["check"]) for f in findings)
     severity = {str(f["check"]): str(f["severity"]) for f in findings}
@@ -157,12 +158,12 @@ def check_totals(findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return rows
 
 
-def findings_by_site(report: Mapping[str, Any]) -> list[tuple[dict[str, Any], list[Any]]]:
+def findings_by_site(report: Report) -> list[tuple[Mapping[str, Any], list[FindingEntry]]]:
     """``(site, its findings)`` in the report's site order; findings of unknown sites last."""
     groups: dict[str, list[Any]] = {}
     for f in report["findings"]:
         groups.setdefault(str(f["site"]), []).append(f)
-    out: list[tuple[dict[str, Any], list[Any]]] = []
+    out: list[tuple[Mapping[str, Any], list[FindingEntry]]] = []
     for s in report["sites"]:
         if s["id"] in groups:
             out.append((s, groups.pop(s["id"])))
@@ -171,18 +172,19 @@ def findings_by_site(report: Mapping[str, Any]) -> list[tuple[dict[str, Any], li
     return out
 
 
-def comparison_view(report: Mapping[str, Any]) -> dict[str, Any] | None:
+def comparison_view(report: Report) -> dict[str, Any] | None:
     """The comparison with its finding ids resolved to findings, ready for the templates."""
     comp = report.get("comparison")
     if not comp:
         return None
     current = {f["id"]: f for f in report["findings"]}
 
-    def resolve(ids: list[str]) -> list[dict[str, Any]]:
+    def resolve(ids: list[str]) -> list[FindingEntry]:
         # a finding id not among the report's findings (cannot happen today) is kept, bare
         return [
             current.get(i) or {"id": i, "check": "", "severity": "", "site": "", "unit": "",
-                               "column": None, "url": "", "page": None, "detail": {}}
+                               "column": None, "url": "", "page": None, "detail": {},
+                               "observed_at": None}
             for i in ids
         ]  # fmt: skip
 
@@ -193,7 +195,7 @@ def comparison_view(report: Mapping[str, Any]) -> dict[str, Any] | None:
     ]
     per_unit = [{"unit": unit, **counts} for unit, counts in comp["per_unit"].items()]
     totals = {
-        key: sum(int(row[key]) for row in per_unit)
+        key: sum(int(counts[key]) for counts in comp["per_unit"].values())
         for key in ("new", "persisting", "resolved", "columns_now", "columns_before")
     }
     return {
@@ -235,7 +237,7 @@ def environment() -> jinja2.Environment:
     return env
 
 
-def report_context(report: Mapping[str, Any]) -> dict[str, Any]:
+def report_context(report: Report) -> dict[str, Any]:
     """What the report's templates need besides the report itself."""
     return {
         "report": report,
@@ -247,6 +249,6 @@ def report_context(report: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def render_html(report: dict[str, Any]) -> str:
+def render_html(report: Report) -> str:
     """The report as one self-contained HTML page, readable on screen and when printed."""
     return environment().get_template("report.html").render(**report_context(report))

@@ -16,7 +16,7 @@ import json
 from collections import Counter, defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from checks import catalogue
@@ -25,6 +25,20 @@ from checks.scoring import ScoringTable, judge
 from crawler.availability import UNREACHABLE, Period, judge_period, scan_period, to_finding
 from crawler.coverage import public as public_coverage
 from crawler.coverage import unchecked_reason
+from crawler.reportmodel import (
+    AvailabilityPeriod,
+    ColumnEntry,
+    Comparison,
+    CoverageEntry,
+    FindingEntry,
+    IgnoredEntry,
+    IgnoreNote,
+    Report,
+    ScanEntry,
+    SiteEntry,
+    UnitChanges,
+    UnitEntry,
+)
 from storage.base import ScanInfo, Store
 
 FORMATS = ("json", "csv", "md", "html", "xlsx")
@@ -33,7 +47,7 @@ FORMATS = ("json", "csv", "md", "html", "xlsx")
 CHECK_NAMES: Mapping[str, str] = catalogue.NAMES
 
 
-def describe(finding: dict[str, Any]) -> str:
+def describe(finding: Mapping[str, Any]) -> str:
     """One line in Chinese that says what is wrong, for the attachment and the tables."""
     return catalogue.describe(str(finding["check"]), finding.get("detail") or {})
 
@@ -48,11 +62,11 @@ async def build_report(
     compare: str | int | None = None,
     *,
     now: dt.datetime | None = None,
-) -> dict[str, Any]:
+) -> Report:
     """The report of one scan; with ``compare``, what changed since an earlier scan (an id, or
     ``previous``: the newest earlier complete scan of the same sites)."""
     info = await store.scan_info(scan_ref)
-    ignores = await store.ignores()
+    ignores = cast(dict[str, IgnoreNote], await store.ignores())
     report = await _scan_report(store, info, ignores, now)
     if compare is not None:
         old = await _earlier(store, info, compare)
@@ -62,12 +76,13 @@ async def build_report(
 
 
 async def _scan_report(
-    store: Store, info: ScanInfo, ignores: dict[str, dict[str, Any]], now: dt.datetime | None
-) -> dict[str, Any]:
-    findings = await store.findings(info.id)
+    store: Store, info: ScanInfo, ignores: Mapping[str, IgnoreNote], now: dt.datetime | None
+) -> Report:
+    # the store's rows, as the report model declares them (crawler/reportmodel.py)
+    findings = cast(list[FindingEntry], await store.findings(info.id))
     coverage = await store.coverage(info.id)
     avail = await availability(store, info, findings, now=now)
-    columns = await store.columns(info.id)
+    columns = cast(list[ColumnEntry], await store.columns(info.id))
     return assemble(
         info, findings + avail.findings, ignores, columns, coverage=coverage, availability=avail
     )
@@ -101,18 +116,21 @@ class Availability:
     period: Period
     provisional: bool
     samples: dict[str, tuple[int, int]]  # site -> (samples, failures)
-    findings: list[dict[str, Any]]
+    findings: list[FindingEntry]
 
-    def describe(self, tz: dt.tzinfo) -> dict[str, Any]:
-        out = self.period.describe(tz)
-        out["provisional"] = self.provisional
-        return out
+    def describe(self, tz: dt.tzinfo) -> AvailabilityPeriod:
+        d = self.period.describe(tz)
+        return {
+            "since": d["since"], "until": d["until"], "basis": d["basis"], "days": d["days"],
+            "min_samples": d["min_samples"], "official_samples": d["official_samples"],
+            "provisional": self.provisional,
+        }  # fmt: skip
 
 
 async def availability(
     store: Store,
     info: ScanInfo,
-    findings: list[dict[str, Any]] | None = None,
+    findings: list[FindingEntry] | None = None,
     *,
     now: dt.datetime | None = None,
 ) -> Availability:
@@ -134,7 +152,7 @@ async def availability(
         f["site"] for f in findings or () if f["check"] == UNREACHABLE and _from_scan(f)
     }
     summary, judged = judge_period(samples, period, tz=tz)
-    out = []
+    out: list[FindingEntry] = []
     for j in judged:
         if j.site not in units or j.site in scanned_down:
             continue
@@ -150,7 +168,7 @@ async def availability(
     return Availability(period, period.provisional(moment), counts, out)
 
 
-def _from_scan(finding: dict[str, Any]) -> bool:
+def _from_scan(finding: FindingEntry) -> bool:
     return (finding.get("detail") or {}).get("source") == "scan"
 
 
@@ -164,14 +182,14 @@ def _table(info: ScanInfo) -> ScoringTable:
 
 def assemble(
     info: ScanInfo,
-    findings: list[dict[str, Any]],
-    ignores: dict[str, dict[str, Any]] | None = None,
-    columns: list[dict[str, Any]] | None = None,
+    findings: list[FindingEntry],
+    ignores: Mapping[str, IgnoreNote] | None = None,
+    columns: list[ColumnEntry] | None = None,
     *,
     coverage: dict[str, dict[str, Any]] | None = None,
     availability: Availability | None = None,
-) -> dict[str, Any]:
-    """The report's dict from what the store holds of one scan.
+) -> Report:
+    """The report (:class:`crawler.reportmodel.Report`) from what the store holds of one scan.
 
     A site is judged from its findings unless the scan could not cover it (``unchecked``, with
     the reason: :mod:`crawler.coverage`); a site whose home page never answered during the scan
@@ -183,26 +201,26 @@ def assemble(
     legacy = not coverage  # a scan made before coverage rows: judged as it was
     down = {f["site"] for f in findings if f["check"] == UNREACHABLE and _from_scan(f)}
     withheld: Counter[str] = Counter()
-    shown = []
+    shown: list[FindingEntry] = []
     for f in findings:
         if f["site"] in down and f["check"] != UNREACHABLE:
             withheld[f["site"]] += 1
         else:
             shown.append(f)
     kept = [f for f in shown if f["id"] not in ignores]
-    ignored = [{**f, "ignored": ignores[f["id"]]} for f in shown if f["id"] in ignores]
+    ignored = [_ignored(f, ignores[f["id"]]) for f in shown if f["id"] in ignores]
     table = _table(info)
-    by_site: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    by_site: dict[str, list[FindingEntry]] = defaultdict(list)
     for f in kept:
         by_site[f["site"]].append(f)
     tz = ZoneInfo((info.settings or {}).get("timezone") or "Asia/Shanghai")
-    sites = []
+    sites: list[SiteEntry] = []
     for s in info.sites:
         mine = by_site.get(s["id"], [])
         cov = coverage.get(s["id"])
         why = None if s["id"] in down else unchecked_reason(cov, info.status, legacy=legacy)
         verdict = judge(mine, table)
-        entry: dict[str, Any] = {
+        entry: SiteEntry = {
             "id": s["id"],
             "name": s["name"],
             "unit": s["unit"],
@@ -233,7 +251,7 @@ def assemble(
                 "judged": n >= availability.period.min_samples,
             }
         sites.append(entry)
-    scan: dict[str, Any] = {
+    scan: ScanEntry = {
         "id": info.id,
         "as_of": info.as_of,
         "started_at": info.started_at,
@@ -254,14 +272,22 @@ def assemble(
     }
 
 
-def units(info: ScanInfo, findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _ignored(f: FindingEntry, note: IgnoreNote) -> IgnoredEntry:
+    return {
+        "id": f["id"], "check": f["check"], "severity": f["severity"], "site": f["site"],
+        "unit": f["unit"], "column": f["column"], "url": f["url"], "page": f["page"],
+        "detail": f["detail"], "observed_at": f["observed_at"], "ignored": note,
+    }  # fmt: skip
+
+
+def units(info: ScanInfo, findings: list[FindingEntry]) -> list[UnitEntry]:
     """The attachment: per responsible unit, its sites' problem columns and problems."""
     names = {s["id"]: s["name"] for s in info.sites}
-    grouped: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    grouped: dict[str, list[FindingEntry]] = defaultdict(list)
+    out: list[UnitEntry] = []
     for f in findings:
         if f["severity"] in ("veto", "deduction"):
             grouped[f["unit"]].append(f)
-    out = []
     for unit in sorted(grouped):
         rows = sorted(grouped[unit], key=lambda f: (f["site"], f["column"] or "", f["check"]))
         problem_columns = sorted({(f["site"], f["column"]) for f in rows if f["column"]})
@@ -288,7 +314,7 @@ def units(info: ScanInfo, findings: list[dict[str, Any]]) -> list[dict[str, Any]
     return out
 
 
-def comparison(report: dict[str, Any], before: dict[str, Any]) -> dict[str, Any]:
+def comparison(report: Report, before: Report) -> Comparison:
     """New, persisting and resolved findings since the scan of ``before``, over the sites both
     reports cover. A finding counts as resolved only on a site judged in both scans: a site the
     later scan could not check (unchecked, or unreachable) resolved nothing."""
@@ -300,19 +326,24 @@ def comparison(report: dict[str, Any], before: dict[str, Any]) -> dict[str, Any]
     new = [f for i, f in now.items() if i not in earlier]
     persisting = [f for i, f in now.items() if i in earlier]
     resolved = [f for i, f in earlier.items() if i not in now and f["site"] in judged]
-    per_unit: dict[str, dict[str, int]] = defaultdict(
-        lambda: {"new": 0, "persisting": 0, "resolved": 0, "columns_now": 0, "columns_before": 0}
-    )
+    counts: dict[str, Counter[str]] = defaultdict(Counter)
     for label, group in (("new", new), ("persisting", persisting), ("resolved", resolved)):
         for f in group:
-            per_unit[f["unit"]][label] += 1
+            counts[f["unit"]][label] += 1
     for label, scan in (("columns_now", now), ("columns_before", earlier)):
         seen: dict[str, set[tuple[str, str]]] = defaultdict(set)
         for f in scan.values():
             if f["column"] and f["severity"] in ("veto", "deduction"):
                 seen[f["unit"]].add((f["site"], f["column"]))
         for unit, cols in seen.items():
-            per_unit[unit][label] = len(cols)
+            counts[unit][label] = len(cols)
+    per_unit: dict[str, UnitChanges] = {
+        unit: {
+            "new": c["new"], "persisting": c["persisting"], "resolved": c["resolved"],
+            "columns_now": c["columns_now"], "columns_before": c["columns_before"],
+        }
+        for unit, c in sorted(counts.items())
+    }  # fmt: skip
     against = before["scan"]
     return {
         "against": {"id": against["id"], "as_of": against["as_of"], "status": against["status"]},
@@ -320,15 +351,15 @@ def comparison(report: dict[str, Any], before: dict[str, Any]) -> dict[str, Any]
         "persisting": [f["id"] for f in persisting],
         "resolved": resolved,
         "not_compared": sorted(shared - judged),
-        "per_unit": dict(sorted(per_unit.items())),
+        "per_unit": per_unit,
     }
 
 
-def _judged(site: dict[str, Any]) -> bool:
+def _judged(site: SiteEntry) -> bool:
     return site["verdict"] != "unchecked" and "withheld" not in site
 
 
-def render(report: dict[str, Any], fmt: str) -> str | bytes:
+def render(report: Report, fmt: str) -> str | bytes:
     if fmt == "json":
         return json.dumps(report, ensure_ascii=False, indent=2) + "\n"
     if fmt == "csv":
@@ -361,7 +392,7 @@ def cell(value: object) -> str:
     return text
 
 
-def _csv(report: dict[str, Any]) -> str:
+def _csv(report: Report) -> str:
     out = io.StringIO()
     w = csv.writer(out)
     # a scan that did not complete, or sites left unchecked: said first, above the table
@@ -419,7 +450,7 @@ STATUSES = {"complete": "已完成", "interrupted": "已中断", "running": "进
             "incomplete": "未完成"}  # fmt: skip
 
 
-def banner(report: dict[str, Any]) -> list[str]:
+def banner(report: Report) -> list[str]:
     """What a reader must know before any verdict, in Chinese (empty when all is normal): the
     scan did not complete, or sites were left unchecked."""
     scan = report["scan"]
@@ -436,7 +467,7 @@ def banner(report: dict[str, Any]) -> list[str]:
     return out
 
 
-def coverage_text(c: dict[str, Any] | None) -> str:
+def coverage_text(c: CoverageEntry | None) -> str:
     """A site's coverage in a few Chinese words (pages and columns read of those found)."""
     if not c:
         return "—"
@@ -447,7 +478,7 @@ def coverage_text(c: dict[str, Any] | None) -> str:
     return text + ("" if c.get("done") else "，未检查完")
 
 
-def verdict_text(site: dict[str, Any]) -> str:
+def verdict_text(site: SiteEntry) -> str:
     text = VERDICTS.get(str(site["verdict"]), str(site["verdict"]))
     if site.get("unchecked"):
         text += f"：{site['unchecked']['text']}"
@@ -457,7 +488,7 @@ def verdict_text(site: dict[str, Any]) -> str:
     return text
 
 
-def _markdown(report: dict[str, Any]) -> str:
+def _markdown(report: Report) -> str:
     scan = report["scan"]
     lines = [f"# govmon 检查报告 report — scan {scan['id']}", ""]
     for line in banner(report):
@@ -541,7 +572,7 @@ def _markdown(report: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _md_comparison(comp: dict[str, Any]) -> list[str]:
+def _md_comparison(comp: Comparison) -> list[str]:
     against = comp["against"]
     lines = [
         f"## 与上次检查比较 compared with scan {against['id']} (as of {against['as_of']})",

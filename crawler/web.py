@@ -40,6 +40,7 @@ from yarl import URL
 
 from crawler.htmlreport import environment, report_context
 from crawler.report import ReportError, build_report, render
+from crawler.reportmodel import FindingEntry
 from storage.base import ScanInfo, Store, StoreError
 from storage.open import is_server_url, open_store
 from storage.sqlite import SCHEMA_VERSION, SQLiteStore
@@ -341,7 +342,7 @@ async def _scan_page(request: web.Request) -> web.Response:
 
 
 def _matches(
-    finding: dict[str, Any], checks: list[str], severities: list[str], columns: list[str]
+    finding: FindingEntry, checks: list[str], severities: list[str], columns: list[str]
 ) -> bool:
     code = str(finding["check"])
     if checks and not any(code == c or code.startswith(c + ".") for c in checks):

@@ -15,7 +15,7 @@ from __future__ import annotations
 import io
 import json
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from openpyxl import Workbook  # type: ignore[import-untyped]
@@ -32,6 +32,7 @@ from crawler.htmlreport import (
     comparison_view,
 )
 from crawler.report import CHECK_NAMES, banner, cell, coverage_text, describe
+from crawler.reportmodel import Report
 
 __all__ = [
     "ATTACHMENT_HEADER",
@@ -158,10 +159,10 @@ class _Sheet:
         ws.sheet_properties.pageSetUpPr.fitToPage = True
 
 
-def _summary(ws: Any, report: Mapping[str, Any]) -> None:
+def _summary(ws: Any, report: Report) -> None:
     sheet = _Sheet(ws)
     codes = sorted({code for s in report["sites"] for code in s["counts"]})
-    notes = banner(dict(report))
+    notes = banner(report)
     for line in notes:  # a scan that did not complete says so first, above the table
         sheet.row += 1
         note = ws.cell(row=sheet.row, column=1)
@@ -222,7 +223,7 @@ def _summary(ws: Any, report: Mapping[str, Any]) -> None:
     sheet.finish(header_row, columns=len(SUMMARY_HEADER) + len(codes))
 
 
-def _attachment(ws: Any, report: Mapping[str, Any]) -> None:
+def _attachment(ws: Any, report: Report) -> None:
     sheet = _Sheet(ws)
     sheet.header(ATTACHMENT_HEADER)
     for number, u in enumerate(report["units"], start=1):
@@ -237,7 +238,7 @@ def _attachment(ws: Any, report: Mapping[str, Any]) -> None:
     sheet.finish(columns=len(ATTACHMENT_HEADER))
 
 
-def _comparison(ws: Any, report: Mapping[str, Any]) -> None:
+def _comparison(ws: Any, report: Report) -> None:
     view = comparison_view(report)
     assert view is not None
     names = {s["id"]: s["name"] for s in report["sites"]}
@@ -269,7 +270,7 @@ def _comparison(ws: Any, report: Mapping[str, Any]) -> None:
     sheet.finish(columns=len(COMPARISON_HEADER))
 
 
-def _findings(ws: Any, report: Mapping[str, Any]) -> None:
+def _findings(ws: Any, report: Report) -> None:
     names = {s["id"]: s["name"] for s in report["sites"]}
     sheet = _Sheet(ws)
     sheet.header(FINDINGS_HEADER)
@@ -306,7 +307,7 @@ def _findings(ws: Any, report: Mapping[str, Any]) -> None:
     ws.column_dimensions[get_column_letter(len(FINDINGS_HEADER))].width = _MAX_WIDTH
 
 
-def _ignored(ws: Any, report: Mapping[str, Any]) -> None:
+def _ignored(ws: Any, report: Report) -> None:
     names = {s["id"]: s["name"] for s in report["sites"]}
     sheet = _Sheet(ws)
     sheet.header(IGNORED_HEADER)
@@ -320,7 +321,7 @@ def _ignored(ws: Any, report: Mapping[str, Any]) -> None:
     sheet.finish(columns=len(IGNORED_HEADER))
 
 
-def render_xlsx(report: dict[str, Any]) -> bytes:
+def render_xlsx(report: Report) -> bytes:
     """The report as an .xlsx workbook (bytes), one sheet per part."""
     wb = Workbook()
     wb.properties.creator = f"govmon {__version__}"

@@ -21,7 +21,7 @@ import socket
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from aiohttp import web
@@ -486,6 +486,7 @@ def test_csv_cells_are_escaped_and_never_formulas() -> None:
     import io
 
     from crawler.report import render
+    from crawler.reportmodel import Report
 
     nasty = ["=HYPERLINK(\"http://x\")", "+1", "-1", "@SUM(A1)", "\tcmd", "\rcmd",
              'a "quoted", field\nwith a line']  # fmt: skip
@@ -496,7 +497,7 @@ def test_csv_cells_are_escaped_and_never_formulas() -> None:
         for i, value in enumerate(nasty)
     ]  # fmt: skip
     report = {"scan": {"status": "complete"}, "sites": [], "findings": findings}
-    text = render(report, "csv")
+    text = render(cast(Report, report), "csv")
     assert isinstance(text, str)
     rows = list(csv_module.reader(io.StringIO(text.lstrip("\ufeff"))))
     assert len(rows) == 1 + len(nasty)  # embedded quotes and newlines stay inside their cell

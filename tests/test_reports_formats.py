@@ -23,6 +23,7 @@ from openpyxl import load_workbook  # type: ignore[import-untyped]
 from checks.base import Finding
 from crawler.htmlreport import render_html
 from crawler.report import build_report, cell, describe
+from crawler.reportmodel import Report
 from crawler.xlsxreport import (
     ATTACHMENT_HEADER,
     COMPARISON_HEADER,
@@ -215,7 +216,7 @@ async def write_scan(
     return scan_id
 
 
-async def _reports(db: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+async def _reports(db: Path) -> tuple[Report, Report]:
     column = ColumnRow(
         site="fgj", url="http://www.district.test/fgj/gzdt/", name="<marquee>工作动态</marquee>",
         category="news", unit="区发展和改革局", top_level=True, configured=False, parent=None,
@@ -234,21 +235,21 @@ async def _reports(db: Path) -> tuple[dict[str, Any], dict[str, Any]]:
 
 
 @pytest.fixture(scope="module")
-def reports(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], dict[str, Any]]:
+def reports(tmp_path_factory: pytest.TempPathFactory) -> tuple[Report, Report]:
     return asyncio.run(_reports(tmp_path_factory.mktemp("formats") / "govmon.db"))
 
 
 @pytest.fixture(scope="module")
-def compared(reports: tuple[dict[str, Any], dict[str, Any]]) -> dict[str, Any]:
+def compared(reports: tuple[Report, Report]) -> Report:
     return reports[0]
 
 
 @pytest.fixture(scope="module")
-def plain(reports: tuple[dict[str, Any], dict[str, Any]]) -> dict[str, Any]:
+def plain(reports: tuple[Report, Report]) -> Report:
     return reports[1]
 
 
-def test_the_crafted_report_is_what_the_tests_expect(compared: dict[str, Any]) -> None:
+def test_the_crafted_report_is_what_the_tests_expect(compared: Report) -> None:
     ids = {f["id"] for f in compared["findings"]}
     assert ids == {f.identity for f in NEW} - {IGNORED.identity}
     assert [f["id"] for f in compared["ignored"]] == [IGNORED.identity]
@@ -261,7 +262,7 @@ def test_the_crafted_report_is_what_the_tests_expect(compared: dict[str, Any]) -
 # -- HTML ---------------------------------------------------------------------------------
 
 
-def test_html_escapes_hostile_titles_and_urls(compared: dict[str, Any]) -> None:
+def test_html_escapes_hostile_titles_and_urls(compared: Report) -> None:
     page = render_html(compared)
     root = parse_html(page)
     assert_inert(root)  # no <script>, <img>, <marquee>, on*=, javascript: links, src=
@@ -282,7 +283,7 @@ def test_html_escapes_hostile_titles_and_urls(compared: dict[str, Any]) -> None:
     assert all('"' not in (h or "") or h == HOSTILE_PAGE for h in links)
 
 
-def test_html_is_self_contained_and_printable(compared: dict[str, Any]) -> None:
+def test_html_is_self_contained_and_printable(compared: Report) -> None:
     page = render_html(compared)
     root = parse_html(page)
     assert root.find("html").attrs["lang"] == "zh-CN"
@@ -308,7 +309,7 @@ def test_html_is_self_contained_and_printable(compared: dict[str, Any]) -> None:
     ]
 
 
-def test_html_summary_lists_every_site_and_count(compared: dict[str, Any]) -> None:
+def test_html_summary_lists_every_site_and_count(compared: Report) -> None:
     root = parse_html(render_html(compared))
     rows = root.find("table", id="verdicts").find("tbody").find_all("tr")
     assert [r.attrs["data-site"] for r in rows] == [s["id"] for s in compared["sites"]]
@@ -327,7 +328,7 @@ def test_html_summary_lists_every_site_and_count(compared: dict[str, Any]) -> No
     assert counts == {k: str(v) for k, v in expected.items()}
 
 
-def test_html_unit_table_matches_the_report_units(compared: dict[str, Any]) -> None:
+def test_html_unit_table_matches_the_report_units(compared: Report) -> None:
     root = parse_html(render_html(compared))
     table = root.find("table", id="units")
     header = table.find("thead").find("tr").cells()
@@ -348,7 +349,7 @@ def test_html_unit_table_matches_the_report_units(compared: dict[str, Any]) -> N
             assert cells == [p["site_name"], p["column"] or "—", p["problem"], p["url"]]
 
 
-def test_html_comparison_section(compared: dict[str, Any], plain: dict[str, Any]) -> None:
+def test_html_comparison_section(compared: Report, plain: Report) -> None:
     root = parse_html(render_html(compared))
     comp = compared["comparison"]
     per_unit = root.find("table", id="comparison-units").find("tbody").find_all("tr")
@@ -383,7 +384,7 @@ def evidence_of(row: Node) -> dict[str, str]:
     return out
 
 
-def test_html_lists_every_finding_with_its_evidence(compared: dict[str, Any]) -> None:
+def test_html_lists_every_finding_with_its_evidence(compared: Report) -> None:
     root = parse_html(render_html(compared))
     rows = {r.attrs["data-id"]: r for t in root.find_all("table", class_="findings")
             for r in t.find_all("tr", class_="finding")}  # fmt: skip
@@ -423,7 +424,7 @@ def _no_formulas(data: bytes) -> None:
             assert re.search(r"<(\w+:)?f[ >]", xml) is None, f"a formula in {name}"
 
 
-def test_xlsx_sheets_headers_and_layout(compared: dict[str, Any], plain: dict[str, Any]) -> None:
+def test_xlsx_sheets_headers_and_layout(compared: Report, plain: Report) -> None:
     wb = load_workbook(io.BytesIO(render_xlsx(compared)))
     assert wb.sheetnames == ["汇总", "问题栏目及责任单位", "比较", "问题明细", "已忽略"]
     headers = {
@@ -446,7 +447,7 @@ def test_xlsx_sheets_headers_and_layout(compared: dict[str, Any], plain: dict[st
     assert plain_wb.sheetnames == ["汇总", "问题栏目及责任单位", "问题明细", "已忽略"]
 
 
-def test_xlsx_site_content_is_never_a_formula(compared: dict[str, Any]) -> None:
+def test_xlsx_site_content_is_never_a_formula(compared: Report) -> None:
     data = render_xlsx(compared)
     _no_formulas(data)
     wb = load_workbook(io.BytesIO(data))
@@ -474,7 +475,7 @@ def test_text_cells() -> None:
     assert text("正常文字") == "正常文字" == cell("正常文字")
 
 
-def test_xlsx_findings_equal_the_report(compared: dict[str, Any]) -> None:
+def test_xlsx_findings_equal_the_report(compared: Report) -> None:
     wb = load_workbook(io.BytesIO(render_xlsx(compared)))
     rows = _rows(wb["问题明细"])[1:]
     assert len(rows) == len(compared["findings"])
@@ -497,7 +498,7 @@ def test_xlsx_findings_equal_the_report(compared: dict[str, Any]) -> None:
     assert (broken[col["HTTP 状态码"]], broken[col["引用页面数"]]) == (404, 1)
 
 
-def test_xlsx_summary_attachment_comparison_ignored(compared: dict[str, Any]) -> None:
+def test_xlsx_summary_attachment_comparison_ignored(compared: Report) -> None:
     wb = load_workbook(io.BytesIO(render_xlsx(compared)))
     summary = _rows(wb["汇总"])
     for row, site in zip(summary[1:], compared["sites"], strict=False):
@@ -528,10 +529,10 @@ def test_xlsx_summary_attachment_comparison_ignored(compared: dict[str, Any]) ->
 
     comp = compared["comparison"]
     crow = _rows(wb["比较"])
-    units = list(comp["per_unit"])
-    for row, unit in zip(crow[1:], units, strict=False):
-        c = comp["per_unit"][unit]
-        assert row[:7] == [text(unit), c["new"], c["persisting"], c["resolved"],
+    names = list(comp["per_unit"])
+    for row, name in zip(crow[1:], names, strict=False):
+        c = comp["per_unit"][name]
+        assert row[:7] == [text(name), c["new"], c["persisting"], c["resolved"],
                            c["columns_now"], c["columns_before"],
                            c["columns_now"] - c["columns_before"]]  # fmt: skip
     listed = {(r[0], r[1]) for r in crow if r[0] in ("新增", "仍存在", "已整改")}

@@ -26,6 +26,7 @@ from openpyxl import load_workbook  # type: ignore[import-untyped]
 from checks.base import Finding
 from crawler.demo import run_demo
 from crawler.report import build_report
+from crawler.reportmodel import Report
 from crawler.web import ReadOnlyStore, ServeError, is_loopback, make_app, parse_listen, run_server
 from storage.base import StoreError
 from storage.sqlite import SQLiteStore
@@ -66,7 +67,7 @@ def demo_db(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, A
     return db, facts
 
 
-async def _report(db: Path, scan: int, compare: int | None = None) -> dict[str, Any]:
+async def _report(db: Path, scan: int, compare: int | None = None) -> Report:
     store = await SQLiteStore.open(db, create=False)
     try:
         return await build_report(store, scan, compare)

@@ -28,6 +28,7 @@ from aiohttp import web
 
 from crawler.demo import run_demo
 from crawler.report import build_report
+from crawler.reportmodel import Report
 from crawler.web import make_app
 from storage.sqlite import SQLiteStore
 from tests.test_reports_formats import parse_html
@@ -58,12 +59,12 @@ def chromium() -> Path:
 
 
 @pytest.fixture(scope="module")
-def demo(chromium: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
+def demo(chromium: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Report]:
     out = tmp_path_factory.mktemp("browserdemo")
     assert run_demo(out) == 0
     db = out / "govmon.db"
 
-    async def report() -> dict[str, Any]:
+    async def report() -> Report:
         store = await SQLiteStore.open(db, create=False)
         try:
             return await build_report(store, 1)
