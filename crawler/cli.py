@@ -408,7 +408,7 @@ def _summary(scan: Any, scan_id: int, db: str) -> None:
 
 
 async def _report(args: argparse.Namespace) -> int:
-    from crawler.report import ReportError, build_report, render
+    from crawler.reports import ReportError, build_report, render
     from storage.open import open_store
 
     if args.format == "xlsx" and not args.output:

@@ -40,9 +40,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from fractions import Fraction
-from typing import Any, NamedTuple
-
-from crawler.reportmodel import CoverageEntry
+from typing import Any, NamedTuple, TypedDict
 
 #: More than this share of pages (or of columns) unread makes a finished site ``unchecked``.
 UNREAD_SHARE = Fraction(1, 2)
@@ -60,6 +58,21 @@ REASONS: Mapping[str, str] = {
     "pages": "多数页面未能读取 (most pages could not be read)",
     "columns": "多数栏目列表未能读取 (most column lists could not be read)",
 }
+
+
+class CoverageEntry(TypedDict):
+    """How much of a site the scan read (:mod:`crawler.coverage`)."""
+
+    pages_found: int
+    pages_read: int
+    pages_failed: int
+    pages_blocked: int
+    columns_found: int
+    columns_read: int
+    columns_failed: int
+    columns_unreadable: int
+    home: str | None  # read | unreachable | blocked | robots | pending
+    done: bool
 
 
 class Unchecked(NamedTuple):

@@ -39,7 +39,7 @@ from crawler.engine import Scan, config_digest
 from crawler.metrics import Metrics, MetricsServer
 from crawler.planner import Plan, daily_intervals, plan_scans, site_sizes
 from crawler.probe import SystemClock, run_sampling
-from crawler.report import build_report
+from crawler.reports import build_report
 from crawler.webhook import (
     WebhookError,
     build_payload,

@@ -38,9 +38,9 @@ import aiosqlite
 from aiohttp import web
 from yarl import URL
 
-from crawler.htmlreport import environment, report_context
-from crawler.report import ReportError, build_report, render
-from crawler.reportmodel import FindingEntry
+from crawler.reports import ReportError, build_report, render
+from crawler.reports.htmlpage import environment, report_context
+from crawler.reports.model import FindingEntry
 from storage.base import ScanInfo, Store, StoreError
 from storage.open import is_server_url, open_store
 from storage.sqlite import SCHEMA_VERSION, SQLiteStore

@@ -12,7 +12,7 @@ from pathlib import Path
 from aiohttp import web
 
 from crawler.cli import main
-from crawler.report import _md
+from crawler.reports.markdown import md_text as _md
 from tests.localserver import serve
 
 HOSTILE_NAMES = ("![](//ab)人事", "[x](//ab)动态", "`code`通知公告")

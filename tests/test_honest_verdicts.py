@@ -485,8 +485,8 @@ def test_csv_cells_are_escaped_and_never_formulas() -> None:
     import csv as csv_module
     import io
 
-    from crawler.report import render
-    from crawler.reportmodel import Report
+    from crawler.reports import render
+    from crawler.reports.model import Report
 
     nasty = ["=HYPERLINK(\"http://x\")", "+1", "-1", "@SUM(A1)", "\tcmd", "\rcmd",
              'a "quoted", field\nwith a line']  # fmt: skip

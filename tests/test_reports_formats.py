@@ -1,6 +1,6 @@
 """The HTML and XLSX reports: hostile site content stays text, the tables match the report.
 
-The reports are built by :func:`crawler.report.build_report` from a small store written here
+The reports are built by :func:`crawler.reports.build_report` from a small store written here
 through the store's API: two scans of two sites, with findings whose titles, URLs and column
 names a hostile site could have planted (``<script>``, ``javascript:``, ``=HYPERLINK(...)``).
 """
@@ -21,10 +21,11 @@ import pytest
 from openpyxl import load_workbook  # type: ignore[import-untyped]
 
 from checks.base import Finding
-from crawler.htmlreport import render_html
-from crawler.report import build_report, cell, describe
-from crawler.reportmodel import Report
-from crawler.xlsxreport import (
+from crawler.reports import build_report, describe
+from crawler.reports.csvformat import cell
+from crawler.reports.htmlpage import render_html
+from crawler.reports.model import Report
+from crawler.reports.xlsx import (
     ATTACHMENT_HEADER,
     COMPARISON_HEADER,
     FINDINGS_HEADER,

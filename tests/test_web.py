@@ -25,8 +25,8 @@ from openpyxl import load_workbook  # type: ignore[import-untyped]
 
 from checks.base import Finding
 from crawler.demo import run_demo
-from crawler.report import build_report
-from crawler.reportmodel import Report
+from crawler.reports import build_report
+from crawler.reports.model import Report
 from crawler.web import ReadOnlyStore, ServeError, is_loopback, make_app, parse_listen, run_server
 from storage.base import StoreError
 from storage.sqlite import SQLiteStore

@@ -6,8 +6,8 @@ finding with its evidence) and 已忽略. Every sheet has Chinese headers in its
 filtered, repeated on every printed page, and its columns sized to their content.
 
 Text that may come from a crawled site never becomes a formula: control characters that XML
-cannot carry are dropped, :func:`crawler.report.cell` quotes a leading ``=``, ``+``, ``-`` or
-``@``, and the cell is typed as a string.
+cannot carry are dropped, :func:`crawler.reports.csvformat.cell` quotes a leading ``=``, ``+``,
+``-``, ``@``, tab or carriage return, and the cell is typed as a string.
 """
 
 from __future__ import annotations
@@ -24,15 +24,16 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side  # type: 
 from openpyxl.utils import get_column_letter  # type: ignore[import-untyped]
 
 from crawler import __version__
-from crawler.htmlreport import (
+from crawler.reports.csvformat import cell
+from crawler.reports.htmlpage import (
     SEVERITY_NAMES,
     SITE_KIND_NAMES,
     STATUS_NAMES,
     VERDICT_NAMES,
     comparison_view,
 )
-from crawler.report import CHECK_NAMES, banner, cell, coverage_text, describe
-from crawler.reportmodel import Report
+from crawler.reports.model import Report
+from crawler.reports.words import CHECK_NAMES, banner, coverage_text, describe
 
 __all__ = [
     "ATTACHMENT_HEADER",
@@ -75,7 +76,7 @@ def text(value: object) -> str:
     """A string cell's content from anything, site content included: never a formula.
 
     Characters XML 1.0 cannot carry are removed first (so ``"\\x01=1+1"`` cannot turn into a
-    formula after the removal), then :func:`crawler.report.cell` quotes a dangerous first
+    formula after the removal), then :func:`crawler.reports.csvformat.cell` quotes a dangerous first
     character; the result is cut to Excel's cell limit.
     """
     raw = "" if value is None else str(value)

@@ -1,6 +1,6 @@
 """The HTML report: one self-contained, printable page (inline CSS, no scripts, no fetches).
 
-:func:`render_html` turns the report dict of :func:`crawler.report.build_report` into the page:
+:func:`render_html` turns the report of :func:`crawler.reports.build_report` into the page:
 the summary (sites, verdicts, scores, counts per check), the attachment 存在突出问题的栏目及责任单位
 名单 (序号, 责任单位, 网站, 栏目, 问题, 地址), the comparison when there is one, every finding with
 its evidence, the ignored findings and the columns read.
@@ -24,8 +24,8 @@ import jinja2
 
 from checks import catalogue
 from crawler import __version__
-from crawler.report import CHECK_NAMES, banner, describe
-from crawler.reportmodel import FindingEntry, Report
+from crawler.reports.model import FindingEntry, Report
+from crawler.reports.words import CHECK_NAMES, banner, describe
 
 __all__ = [
     "CATEGORY_NAMES",
@@ -42,7 +42,7 @@ __all__ = [
     "render_html",
 ]
 
-TEMPLATES = Path(__file__).resolve().parent / "templates"
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"  # shared with the web view
 
 SEVERITY_NAMES = {"veto": "单项否决", "deduction": "扣分", "warning": "提醒", "info": "提示"}
 VERDICT_NAMES = {"qualified": "合格", "unqualified": "不合格", "unchecked": "未完成检查"}

@@ -1,4 +1,4 @@
-"""The report's shape, typed: what :func:`crawler.report.build_report` makes and every renderer
+"""The report's shape, typed: what :func:`crawler.reports.build_report` makes and every renderer
 reads (JSON, CSV, Markdown, HTML, XLSX, the web view, the webhook, the daemon).
 
 These are :class:`~typing.TypedDict` s: at run time a report is the plain dict that
@@ -9,6 +9,8 @@ this one declaration. A key that only some reports carry is ``NotRequired``.
 from __future__ import annotations
 
 from typing import Any, NotRequired, TypedDict
+
+from crawler.coverage import CoverageEntry
 
 __all__ = [
     "AvailabilityCounts",
@@ -81,21 +83,6 @@ class ScanEntry(TypedDict):
     pages: int
     requests: int
     availability: NotRequired[AvailabilityPeriod]
-
-
-class CoverageEntry(TypedDict):
-    """How much of a site the scan read (:mod:`crawler.coverage`)."""
-
-    pages_found: int
-    pages_read: int
-    pages_failed: int
-    pages_blocked: int
-    columns_found: int
-    columns_read: int
-    columns_failed: int
-    columns_unreadable: int
-    home: str | None  # read | unreachable | blocked | robots | pending
-    done: bool
 
 
 class UncheckedEntry(TypedDict):

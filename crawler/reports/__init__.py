@@ -1,0 +1,21 @@
+"""Reports of a scan: built from the store (:mod:`~crawler.reports.build`), shaped by
+:mod:`~crawler.reports.model`, worded in Chinese by :mod:`~crawler.reports.words`, and rendered
+one file per format (:mod:`~crawler.reports.formats`: JSON, CSV, Markdown, HTML, XLSX)."""
+
+from crawler.reports.build import ReportError, assemble, availability, build_report, comparison
+from crawler.reports.formats import FORMATS, render
+from crawler.reports.model import Report
+from crawler.reports.words import CHECK_NAMES, describe
+
+__all__ = [
+    "CHECK_NAMES",
+    "FORMATS",
+    "Report",
+    "ReportError",
+    "assemble",
+    "availability",
+    "build_report",
+    "comparison",
+    "describe",
+    "render",
+]
