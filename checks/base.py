@@ -50,6 +50,7 @@ SEVERITIES: Mapping[str, str] = {
     "column.too_few": "deduction",
     "message.no_statistics": "deduction",
     "check.error": "warning",
+    "page.unreadable": "warning",
     "message.calendar_gap": "warning",
 }
 
