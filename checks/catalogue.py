@@ -313,6 +313,9 @@ _SHIPPED = (
     CheckSpec("site.no_zhaocuo", "deduction", "无“我为政府网站找错”入口", "no 找错 entry",
               "home page; no \"我为政府网站找错\" entry",
               rule=Rule("functions", 2.0)),
+    CheckSpec("page.unreadable", "warning", "页面无法解析", "page could not be parsed",
+              "a page of a site whose markup would hold the parser (nesting too deep): recorded,"
+              " never parsed, followed or checked; it answered, so as a link it is fine"),
     CheckSpec("check.error", "warning", "检查出错", "a check failed",
               "a check that failed on a page (a bug: the scan goes on)"),
 )

@@ -54,6 +54,7 @@ from checks.lexicon import SENSITIVE, Hit, Lexicon, page_lines, shipped_lexicon
 from checks.messages import Judgement
 from checks.search import comparable
 from crawler.encoding import decode_html
+from crawler.extract import UnreadablePage, parse_tree
 from crawler.urls import canonicalize, hostname
 
 HIJACKED: Final = "link.hijacked"
@@ -196,7 +197,10 @@ def read_target(final_url: str, body: bytes, content_type: str = "") -> TargetRe
             text = decode_html(body, "text/html; charset=utf-8").text
         except (LookupError, ValueError):
             text = body.decode("utf-8", "replace")
-    tree = LexborHTMLParser(text)
+    try:
+        tree = parse_tree(text)
+    except UnreadablePage:  # markup that would hold the parser: nothing is judged on it
+        return TargetReading(final_url, host, "", "", is_page=False)
     node = tree.css_first("title")
     title = " ".join(node.text(deep=True).split()) if node is not None else ""
     metas = [

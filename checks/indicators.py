@@ -14,8 +14,6 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from selectolax.lexbor import LexborHTMLParser
-
 from checks.activity import ActivityRules, judge_activity
 from checks.backdated import find_backdated, judge_backdated
 from checks.base import Finding, PageView, ScanContext, SiteTools
@@ -37,6 +35,7 @@ from checks.statistics import MessageStats, judge_statistics, read_stats_page, s
 from checks.zhaocuo import ZhaocuoEntry, find_zhaocuo, judge_zhaocuo
 from crawler.config import Site
 from crawler.encoding import decode_html
+from crawler.extract import UnreadablePage, parse_tree
 from crawler.urls import hostname, is_ip_literal
 
 HIJACK_PREFIX = 65536  # bytes of an external page read to judge it
@@ -180,7 +179,10 @@ class IndicatorsCheck:
             found = None
             if got.ok and got.body:
                 d = decode_html(got.body, got.content_type)
-                found = find_search(LexborHTMLParser(d.text), got.final_url, d.charset)
+                try:
+                    found = find_search(parse_tree(d.text), got.final_url, d.charset)
+                except UnreadablePage:
+                    return []  # the search page cannot be read: no honest judgement
                 if isinstance(found, SearchLink):
                     found = None
         if not isinstance(found, SearchForm):
@@ -202,7 +204,10 @@ class IndicatorsCheck:
         failure = None
         if got.ok and got.body:
             d = decode_html(got.body, got.content_type)
-            results = read_results(LexborHTMLParser(d.text), item.title)
+            try:
+                results = read_results(parse_tree(d.text), item.title)
+            except UnreadablePage:
+                return []  # the results cannot be read: no honest judgement
         else:
             failure = got.error or f"http {got.status}"
         j = judge_search(

@@ -68,6 +68,8 @@ def classify(result: FetchResult) -> Verdict:
     if result.error is not None:
         if result.error == "private address":
             return Verdict("blocked", "private address")
+        if result.error.startswith("unreadable"):  # it answered; govmon could not parse it
+            return OK
         if result.error in TRANSIENT_ERRORS:
             return Verdict("retry", result.error, "broken")
         return Verdict("broken", result.error)

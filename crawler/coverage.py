@@ -26,8 +26,8 @@ The counts (``pages_*`` are in-scope pages, ``columns_*`` the site's columns):
 
 The documented thresholds (:data:`UNREAD_SHARE`): a finished site is ``unchecked`` when
 
-* its home page answered only with a refusal (blocked, or forbidden by robots.txt): nothing
-  behind it could be read;
+* its home page answered only with a refusal (blocked, or forbidden by robots.txt), or with a
+  page that could not be parsed (``unreadable``): nothing behind it could be read;
 * more than half of the pages found were neither read nor judged broken; or
 * more than half of its columns had a list that was neither read nor judged broken.
 
@@ -55,6 +55,8 @@ REASONS: Mapping[str, str] = {
     "not_started": "本网站未被检查 (no part of the scan covered this site)",
     "blocked": "首页拒绝访问（反爬虫拦截），无法读取网站内容 (the home page refused the crawler)",
     "robots": "robots.txt 禁止访问首页 (robots.txt forbids the home page)",
+    "unreadable": "首页无法解析（页面结构异常），无法读取网站内容 (the home page could not be"
+    " parsed)",
     "pages": "多数页面未能读取 (most pages could not be read)",
     "columns": "多数栏目列表未能读取 (most column lists could not be read)",
 }
@@ -101,7 +103,7 @@ def unchecked_reason(
     home = coverage.get("home")
     if home == "unreachable":
         return None  # judged: site.unreachable
-    if home in ("blocked", "robots"):
+    if home in ("blocked", "robots", "unreadable"):
         return unchecked(str(home))
     found = int(coverage.get("pages_found") or 0)
     judged = int(coverage.get("pages_read") or 0) + int(coverage.get("pages_failed") or 0)

@@ -47,7 +47,7 @@ from checks.links import (
 )
 from crawler.config import Config, Site
 from crawler.encoding import decode_html
-from crawler.extract import ParsedPage, link_kind, parse_html
+from crawler.extract import ParsedPage, UnreadablePage, link_kind, parse_html
 from crawler.fetcher import (
     SNIFF_BYTES,
     Fetcher,
@@ -96,7 +96,7 @@ class SiteState:
     pages_failed: int = 0
     pages_blocked: int = 0
     robots_skipped: int = 0
-    home: str = "pending"  # pending | read | unreachable | blocked | robots
+    home: str = "pending"  # pending | read | unreachable | blocked | robots | unreadable
     home_attempts: list[dict[str, Any]] = field(default_factory=list)
     columns: dict[str, int] = field(default_factory=dict)  # columns_found, _read, _failed
     unreadable: int = 0  # column.unreadable findings: lists built by script, not read
@@ -689,7 +689,8 @@ class Scan:
             self.stats.rechecks += 1
             self.scheduler.defer(req, c.recheck_delay)
             return
-        if parsed is not None and self.crawl.resumable and not replay:
+        unreadable = result.error is not None and result.error.startswith("unreadable")
+        if (parsed is not None or unreadable) and self.crawl.resumable and not replay:
             # before the page row: a committed page always has its body
             await self.store.put(
                 BodyRow(req.id, result.content_type, list(result.redirects), result.body)
@@ -706,9 +707,14 @@ class Scan:
         if self._journal:
             await self._flush_journal()
 
-    async def _read_page(self, req: Request, result: FetchResult) -> tuple[ParsedPage, Verdict]:
+    async def _read_page(
+        self, req: Request, result: FetchResult
+    ) -> tuple[ParsedPage | None, Verdict]:
         decoded = decode_html(result.body, result.content_type)
-        parsed = parse_html(result.final_url, decoded.text, decoded.charset)
+        try:
+            parsed = parse_html(result.final_url, decoded.text, decoded.charset)
+        except UnreadablePage as exc:
+            return None, await self._unreadable(req, result, exc)
         if self._is_home(req):
             return parsed, Verdict("ok")  # a site's own front door answering is never a soft-404
         # every target kind is compared: pages, attachments, images, external pages
@@ -726,6 +732,20 @@ class Scan:
         ):
             return parsed, Verdict("broken", "soft-404")
         return parsed, Verdict("ok")
+
+    async def _unreadable(self, req: Request, result: FetchResult, exc: UnreadablePage) -> Verdict:
+        """A page not parsed (:mod:`crawler.nesting`): recorded with the error ``unreadable:
+        REASON``, neither followed nor checked, and a ``page.unreadable`` warning when it is a
+        page of a site. It answered, so as a link it is fine."""
+        result.error = f"unreadable: {exc.reason}"
+        result.error_detail = str(exc)
+        log.warning("page.unreadable", url=req.url, reason=exc.reason)
+        if req.kind is Kind.PAGE:
+            st = self.sites[req.site]
+            detail = {"reason": exc.reason, "error": str(exc), "bytes": len(result.body)}
+            finding = Finding("page.unreadable", st.site.id, st.site.unit, req.url, detail=detail)
+            await self._emit(finding)
+        return Verdict("ok")
 
     def _is_home(self, req: Request) -> bool:
         return req.depth == 0 and req.kind is Kind.PAGE and req.id in self.sites[req.site].home_ids
@@ -761,7 +781,10 @@ class Scan:
         if not got.ok or not got.body or not got.is_html:
             return Verdict("ok")
         decoded = decode_html(got.body, got.content_type)
-        parsed = parse_html(got.final_url, decoded.text, decoded.charset)
+        try:
+            parsed = parse_html(got.final_url, decoded.text, decoded.charset)
+        except UnreadablePage:
+            return Verdict("ok")  # it answered; what it says cannot be read
         soft = is_soft_404(
             probe,
             url=req.url,
@@ -815,9 +838,10 @@ class Scan:
                 title, sh = "", frozenset[int]()
                 if result.status < 400 and result.body:
                     d = decode_html(result.body, result.content_type)
-                    page = parse_html(result.final_url, d.text, d.charset)
-                    title = page.title
-                    sh = _text_shingles(page)
+                    with contextlib.suppress(UnreadablePage):  # then: no title, no text
+                        page = parse_html(result.final_url, d.text, d.charset)
+                        title = page.title
+                        sh = _text_shingles(page)
                 final = result.final_url if result.redirects else None
                 fp = Fingerprint(result.status, final, title, sh)
             self._fingerprints[key] = fp
@@ -929,14 +953,18 @@ class Scan:
         now = _now()
         st = self.sites[req.site]
         home = req.kind is Kind.PAGE and req.depth == 0 and req.id in st.home_ids
+        # a page that answered but could not be parsed (crawler/nesting.py) was not read
+        unreadable = verdict.outcome == "ok" and (result.error or "").startswith("unreadable")
         if home:
             st.home = {"ok": "read", "broken": "unreachable"}.get(verdict.outcome, "blocked")
+            if unreadable:
+                st.home = "unreadable"
             if st.home == "unreachable" and not replay:
                 # before the page row: a committed page row means its finding is committed too,
                 # so a resumed scan (which replays the row) need not make it again
                 await self._emit(self._unreachable(st, req, result, verdict))
         if req.kind is Kind.PAGE:
-            if verdict.outcome == "ok":
+            if verdict.outcome == "ok" and not unreadable:
                 st.pages_read += 1
             elif verdict.outcome == "broken":
                 st.pages_failed += 1

@@ -1,4 +1,9 @@
-"""Parsing a page once with selectolax (lexbor): title, links and their kinds. Pure."""
+"""Parsing a page once with selectolax (lexbor): title, links and their kinds. Pure.
+
+Every page is first checked by :func:`crawler.nesting.check_parse_work`: a page whose markup
+would hold the parser for long (100,000 nested ``div`` elements) is not parsed, and
+:func:`parse_html` and :func:`parse_tree` raise :class:`UnreadablePage` instead.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,19 @@ from dataclasses import dataclass, field
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
+from crawler.nesting import UnreadablePage, check_parse_work
 from crawler.urls import canonicalize, path_extension
+
+__all__ = [
+    "ATTACHMENT_EXTENSIONS",
+    "IMAGE_EXTENSIONS",
+    "Link",
+    "ParsedPage",
+    "UnreadablePage",
+    "link_kind",
+    "parse_html",
+    "parse_tree",
+]
 
 IMAGE_EXTENSIONS = frozenset(
     {"jpg", "jpeg", "png", "gif", "bmp", "webp", "svg", "ico", "tif", "tiff", "avif"}
@@ -96,9 +113,17 @@ def _raw_targets(node: LexborNode) -> list[str]:
     return [src] if src else []
 
 
+def parse_tree(text: str) -> LexborHTMLParser:
+    """The lexbor tree of ``text``; raises :class:`UnreadablePage` for a page whose markup
+    would hold the parser for long (:func:`crawler.nesting.check_parse_work`)."""
+    check_parse_work(text)
+    return LexborHTMLParser(text)
+
+
 def parse_html(url: str, text: str, charset: str = "utf-8") -> ParsedPage:
-    """Parse ``text`` (the decoded page at ``url``) and extract its checkable links."""
-    tree = LexborHTMLParser(text)
+    """Parse ``text`` (the decoded page at ``url``) and extract its checkable links. Raises
+    :class:`UnreadablePage` like :func:`parse_tree`."""
+    tree = parse_tree(text)
     title_node = tree.css_first("title")
     title = title_node.text(strip=True) if title_node is not None else ""
     base = url

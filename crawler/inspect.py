@@ -8,7 +8,7 @@ from typing import Any
 from crawler.config import Config, CrawlSettings
 from crawler.dates import published_date
 from crawler.encoding import decode_html
-from crawler.extract import parse_html
+from crawler.extract import UnreadablePage, parse_html
 from crawler.fetcher import GovResolver, HttpFetcher
 from crawler.listing import Item, extract_items, pagination
 from crawler.urls import canonicalize
@@ -40,7 +40,11 @@ async def inspect_url(
     out.update(status=result.status, final_url=result.final_url, redirects=result.redirects)
     if result.body and result.is_html:
         decoded = decode_html(result.body, result.content_type)
-        page = parse_html(result.final_url, decoded.text, decoded.charset)
+        try:
+            page = parse_html(result.final_url, decoded.text, decoded.charset)
+        except UnreadablePage as exc:  # what a scan records too
+            out.update(charset=decoded.charset, error=f"unreadable: {exc.reason}")
+            return out
         assert page.tree is not None
         reading = extract_items(page.tree, result.final_url, decoded.charset, as_of=day)
         published = published_date(page.tree, as_of=day)

@@ -761,17 +761,25 @@ def _same_page_key(url: str) -> str:
     return head + ("?" + query if query else "")
 
 
-def _variable(html_text: str, name: str) -> int | None:
-    pattern = re.compile(
-        r"(?<![\w$.])" + re.escape(name) + r"\s*[:=]\s*['\"]?([0-9]{1,7})(?![0-9.])"
-    )
-    match = pattern.search(html_text[:_VAR_WINDOW])
-    return int(match.group(1)) if match else None
+# ``name = 12`` / ``name: "12"``: a numeric variable a createPageHTML call may pass
+_ASSIGNMENT = re.compile(
+    r"(?<![\w$.])([A-Za-z_$][\w$.]{0,60})\s*[:=]\s*['\"]?([0-9]{1,7})(?![0-9.])"
+)
+
+
+def _variables(html_text: str) -> dict[str, int]:
+    """Every numeric variable assigned in the first ``_VAR_WINDOW`` characters, by name (the
+    first assignment wins): one pass over the page, however many calls ask for one."""
+    found: dict[str, int] = {}
+    for match in _ASSIGNMENT.finditer(html_text, 0, _VAR_WINDOW):
+        found.setdefault(match.group(1), int(match.group(2)))
+    return found
 
 
 def _script_pages(html_text: str, base: str) -> list[str]:
     """``createPageHTML(total, current, "index", "html")`` and its variants → the other pages."""
-    for call in _CALL.finditer(html_text[:_VAR_WINDOW]):
+    variables: dict[str, int] | None = None  # read once, when a call first names one
+    for call in _CALL.finditer(html_text, 0, _VAR_WINDOW):
         head = html_text[call.start() - 9 : call.start()] if call.start() >= 9 else ""
         if "function" in head:
             continue  # the definition, not a call
@@ -785,7 +793,9 @@ def _script_pages(html_text: str, base: str) -> list[str]:
             elif kind == "string":
                 strings.append(value)
             else:
-                resolved = _variable(html_text, value)
+                if variables is None:
+                    variables = _variables(html_text)
+                resolved = variables.get(value)
                 if resolved is None:
                     unresolved = True
                     break

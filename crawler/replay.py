@@ -22,8 +22,9 @@ must carry it: as the password of ``Proxy-Authorization: Basic`` (``scan --proxy
 http://govmon:TOKEN@HOST:PORT``) or as ``Authorization: Bearer TOKEN``; others get a 407.
 
 Only an index is held in memory: for each method and URL, the file and offset of its last
-response record, read again (and decoded) when asked for. Records that cannot be found again at
-an offset (a damaged gzip file read as one stream) are kept in memory, and so are the failures.
+response record, read again (and decoded) when asked for, in every layout of file (a gzip file
+compressed as one stream through the checkpoints of :class:`crawler.warc.StreamIndex`); the
+failures are kept in memory (they have no body).
 """
 
 from __future__ import annotations
@@ -206,7 +207,7 @@ async def _replay(request: web.Request, handler: object) -> web.StreamResponse:
     if isinstance(entry, Located):
         try:
             entry = await asyncio.to_thread(
-                read_response_at, entry.path, entry.offset, entry.method
+                read_response_at, entry.path, entry.offset, entry.method, entry.stream
             )
         except WarcError as exc:
             return web.Response(

@@ -23,13 +23,20 @@ truncated); a record that cannot be parsed ends it too. Only a file that is not 
 file at all (its first line is neither ``WARC/1.x`` nor an ARC header line) or cannot be opened
 raises :class:`WarcError`. :func:`index_records` reads the same, with the failures, as places
 (file and offset) rather than bodies, and :func:`read_response_at` reads one place again.
+
+Every layout is read on demand. A record of a plain file, or of a gzip file of one member per
+record, is read again by seeking to its offset. A gzip file compressed as one stream cannot be
+entered in the middle: while it is indexed, the state of the decompressor is kept every
+:data:`CHECKPOINT_EVERY` bytes of output (:class:`StreamIndex`, at most
+:data:`MAX_CHECKPOINTS` of them, ~40 KB each), and a record is read again by decompressing from
+the nearest checkpoint before it. Memory stays that of one record (at most :data:`MAX_BLOCK`),
+however many records the file holds.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import errno
-import gzip
 import io
 import json
 import os
@@ -56,6 +63,9 @@ TRUNCATED_HEADER: Final = "X-Govmon-Truncated"
 # the block of a ``metadata`` record noting a request that failed (dns, connect, timeout ...)
 FAILURE_TYPE: Final = "application/vnd.govmon.failure+json"
 MAX_BLOCK: Final = 64 * 1024 * 1024  # what is read of one record of a foreign file
+CHECKPOINT_EVERY: Final = 16 * 1024 * 1024  # bytes of a one-stream gzip file between checkpoints
+MAX_CHECKPOINTS: Final = 256  # past this, every other one goes (and the spacing doubles)
+_INFLATE_CHUNK: Final = 1024 * 1024  # what one call may inflate (a gzip bomb stays capped)
 # codings the fetcher (aiohttp) removes from a body; any other coding stays on body and header
 _DECODED_CODINGS: Final = frozenset({"gzip", "x-gzip", "deflate", "br", "zstd"})
 _GZIP_MAGIC: Final = b"\x1f\x8b"
@@ -459,6 +469,7 @@ class _Block:
     complete: bool  # false: the file ends inside the record
     capped: bool = False  # only the first MAX_BLOCK bytes were read
     offset: int | None = None  # where the record begins in its file, when it can be read there
+    stream: StreamIndex | None = None  # set: ``offset`` is in the decompressed stream
 
 
 @dataclass(slots=True)
@@ -495,15 +506,16 @@ class Located:
     offset: int
     method: str
     url: str
+    stream: StreamIndex | None = None  # a gzip file of one stream: ``offset`` is in its output
 
 
 def index_records(
     paths: Iterable[str | os.PathLike[str]] | str | os.PathLike[str],
 ) -> Iterator[Located | RecordedResponse | RecordedFailure]:
     """What :func:`read_exchanges` reads, and the recorded failures, in file order, without
-    holding on to bodies: a response comes as its :class:`Located` place, or as the
-    :class:`RecordedResponse` itself when it cannot be read again at an offset (a gzip file
-    compressed as a whole, read as one stream). :func:`read_response_at` on a place gives what
+    holding on to bodies: a response comes as its :class:`Located` place (in every layout; in
+    a gzip file compressed as one stream, a place in its output, read again through its
+    :class:`StreamIndex`). :func:`read_response_at` on a place gives what
     :func:`read_exchanges` gives for it, byte for byte (except ``request_headers``).
 
     Raises :class:`WarcError` like :func:`read_exchanges`.
@@ -512,7 +524,7 @@ def index_records(
         paths = [paths]
     for path in paths:
         source = Path(path)
-        for item in _read_file(source):
+        for item in _read_file(source, bodies=False):
             if not isinstance(item, tuple):
                 yield item
                 continue
@@ -521,14 +533,18 @@ def index_records(
                 yield response.finish(request)
             else:
                 method = request.method if request is not None else "GET"
-                yield Located(str(source), response.offset, method, response.url)
+                yield Located(str(source), response.offset, method, response.url, response.stream)
 
 
 def read_response_at(
-    path: str | os.PathLike[str], offset: int, method: str = "GET"
+    path: str | os.PathLike[str],
+    offset: int,
+    method: str = "GET",
+    stream: StreamIndex | None = None,
 ) -> RecordedResponse:
-    """The response recorded at ``offset`` of ``path`` (a :class:`Located` place), as the
-    answer to ``method``. Raises :class:`WarcError` when there is no such record any more."""
+    """The response recorded at ``offset`` of ``path`` (a :class:`Located` place, with its
+    ``stream`` for a gzip file of one stream), as the answer to ``method``. Raises
+    :class:`WarcError` when there is no such record any more."""
     place = Path(path)
     try:
         fh = place.open("rb")
@@ -536,8 +552,13 @@ def read_response_at(
         raise WarcError(f"{place}: cannot open: {exc.strerror or exc}") from exc
     try:
         with fh:
-            fh.seek(offset)
-            block = next(_frame(fh, seekable=True), None)
+            if stream is None:
+                fh.seek(offset)
+                block = next(_frame(fh, seekable=True), None)
+            else:
+                inflated = _Inflated(fh, stream.start_for(offset))
+                inflated.skip_to(offset)
+                block = next(_frame(inflated), None)
     except Exception as exc:  # warcio raises many kinds on malformed input
         raise WarcError(f"{place}: no record at offset {offset}: {_short(exc)}") from exc
     parsed = None
@@ -551,9 +572,10 @@ def read_response_at(
 _Item = tuple["_Response", "_Request | None"] | RecordedFailure
 
 
-def _read_file(path: Path) -> Iterator[_Item]:
+def _read_file(path: Path, *, bodies: bool = True) -> Iterator[_Item]:
     """The responses of ``path`` (each with its request, when the file has it) and the recorded
-    failures, in file order."""
+    failures, in file order; without ``bodies``, a response that can be read again at its
+    offset comes without its body (an index holds no more than a record at a time)."""
     source = str(path)
     pending: tuple[_Response, str, tuple[str, ...]] | None = None  # response, its id, links
     previous: tuple[_Request, str, tuple[str, ...]] | None = None  # request, its id, links
@@ -588,6 +610,8 @@ def _read_file(path: Path) -> Iterator[_Item]:
         if parsed is None:
             previous = None
             continue
+        if not bodies and parsed.offset is not None:
+            parsed.body = b""
         if previous is not None and _paired(parsed, record_id, links, *previous):
             yield parsed, previous[0]
         else:
@@ -620,6 +644,7 @@ class _Response:
     decoded: bool = True
     dechunked: bool = True
     offset: int | None = None  # of its record in the file (None: cannot be read there again)
+    stream: StreamIndex | None = None  # set: ``offset`` is in the file's decompressed stream
 
     def finish(self, request: _Request | None) -> RecordedResponse:
         method = request.method if request is not None else "GET"
@@ -703,6 +728,7 @@ def _parse_response(block: _Block, source: str) -> _Response | None:
             at,
             source,
             offset=block.offset,
+            stream=block.stream,
         )
     message = _parse_http(block.data, block.complete)
     if message is None or len(message.first) < 2 or not message.first[0].startswith("HTTP/"):
@@ -728,6 +754,7 @@ def _parse_response(block: _Block, source: str) -> _Response | None:
         decoded,
         dechunked,
         block.offset,
+        block.stream,
     )
 
 
@@ -922,14 +949,19 @@ def _blocks_of(path: Path) -> Iterator[_Block]:
 
 def _blocks_as_stream(path: Path, skip: int, problem: str) -> Iterator[_Block]:
     """Second reading of a damaged gzip file: decompressed as one stream (which reads a file
-    compressed as a whole rather than per record), after the ``skip`` records already read."""
+    compressed as a whole rather than per record), after the ``skip`` records already read.
+    Each block's offset is in the decompressed stream, which its :class:`StreamIndex` can
+    enter again."""
     index = 0
+    stream = StreamIndex()
     try:
-        with gzip.open(path, "rb") as stream:
-            for block in _frame(stream):
+        with path.open("rb") as fh:
+            inflated = _Inflated(fh, None, stream)
+            for block in _frame(inflated, seekable=True):
                 index += 1
                 if index <= skip:
                     continue
+                block.stream = stream
                 yield block
                 if not block.complete:
                     _warn_stop(path, index, "the last record is cut short (file truncated?)")
@@ -943,6 +975,132 @@ def _blocks_as_stream(path: Path, skip: int, problem: str) -> Iterator[_Block]:
         records=index,
         reason=problem,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class _Checkpoint:
+    """Where inflating a one-stream gzip file can start again: the decompressor's state after
+    ``output`` bytes, the file position of the input that follows, and the input the
+    decompressor had not taken yet."""
+
+    output: int
+    position: int
+    pending: bytes
+    decompressor: Any  # zlib.Decompress (copied again for each use)
+
+
+class StreamIndex:
+    """Checkpoints of a gzip file compressed as one stream (or any layout read as a stream),
+    taken while it is read once: a place in its output can be reached again by inflating from
+    the nearest one before it, at most :data:`CHECKPOINT_EVERY` bytes (doubled each time the
+    count passes :data:`MAX_CHECKPOINTS`)."""
+
+    def __init__(self) -> None:
+        self.checkpoints: list[_Checkpoint] = []
+        self.every = CHECKPOINT_EVERY
+        self._lock = threading.Lock()
+
+    def add(self, checkpoint: _Checkpoint) -> None:
+        with self._lock:
+            last = self.checkpoints[-1].output if self.checkpoints else 0
+            if checkpoint.output - last < self.every:
+                return
+            self.checkpoints.append(checkpoint)
+            if len(self.checkpoints) > MAX_CHECKPOINTS:
+                self.checkpoints = self.checkpoints[1::2]
+                self.every *= 2
+
+    def start_for(self, offset: int) -> _Checkpoint | None:
+        """The last checkpoint at or before ``offset`` (``None``: the file's start)."""
+        with self._lock:
+            found = None
+            for checkpoint in self.checkpoints:
+                if checkpoint.output > offset:
+                    break
+                found = checkpoint
+            return found
+
+
+class _Inflated:
+    """The decompressed bytes of a gzip file (its members one after the other), as a stream
+    for warcio: from the start, or from a checkpoint; ``index`` gets checkpoints on the way.
+    A stream cut short or damaged raises ``EOFError`` where it ends (as :mod:`gzip` does)."""
+
+    def __init__(
+        self, fh: Any, start: _Checkpoint | None, index: StreamIndex | None = None
+    ) -> None:
+        self._fh = fh
+        self._index = index
+        if start is None:
+            fh.seek(0)
+            self._decompressor: Any = zlib.decompressobj(31)
+            self._pending = b""
+            self._output = 0
+        else:
+            fh.seek(start.position)
+            self._decompressor = start.decompressor.copy()
+            self._pending = start.pending
+            self._output = start.output
+        self._buffer = b""  # the piece being read, from ``_at``
+        self._at = 0
+        self._told = self._output  # the position in the output of what ``read`` gives next
+        self._done = False
+        self._started = start is not None  # inside a member (a checkpoint always is)
+
+    def tell(self) -> int:
+        return self._told
+
+    def _inflate(self) -> bytes:
+        """The next piece of output (``b""`` at the end of the stream)."""
+        while not self._done:
+            d = self._decompressor
+            if d.eof:  # the next member, if any (anything else ends the stream)
+                self._pending = d.unused_data + self._pending
+                self._decompressor = d = zlib.decompressobj(31)
+                self._started = False
+            data = self._pending or self._fh.read(65536)
+            if not data:
+                self._done = True
+                if self._started:  # the file ends inside a member: cut short
+                    raise EOFError("the compressed stream ends before its end marker")
+                break
+            self._started = True
+            try:
+                out = d.decompress(data, _INFLATE_CHUNK)
+            except zlib.error as exc:  # damaged from here on (what precedes it is read)
+                self._done = True
+                raise EOFError(f"damaged compressed stream: {exc}") from None
+            self._pending = d.unconsumed_tail
+            self._output += len(out)
+            if self._index is not None and out and not d.eof:
+                self._index.add(_Checkpoint(self._output, self._fh.tell(), self._pending, d.copy()))
+            if out:
+                return bytes(out)
+        return b""
+
+    def read(self, size: int = -1) -> bytes:
+        parts: list[bytes] = []
+        want = size
+        while want != 0:
+            if self._at >= len(self._buffer):
+                self._buffer, self._at = self._inflate(), 0
+                if not self._buffer:
+                    break
+            left = len(self._buffer) - self._at
+            take = left if want < 0 else min(want, left)
+            parts.append(self._buffer[self._at : self._at + take])
+            self._at += take
+            if want > 0:
+                want -= take
+        data = b"".join(parts)
+        self._told += len(data)
+        return data
+
+    def skip_to(self, offset: int) -> None:
+        """Read and drop everything before ``offset`` of the output."""
+        while self._told < offset:
+            if not self.read(min(offset - self._told, _INFLATE_CHUNK)):
+                raise WarcError(f"the stream ends before offset {offset}")
 
 
 def _frame(

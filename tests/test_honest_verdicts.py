@@ -550,3 +550,13 @@ def test_a_home_page_like_the_not_found_page_is_still_read(
     assert echo["coverage"]["home"] == "read"
     assert echo["verdict"] != "unchecked"
     assert "site.unreachable" not in {f["check"] for f in findings_of(report, "echo")}
+
+
+def test_a_home_page_that_cannot_be_parsed_leaves_the_site_unchecked() -> None:
+    from crawler.coverage import unchecked_reason
+
+    row = {"done": True, "home": "unreadable", "pages_found": 1}
+    why = unchecked_reason(row, "complete")
+    assert why is not None
+    assert why.reason == "unreadable"
+    assert unchecked_reason({**row, "home": "read", "pages_read": 1}, "complete") is None

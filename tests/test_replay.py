@@ -664,7 +664,7 @@ def test_the_index_of_foreign_files_reads_what_read_exchanges_reads() -> None:
         for entry in index_records(path):
             if isinstance(entry, Located):
                 located += 1
-                got.append(read_response_at(entry.path, entry.offset, entry.method))
+                got.append(read_response_at(entry.path, entry.offset, entry.method, entry.stream))
             else:
                 assert isinstance(entry, RecordedResponse), name
                 got.append(entry)
