@@ -49,9 +49,8 @@ import structlog
 
 from crawler.config import Config, ConfigError, Site, load_config, parse_config
 from crawler.engine import Scan, config_digest, scan_settings
-from storage.base import StoreError
-from storage.dburl import scrub
 from storage.postgres import PostgresStore, parse_url
+from storage.queue_sql import QueueSQL
 
 log = structlog.get_logger("govmon.queue")
 
@@ -60,46 +59,6 @@ TASK = "govmon.scan_site"
 MAX_ATTEMPTS = 5
 ID_SHIFT = 32  # site k of a scan numbers its URLs from (k + 1) << 32
 FENCE_EVERY = 3.0  # seconds between a site job's checks that the site is still its own
-
-_LOCK_KEY = 0x676F7651  # "govQ": advisory lock guarding the queue's schema creation
-
-_QUEUE_TABLES = """
-CREATE TABLE IF NOT EXISTS queue_scans (
-    scan_id BIGINT PRIMARY KEY REFERENCES scans(id),
-    config_path TEXT NOT NULL,
-    config_text TEXT NOT NULL,
-    submitted_at TIMESTAMPTZ NOT NULL DEFAULT now(),
-    window_end TIMESTAMPTZ
-);
-CREATE TABLE IF NOT EXISTS queue_sites (
-    scan_id BIGINT NOT NULL REFERENCES scans(id),
-    site TEXT NOT NULL,
-    position INTEGER NOT NULL,
-    host TEXT NOT NULL,
-    status TEXT NOT NULL DEFAULT 'queued',
-    worker TEXT,
-    attempts INTEGER NOT NULL DEFAULT 0,
-    started_at TIMESTAMPTZ,
-    finished_at TIMESTAMPTZ,
-    pages BIGINT NOT NULL DEFAULT 0,
-    requests BIGINT NOT NULL DEFAULT 0,
-    error TEXT,
-    PRIMARY KEY (scan_id, site)
-);
-CREATE INDEX IF NOT EXISTS queue_sites_by_status ON queue_sites (scan_id, status);
-CREATE TABLE IF NOT EXISTS queue_docs (
-    scan_id BIGINT NOT NULL REFERENCES scans(id),
-    site TEXT NOT NULL,
-    kind TEXT NOT NULL,
-    doc TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS queue_docs_by_scan ON queue_docs (scan_id, site);
-"""
-
-# what an earlier attempt of a site wrote into the shared scan: rows keyed by its URL-id range
-# or by its site id
-_DROP_BY_ID = ("pages", "links", "frontier", "bodies")
-_DROP_BY_SITE = ("findings", "columns", "items", "queue_docs")
 
 
 class QueueError(Exception):
@@ -127,189 +86,30 @@ def worker_name() -> str:
 # -- the database side ----------------------------------------------------------------------
 
 
-class QueueDB:
-    """The queue's own tables and procrastinate's, in the store's PostgreSQL schema."""
+class QueueDB(QueueSQL):
+    """The queue's tables (:class:`storage.queue_sql.QueueSQL`) as submit and site jobs use
+    them: a scan's config, its sites' policy documents matched across the whole scan."""
 
     def __init__(self, db: str) -> None:
         require_postgres(db, "queue")
-        self.db = db
-        self.dsn, self.schema, self.display = parse_url(db)
-        self._pool: Any = None
-
-    async def open(self) -> QueueDB:
-        import asyncpg  # type: ignore[import-untyped]
-
-        # the store creates the schema and its tables (and checks the schema name)
-        store = await PostgresStore.open(self.db, create=True, pool_size=2)
-        await store.close()
-        try:
-            self._pool = await asyncpg.create_pool(
-                self.dsn,
-                min_size=1,
-                max_size=2,
-                server_settings={"search_path": f'"{self.schema}"', "application_name": "govmon"},
-            )
-        except (OSError, asyncpg.PostgresError) as exc:
-            why = scrub(str(exc), self.dsn)
-            raise StoreError(f"{self.display}: cannot connect: {why}") from None
-        await self._ensure_schema()
-        return self
-
-    async def close(self) -> None:
-        if self._pool is not None:
-            await self._pool.close()
-            self._pool = None
-
-    async def __aenter__(self) -> QueueDB:
-        return await self.open()
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.close()
-
-    async def _ensure_schema(self) -> None:
-        from procrastinate.schema import SchemaManager
-
-        async with self._pool.acquire() as conn, conn.transaction():
-            await conn.execute(
-                "SELECT pg_advisory_xact_lock($1, hashtext($2))", _LOCK_KEY, self.schema
-            )
-            await conn.execute(_QUEUE_TABLES)
-            exists = await conn.fetchval("SELECT to_regclass('procrastinate_jobs')")
-            if exists is None:
-                await conn.execute(SchemaManager.get_schema())
-
-    async def fetch(self, query: str, *args: Any) -> list[Any]:
-        async with self._pool.acquire() as conn:
-            return list(await conn.fetch(query, *args))
-
-    async def execute(self, query: str, *args: Any) -> str:
-        async with self._pool.acquire() as conn:
-            result: str = await conn.execute(query, *args)
-            return result
+        super().__init__(db)
 
     async def add_scan(
         self, scan_id: int, config: Config, text: str, window_end: dt.datetime | None
     ) -> None:
-        async with self._pool.acquire() as conn, conn.transaction():
-            await conn.execute(
-                "INSERT INTO queue_scans (scan_id, config_path, config_text, window_end)"
-                " VALUES ($1, $2, $3, $4)",
-                scan_id,
-                config.path,
-                text,
-                window_end,
-            )
-            await conn.executemany(
-                "INSERT INTO queue_sites (scan_id, site, position, host) VALUES ($1, $2, $3, $4)",
-                [(scan_id, s.id, i, site_host(s)) for i, s in enumerate(config.sites)],
-            )
+        sites = [(s.id, site_host(s)) for s in config.sites]
+        await self.add_scan_rows(scan_id, config.path, text, window_end, sites)
 
     async def scan_config(self, scan_id: int) -> tuple[Config, str]:
-        rows = await self.fetch(
-            "SELECT q.config_path, q.config_text, s.as_of FROM queue_scans q"
-            " JOIN scans s ON s.id = q.scan_id WHERE q.scan_id = $1",
-            scan_id,
-        )
-        if not rows:
+        row = await self.config_text(scan_id)
+        if row is None:
             raise QueueError(f"{self.display}: scan {scan_id} was not submitted to the queue")
-        path, text, as_of = rows[0]["config_path"], rows[0]["config_text"], rows[0]["as_of"]
+        path, text, as_of = row
         try:
             config = parse_config(tomllib.loads(text), path)
         except (tomllib.TOMLDecodeError, ConfigError) as exc:
             raise QueueError(f"scan {scan_id}: its config no longer loads here: {exc}") from None
         return config, as_of
-
-    async def start_site(self, scan_id: int, site: str, worker: str) -> int:
-        """Mark a new attempt at ``site`` running; its number (the fencing token: only the
-        newest attempt may record the site's end)."""
-        rows = await self.fetch(
-            "UPDATE queue_sites SET status = 'running', worker = $3, attempts = attempts + 1,"
-            " started_at = now(), finished_at = NULL, error = NULL"
-            " WHERE scan_id = $1 AND site = $2 RETURNING attempts",
-            scan_id,
-            site,
-            worker,
-        )
-        return int(rows[0]["attempts"]) if rows else 0
-
-    async def current_attempt(self, scan_id: int, site: str) -> int:
-        rows = await self.fetch(
-            "SELECT attempts FROM queue_sites WHERE scan_id = $1 AND site = $2", scan_id, site
-        )
-        return int(rows[0]["attempts"]) if rows else 0
-
-    async def drop_site(self, scan_id: int, site: str, lo: int, hi: int) -> None:
-        """Delete what an earlier attempt of ``site`` wrote into the scan."""
-        async with self._pool.acquire() as conn, conn.transaction():
-            for table in _DROP_BY_ID:
-                await conn.execute(
-                    f"DELETE FROM {table} WHERE scan_id = $1 AND url_id BETWEEN $2 AND $3",
-                    scan_id,
-                    lo,
-                    hi,
-                )
-            await conn.execute(
-                "DELETE FROM refs WHERE scan_id = $1 AND target_id BETWEEN $2 AND $3",
-                scan_id,
-                lo,
-                hi,
-            )
-            for table in _DROP_BY_SITE:
-                await conn.execute(
-                    f"DELETE FROM {table} WHERE scan_id = $1 AND site = $2", scan_id, site
-                )
-
-    async def end_site(
-        self,
-        scan_id: int,
-        site: str,
-        status: str,
-        pages: int = 0,
-        requests: int = 0,
-        error: str | None = None,
-        attempt: int | None = None,
-    ) -> bool:
-        """Record a site's end by ``attempt`` (ignored when a newer attempt has begun); True
-        when that ended the whole scan (then marked finished)."""
-        done = await self.execute(
-            "UPDATE queue_sites SET status = $3, pages = $4, requests = $5, error = $6,"
-            " finished_at = CASE WHEN $3 IN ('done', 'failed') THEN now() END"
-            " WHERE scan_id = $1 AND site = $2 AND ($7::int IS NULL OR attempts = $7)",
-            scan_id,
-            site,
-            status,
-            pages,
-            requests,
-            error,
-            attempt,
-        )
-        if done.endswith(" 0"):
-            log.warning("queue.site.superseded", scan=scan_id, site=site, attempt=attempt)
-            return False
-        if status not in ("done", "failed"):
-            return False
-        unsettled = await self.fetch(
-            "SELECT 1 FROM queue_sites WHERE scan_id = $1 AND status NOT IN ('done', 'failed')"
-            " LIMIT 1",
-            scan_id,
-        )
-        if unsettled:
-            return False
-        await self.reconcile(scan_id)
-        # whoever records the last site ends the scan; the status guard makes it happen once
-        result = await self.execute(
-            "UPDATE scans SET"
-            " status = CASE WHEN EXISTS (SELECT 1 FROM queue_sites WHERE scan_id = $1"
-            "   AND status = 'failed') THEN 'interrupted' ELSE 'complete' END,"
-            " finished_at = $2,"
-            " pages = (SELECT COALESCE(SUM(pages), 0) FROM queue_sites WHERE scan_id = $1),"
-            " requests = (SELECT COALESCE(SUM(requests), 0) FROM queue_sites WHERE scan_id = $1)"
-            " WHERE id = $1 AND status = 'running' AND NOT EXISTS (SELECT 1 FROM queue_sites"
-            "   WHERE scan_id = $1 AND status NOT IN ('done', 'failed'))",
-            scan_id,
-            dt.datetime.now(dt.UTC).astimezone().isoformat(timespec="seconds"),
-        )
-        return result.endswith(" 1")
 
     async def keep_docs(self, scan_id: int, site: str, scan: Scan) -> None:
         """Keep a finished site job's policy documents and interpretations for
@@ -321,25 +121,16 @@ class QueueDB:
             return
         kinds = [("policy", d) for d in policies.get(site, [])]
         kinds += [("interpretation", d) for d in interpretations]
-        rows = [(scan_id, site, kind, json.dumps(doc_to_json(d))) for kind, d in kinds]
-        async with self._pool.acquire() as conn, conn.transaction():
-            await conn.execute(
-                "DELETE FROM queue_docs WHERE scan_id = $1 AND site = $2", scan_id, site
-            )
-            await conn.executemany(
-                "INSERT INTO queue_docs (scan_id, site, kind, doc) VALUES ($1, $2, $3, $4)", rows
-            )
+        await self.replace_docs(
+            scan_id, site, [(kind, json.dumps(doc_to_json(d))) for kind, d in kinds]
+        )
 
     async def reconcile(self, scan_id: int) -> int:
         """Withdraw the ``policy.no_interpretation`` findings that an interpretation read by
         another site's job explains; how many went. Idempotent."""
         from checks.builtin import doc_from_json, reconcile_interpretations, withdraw_explained
 
-        rows = await self.fetch(
-            "SELECT d.site, d.kind, d.doc, s.as_of FROM queue_docs d JOIN scans s"
-            " ON s.id = d.scan_id WHERE d.scan_id = $1",
-            scan_id,
-        )
+        rows = await self.docs(scan_id)
         if not rows:
             return 0
         policies: dict[str, list[Any]] = {}
@@ -361,13 +152,6 @@ class QueueDB:
             await store.close()
         log.info("queue.reconciled", scan=scan_id, withdrawn=gone)
         return gone
-
-    async def unfinished(self) -> int:
-        """Sites of any scan not yet done or failed."""
-        rows = await self.fetch(
-            "SELECT count(*) AS n FROM queue_sites WHERE status NOT IN ('done', 'failed')"
-        )
-        return int(rows[0]["n"])
 
 
 # -- procrastinate ----------------------------------------------------------------------------
@@ -702,24 +486,13 @@ def estimate_finish(
 async def status(db: str, scan: int | None = None, limit: int = 10) -> list[ScanStatus]:
     require_postgres(db, "status")
     async with QueueDB(db) as qdb:
-        where = "WHERE q.scan_id = $1" if scan is not None else ""
-        args: tuple[Any, ...] = (scan,) if scan is not None else ()
-        scans = await qdb.fetch(
-            "SELECT q.scan_id, q.config_path, q.submitted_at, q.window_end, s.status,"
-            f" s.finished_at FROM queue_scans q JOIN scans s ON s.id = q.scan_id {where}"
-            f" ORDER BY q.scan_id DESC LIMIT {int(limit)}",
-            *args,
-        )
+        scans = await qdb.queued_scans(scan, limit)
         if scan is not None and not scans:
             raise QueueError(f"{qdb.display}: scan {scan} was not submitted to the queue")
         now = dt.datetime.now(dt.UTC)
         out = []
         for row in scans:
-            sites = await qdb.fetch(
-                "SELECT status, worker, pages, requests, started_at FROM queue_sites"
-                " WHERE scan_id = $1",
-                row["scan_id"],
-            )
+            sites = await qdb.sites(row["scan_id"])
             counts = {"queued": 0, "running": 0, "done": 0, "failed": 0}
             workers: dict[str, dict[str, int]] = {}
             for s in sites:
@@ -838,7 +611,7 @@ class Leadership:
 
     async def acquire(self, stop: asyncio.Event, every: float = 5.0) -> bool:
         """Wait until this daemon leads (True) or ``stop`` is set (False)."""
-        import asyncpg
+        import asyncpg  # type: ignore[import-untyped]
 
         announced = False
         while not stop.is_set():
@@ -884,8 +657,7 @@ async def wait_for_scan(db: str, scan_id: int, stop: asyncio.Event, every: float
     ``stop`` came first)."""
     async with QueueDB(db) as qdb:
         while True:
-            rows = await qdb.fetch("SELECT status FROM scans WHERE id = $1", scan_id)
-            state = str(rows[0]["status"]) if rows else "missing"
+            state = await qdb.scan_status(scan_id)
             if state != "running" or stop.is_set():
                 return state
             with contextlib.suppress(TimeoutError):
@@ -899,12 +671,4 @@ async def queued_scan(
     restarted, or another took over, while the workers went on), or one begun since ``since``
     (the current window's scan, already done)."""
     async with QueueDB(db) as qdb:
-        rows = await qdb.fetch(
-            "SELECT s.id, s.status FROM scans s JOIN queue_scans q ON q.scan_id = s.id"
-            " WHERE s.config_digest = $1 AND (s.status = 'running'"
-            " OR ($2::timestamptz IS NOT NULL AND s.started_at::timestamptz >= $2))"
-            " ORDER BY s.id DESC LIMIT 1",
-            digest,
-            since,
-        )
-    return (int(rows[0]["id"]), str(rows[0]["status"])) if rows else None
+        return await qdb.newest_scan(digest, since)

@@ -28,13 +28,10 @@ import hmac
 import ipaddress
 import logging
 import socket
-import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-import aiosqlite
 from aiohttp import web
 from yarl import URL
 
@@ -43,7 +40,7 @@ from crawler.reports.htmlpage import environment, report_context
 from crawler.reports.model import FindingEntry
 from storage.base import ScanInfo, Store, StoreError
 from storage.open import is_server_url, open_store
-from storage.sqlite import SCHEMA_VERSION, SQLiteStore
+from storage.sqlite import ReadOnlyStore
 
 __all__ = [
     "DEFAULT_LISTEN",
@@ -101,36 +98,6 @@ class _NotFound(Exception):
 
 class _Unavailable(Exception):
     """The store cannot be opened: a 503 page."""
-
-
-class ReadOnlyStore(SQLiteStore):
-    """A :class:`SQLiteStore` opened read-only: no WAL switch, no migration, no writes."""
-
-    async def _open(self, create: bool) -> None:
-        path = Path(self.path)
-        if not await asyncio.to_thread(path.is_file):
-            raise StoreError(f"{self.path}: no such store (run `govmon scan` first)")
-        resolved = await asyncio.to_thread(path.resolve)
-        uri = f"file:{quote(str(resolved), safe='/')}?mode=ro"
-        try:
-            self._conn = await aiosqlite.connect(uri, uri=True, timeout=self.busy_timeout)
-            await self._conn.execute("PRAGMA query_only=ON")
-            async with self._conn.execute("PRAGMA user_version") as cur:
-                row = await cur.fetchone()
-            version = int(row[0]) if row else 0
-        except sqlite3.Error as exc:
-            await self._close_quietly()
-            raise StoreError(f"{self.path}: cannot open the store: {exc}") from None
-        except BaseException:
-            await self._close_quietly()
-            raise
-        if version != SCHEMA_VERSION:
-            await self._close_quietly()
-            raise StoreError(
-                f"{self.path}: schema version {version}, this govmon reads {SCHEMA_VERSION}"
-                " (an older store is migrated by any writing command, e.g. `govmon report --db"
-                f" {self.path}`)"
-            )
 
 
 # -- the application ----------------------------------------------------------------------

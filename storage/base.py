@@ -1,9 +1,9 @@
 """The store's small interface: what a scan writes and what reports read.
 
-SQLite (:mod:`storage.sqlite`) is the embedded default; a server database can implement the same
-protocol. Writes go through :meth:`Store.put`, which blocks when the writer is behind (so a slow
-disk slows the crawl instead of growing memory); every batch is one transaction, committed as the
-scan goes.
+SQLite (:mod:`storage.sqlite`) is the embedded default, PostgreSQL (:mod:`storage.postgres`) the
+store many workers share; both are :class:`storage.sqlbase.SQLStore`. Writes go through
+:meth:`Store.put`, which blocks when the writer is behind (so a slow disk slows the crawl instead
+of growing memory); every batch is one transaction, committed as the scan goes.
 """
 
 from __future__ import annotations

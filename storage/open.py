@@ -7,6 +7,7 @@ from typing import Any
 
 from storage.base import Store, StoreError
 from storage.dburl import masked
+from storage.sqlite import ReadOnlyStore, SQLiteStore
 
 __all__ = ["open_store"]
 
@@ -20,16 +21,12 @@ async def open_store(db: str, *, create: bool = True, read_only: bool = False, *
     (``?schema=NAME`` picks the PostgreSQL schema); anything else without a ``scheme://`` is a
     path to a :class:`storage.sqlite.SQLiteStore`. ``read_only`` (the web view) neither creates
     nor migrates nor writes, and wants a store of this govmon's schema version (for SQLite:
-    :class:`crawler.web.ReadOnlyStore`). ``kw`` goes to the store's ``open``.
+    :class:`storage.sqlite.ReadOnlyStore`). ``kw`` goes to the store's ``open``.
     """
     scheme = _SCHEME.match(db)
     if scheme is None:
         if read_only:
-            from crawler.web import ReadOnlyStore
-
             return await ReadOnlyStore.open(db, create=False, **kw)
-        from storage.sqlite import SQLiteStore
-
         return await SQLiteStore.open(db, create=create, **kw)
     if scheme.group(1).lower() in ("postgresql", "postgres"):
         try:

@@ -5,11 +5,14 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 from pathlib import Path
+from typing import get_args
 
 import pytest
 
 from checks.base import Finding
-from storage.base import FindingRow, PageRow, StoreError
+from storage.base import FindingRow, PageRow, Progress, Record, StoreError
+from storage.postgres import _numbered
+from storage.rows import _ROWS
 from storage.sqlite import MIGRATIONS, SCHEMA_VERSION, SQLiteStore
 
 
@@ -138,3 +141,47 @@ async def test_one_store_runs_several_scans_and_still_closes(tmp_path: Path) -> 
     reopened = await SQLiteStore.open(tmp_path / "daemon.db")
     assert [f["url"] for f in await reopened.findings(2)] == ["http://h/2"]
     await reopened.close()
+
+
+def _page(url_id: int) -> PageRow:
+    url = f"http://h/{url_id}"
+    return PageRow(url_id, "s", url, url, 200, None, "text/html", None, "t", 0, 1, 1, "now")
+
+
+async def test_a_failed_write_is_one_clear_error_and_never_blocks(tmp_path: Path) -> None:
+    """Any exception of a batch (here a URL id SQLite cannot hold, which is no sqlite3.Error)
+    ends writing with a StoreError at the next put or flush; producers never wait on the full
+    queue; the store's next scan writes again."""
+    store = await SQLiteStore.open(tmp_path / "f.db", queue_size=4, batch_size=2)
+    await store.begin_scan(config_path="c", config_digest="d", as_of="x", sites=[])
+    await store.put(_page(1))
+    await store.flush()
+    async with asyncio.timeout(30):
+        await store.put(_page(2**70))
+
+        async def write_on() -> None:
+            for i in range(2, 40):  # more than the queue holds
+                await store.put(_page(i))
+            await store.flush()
+
+        with pytest.raises(StoreError, match=r"writing failed: .*too large"):
+            await write_on()
+        with pytest.raises(StoreError, match="writing failed"):
+            await store.finish_scan("complete", 1, 1)
+        again = await store.begin_scan(config_path="c", config_digest="d", as_of="x", sites=[])
+        await store.put(_page(1))
+        await store.finish_scan("complete", 1, 1)
+    assert await store.page_urls(1, [1, 2]) == {1: "http://h/1"}  # the failed batch undone
+    assert await store.page_urls(again, [1]) == {1: "http://h/1"}
+    assert (await store.scan_info(again)).status == "complete"
+    await store.close()
+
+
+def test_every_record_has_its_table() -> None:
+    assert set(get_args(Record)) - {Progress} == set(_ROWS)
+
+
+def test_postgres_numbers_the_placeholders() -> None:
+    sql = "SELECT a FROM t WHERE b = ? AND c IN (?,?) ORDER BY a"
+    assert _numbered(sql) == "SELECT a FROM t WHERE b = $1 AND c IN ($2,$3) ORDER BY a"
+    assert _numbered("SELECT 1") == "SELECT 1"
