@@ -47,7 +47,13 @@ from checks.links import (
 )
 from crawler.config import Config, Site
 from crawler.encoding import decode_html
-from crawler.extract import ParsedPage, UnreadablePage, link_kind, parse_html
+from crawler.extract import (
+    ParsedPage,
+    UnreadablePage,
+    link_kind,
+    parse_html,
+    parse_html_off_loop,
+)
 from crawler.fetcher import (
     SNIFF_BYTES,
     Fetcher,
@@ -712,7 +718,7 @@ class Scan:
     ) -> tuple[ParsedPage | None, Verdict]:
         decoded = decode_html(result.body, result.content_type)
         try:
-            parsed = parse_html(result.final_url, decoded.text, decoded.charset)
+            parsed = await parse_html_off_loop(result.final_url, decoded.text, decoded.charset)
         except UnreadablePage as exc:
             return None, await self._unreadable(req, result, exc)
         if self._is_home(req):

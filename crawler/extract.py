@@ -2,16 +2,19 @@
 
 Every page is first checked by :func:`crawler.nesting.check_parse_work`: a page whose markup
 would hold the parser for long (100,000 nested ``div`` elements) is not parsed, and
-:func:`parse_html` and :func:`parse_tree` raise :class:`UnreadablePage` instead.
+:func:`parse_html` and :func:`parse_tree` raise :class:`UnreadablePage` instead. A large
+page of the crawl is parsed in a worker thread, within a time limit
+(:func:`parse_html_off_loop`), should the estimate miss a slow case.
 """
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from crawler.nesting import UnreadablePage, check_parse_work
+from crawler.nesting import UnreadablePage, check_parse_work, surely_cheap
 from crawler.urls import canonicalize, path_extension
 
 __all__ = [
@@ -22,9 +25,11 @@ __all__ = [
     "UnreadablePage",
     "link_kind",
     "parse_html",
+    "parse_html_off_loop",
     "parse_tree",
 ]
 
+PARSE_TIME_LIMIT = 10.0  # seconds a page of the crawl may take to parse (in a worker thread)
 IMAGE_EXTENSIONS = frozenset(
     {"jpg", "jpeg", "png", "gif", "bmp", "webp", "svg", "ico", "tif", "tiff", "avif"}
 )
@@ -118,6 +123,22 @@ def parse_tree(text: str) -> LexborHTMLParser:
     would hold the parser for long (:func:`crawler.nesting.check_parse_work`)."""
     check_parse_work(text)
     return LexborHTMLParser(text)
+
+
+async def parse_html_off_loop(
+    url: str, text: str, charset: str = "utf-8", *, time_limit: float = PARSE_TIME_LIMIT
+) -> ParsedPage:
+    """:func:`parse_html` for a page of the crawl. A page with many tags is parsed in a worker
+    thread (lexbor releases the GIL, so the event loop and every other site's crawl go on),
+    within ``time_limit`` seconds: a page that takes longer (markup the nesting estimate did
+    not foresee) is :class:`UnreadablePage` (``parsing too slow``); its thread ends on its
+    own."""
+    if surely_cheap(text):
+        return parse_html(url, text, charset)
+    try:
+        return await asyncio.wait_for(asyncio.to_thread(parse_html, url, text, charset), time_limit)
+    except TimeoutError:
+        raise UnreadablePage("parsing too slow", f"more than {time_limit:g} s") from None
 
 
 def parse_html(url: str, text: str, charset: str = "utf-8") -> ParsedPage:

@@ -37,7 +37,7 @@ from crawler.listing import pagination
 
 pytestmark = pytest.mark.timeout(600)
 
-RATIO = 35.0  # linear: ~10; quadratic: ~100
+RATIO = 40.0  # linear: ~10; quadratic: ~100
 FLOOR = 0.004  # seconds: smaller timings are noise, not a cost
 SMALL = 8_000  # characters of the small page; the large one is ten times this
 SITE = "http://www.linear.test/"
@@ -146,18 +146,26 @@ def page(unit: str, size: int) -> str:
 
 
 def assert_linear(unit: str) -> None:
-    with pytest.MonkeyPatch.context() as patch:
-        # every page through the nesting estimate: the fast path for pages with few tags
-        # would make the small page cheaper than linear
-        patch.setattr(nesting, "_surely_cheap", lambda text, limit: False)
-        small = best(page(unit, SMALL))
-        large = best(page(unit, SMALL * 10), runs=1)
-    slow = {
-        name: (round(small[name], 4), round(seconds, 4))
-        for name, seconds in large.items()
-        if seconds > RATIO * max(small.get(name, 0.0), FLOOR)
-    }
-    assert slow == {}, f"grows faster than linear on {unit[:80]!r} (small s, large s): {slow}"
+    small: dict[str, float] = {}
+    large: dict[str, float] = {}
+    slow: dict[str, tuple[float, float]] = {}
+    for _ in range(2):  # a stage that looks slow is measured again: the machine may be busy
+        with pytest.MonkeyPatch.context() as patch:
+            # every page through the nesting estimate: the fast path for pages with few tags
+            # would make the small page cheaper than linear
+            patch.setattr(nesting, "surely_cheap", lambda text, limit=0: False)
+            for name, seconds in best(page(unit, SMALL)).items():
+                small[name] = min(small.get(name, seconds), seconds)
+            for name, seconds in best(page(unit, SMALL * 10), runs=2).items():
+                large[name] = min(large.get(name, seconds), seconds)
+        slow = {
+            name: (round(small[name], 4), round(seconds, 4))
+            for name, seconds in large.items()
+            if seconds > RATIO * max(small.get(name, 0.0), FLOOR)
+        }
+        if not slow:
+            return
+    raise AssertionError(f"grows faster than linear on {unit[:80]!r} (small s, large s): {slow}")
 
 
 PIECES = st.sampled_from(

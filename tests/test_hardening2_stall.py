@@ -10,6 +10,7 @@ never blank or stale.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from typing import Any
 import pytest
 from aiohttp import web
 
+from crawler import extract
 from crawler.cli import main
 from crawler.extract import UnreadablePage, parse_html
 from crawler.nesting import MAX_PARSE_WORK, check_parse_work, parse_work
@@ -216,3 +218,62 @@ def test_ordinary_and_held_pages_are_read() -> None:
         "<font>" * 300 + "<b><i>" * 300 + "<p>文字</p>" * 10_000,
     ):
         check_parse_work(page)
+
+
+async def test_a_slow_parse_the_estimate_missed_does_not_hold_the_loop(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The second line of defence: with the estimate switched off, a slow page is parsed in a
+    worker thread, the event loop keeps running, and past the time limit the page is
+    unreadable (``parsing too slow``)."""
+    monkeypatch.setattr(extract, "check_parse_work", lambda text, limit=0: None)
+    ticks = 0
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(0.01)
+            ticks += 1
+
+    running = asyncio.create_task(ticker())
+    try:
+        with pytest.raises(UnreadablePage) as info:
+            await extract.parse_html_off_loop("http://h/", "<div>" * 30_000, time_limit=0.3)
+    finally:
+        running.cancel()
+    assert info.value.reason == "parsing too slow"
+    assert ticks >= 10  # the loop ran all along (held, it would not have ticked at all)
+
+
+# markup whose parse grows with the square of its size (found by timing lexbor on random tag
+# soup), and markup whose parse stays linear: the estimate must grow alike (counted, not timed)
+QUADRATIC = (
+    "<div>",
+    "<span>",
+    "<b></div>",
+    "<ul><li>",
+    "<svg><g>",
+    "<!-- --!><div>",
+    "<td><font></div><template><math>",  # <font> without attributes stays in MathML
+    "<table/></p><div><td><nobr><g/>",  # foster parenting walks the whole stack
+    "<dd></template><listing><option><table/><math></table>",  # </table> from MathML
+    "<form><body><div/><h2></form>",  # </form> leaves what it holds open
+    "</b><a href=1><marquee><a>",  # taking an <a> out of the formatting list
+    "<td><span><table/></b></p >",  # </p> in a table inserts a foster-parented <p>
+    "<applet><summary><select><option><center><!-->",  # a select drops most tags
+)
+LINEAR = ("<div>x</div>", "<table><tr><td>", "<li>x", "<p>x", "<tr><td>a<td>b", "<br>")
+
+
+@pytest.mark.parametrize("unit", QUADRATIC)
+def test_the_estimate_grows_with_quadratic_markup(unit: str) -> None:
+    small = parse_work(unit * (15_000 // len(unit)))
+    large = parse_work(unit * (60_000 // len(unit)))
+    assert large >= 10 * small > 0, (small, large)  # four times the markup: 16 times the work
+
+
+@pytest.mark.parametrize("unit", LINEAR)
+def test_the_estimate_stays_linear_on_linear_markup(unit: str) -> None:
+    small = parse_work(unit * (15_000 // len(unit)))
+    large = parse_work(unit * (60_000 // len(unit)))
+    assert large <= 5 * max(small, 1), (small, large)
