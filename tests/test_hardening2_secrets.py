@@ -65,7 +65,6 @@ def _secret_free(text: str) -> None:
 
 @pytest.mark.parametrize("status", [200, 403, 500])
 async def test_webhook_logs_show_scheme_host_and_path_only(status: int) -> None:
-    configure("info")  # an earlier test's `govmon` call may have left the level at warning
     app = _receiver()
     with serve(app) as port:
         base = f"http://127.0.0.1:{port}"
