@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from crawler.config import Config, Site
     from crawler.extract import ParsedPage
     from crawler.fetcher import FetchResult
+    from crawler.scripted import ScriptNote
     from storage.base import ColumnRow, ItemRow
 
 # code -> severity, from the public interface
@@ -30,6 +31,7 @@ SEVERITIES: Mapping[str, str] = {
     "column.blank": "deduction",
     "column.irregular": "deduction",
     "column.undated": "warning",
+    "column.unreadable": "warning",
     "message.unanswered": "veto",
     "message.late_reply": "deduction",
     "message.overdue": "deduction",
@@ -107,6 +109,15 @@ class PageView:
     is_home: bool
     parsed: ParsedPage
     follow: Callable[[str], None] = _ignore  # ask the crawler to read this URL too (pagination)
+    script: ScriptNote | None = None  # built by script: how it was read, or why it could not be
+
+
+@runtime_checkable
+class WantsBrowserView(Protocol):
+    """A check that names the pages it must see as a browser shows them: such a page, when it
+    is built by script and no static reader covers it, is rendered (``[crawl] render``)."""
+
+    def wants_browser_view(self, site: Site, url: str) -> bool: ...
 
 
 class PageCheck(Protocol):

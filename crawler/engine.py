@@ -35,6 +35,7 @@ from checks.base import (
     PageView,
     ScanContext,
     SiteCheck,
+    WantsBrowserView,
 )
 from checks.links import (
     Fingerprint,
@@ -59,6 +60,7 @@ from crawler.fetcher import (
 from crawler.frontier import Frontier, Kind, Request
 from crawler.ratelimit import HostPolicy, parse_retry_after
 from crawler.scheduler import Clock, Scheduler
+from crawler.scripted import ScriptedPages, ScriptNote
 from crawler.spill import Ref, SpillLimits
 from crawler.urls import canonicalize, hostname, origin
 from storage.base import (
@@ -243,6 +245,9 @@ class Scan:
 
             checks = load_checks(ScanContext(config, self.as_of))
         self.checks = checks
+        # pages built by script: static readers, and the browser for the rest (crawler.scripted)
+        self.scripted = ScriptedPages(config.crawl, config.tz, _SiteTools(self).fetch)
+        self._browser_views = [c for c in checks if isinstance(c, WantsBrowserView)]
 
     @property
     def elapsed(self) -> float:
@@ -352,6 +357,7 @@ class Scan:
                 status = "complete"
         finally:
             self.frontier.close()  # its spill file, if it made one
+            await self.scripted.close()  # the browser, if one was started
             if self._join is not None:  # the queue owns the shared scan's status and totals
                 if status == "complete":
                     await self.store.flush()
@@ -581,12 +587,21 @@ class Scan:
                 return
             verdict = Verdict(verdict.final, verdict.reason)
         parsed: ParsedPage | None = None
+        script: ScriptNote | None = None
+        if verdict.outcome == "ok" and result.body and req.kind is Kind.PAGE:
+            result = self.scripted.api_page(req.url, result)  # a platform's JSON list as HTML
         if (
             verdict.outcome == "ok"
             and result.body
             and (result.is_html or (not req.follow and result.is_feed))
         ):
             parsed, verdict = await self._read_page(req, result)
+            if verdict.outcome == "ok" and req.kind is Kind.PAGE:
+                read = await self.scripted.read(
+                    req.url, result, parsed, important=self._wants_browser_view(req), replay=replay
+                )
+                if read is not None:  # built by script: as a browser shows it (and stored so)
+                    result, parsed, script = read.result, read.parsed, read.note
         elif verdict.outcome == "ok" and self._soft_404_applies(req):
             verdict = await self._soft_404_without_body(req, result)
         if verdict.outcome == "broken" and not req.recheck and not replay:
@@ -607,7 +622,7 @@ class Scan:
             if req.follow:
                 await self._follow(req, parsed)
             if self.checks:
-                await self._run_checks(req, result, parsed)
+                await self._run_checks(req, result, parsed, script)
         # the parsed page (its lexbor tree, ~0.5 MB) is not held while the journal's rows wait
         # for room in the store's queue
         parsed = None
@@ -949,7 +964,15 @@ class Scan:
         await self._finish_checks()
         await self.store.flush()
 
-    async def _run_checks(self, req: Request, result: FetchResult, parsed: ParsedPage) -> None:
+    def _wants_browser_view(self, req: Request) -> bool:
+        st = self.sites[req.site]
+        return req.id in st.home_ids or any(
+            c.wants_browser_view(st.site, req.url) for c in self._browser_views
+        )
+
+    async def _run_checks(
+        self, req: Request, result: FetchResult, parsed: ParsedPage, script: ScriptNote | None
+    ) -> None:
         st = self.sites[req.site]
         view = PageView(
             url=req.url,
@@ -959,6 +982,7 @@ class Scan:
             is_home=req.id in st.home_ids,
             parsed=parsed,
             follow=lambda url: self._follow_extra(req, url),
+            script=script,
         )
         for check in self.checks:
             try:

@@ -30,6 +30,7 @@ CHECK_NAMES = {
     "column.blank": "空白栏目",
     "column.irregular": "栏目更新不规律",
     "column.undated": "信息无发布日期",
+    "column.unreadable": "栏目内容由脚本生成，无法读取",
     "message.unanswered": "留言超期未回复",
     "message.late_reply": "留言回复超时",
     "message.overdue": "留言逾期未回复",
