@@ -134,7 +134,8 @@ def _every(first: int, step: int, count: int) -> tuple[dt.date, ...]:
 
 HANWEB_COLUMNS = (
     HanwebColumn(1201, "工作动态", "news", _every(3, 4, 40)),  # fresh, 3 groups
-    HanwebColumn(1202, "通知公告", "notice", _every(200, 20, 6)),  # stale (183)
+    # stale (183 days); two groups: its POST for rows 16-30 goes to the URL of 工作动态's
+    HanwebColumn(1202, "通知公告", "notice", _every(200, 10, 20)),
     HanwebColumn(1203, "政策文件", "policy", ()),  # blank: the datastore has no record
     HanwebColumn(1204, "人事信息", "personnel", _every(300, 30, 3)),  # fresh under 365
 )

@@ -159,6 +159,7 @@ def test_exactly_the_planted_findings_with_a_browser(auto_scan: Scan) -> None:
 def test_every_list_read_whole_with_a_browser(auto_scan: Scan) -> None:
     items = {key: row["items"] for key, row in auto_scan.columns.items()}
     assert items[("hanweb", "工作动态")] == 40  # 15 in the page, 25 by POST to dataproxy.jsp
+    assert items[("hanweb", "通知公告")] == 20  # 15 + 5: the same POST URL, another form
     assert items[("gkmlpt", "工作动态")] == 25  # three pages of the API
     assert items[("board", "工作动态")] == 8  # rendered: a JSON API of no known platform
     assert items[("board", "网上咨询")] == 4  # rendered: the XHR board
@@ -187,14 +188,16 @@ def test_messages_of_script_filled_detail_pages_are_read(auto_scan: Scan) -> Non
 
 def test_hanweb_later_groups_come_by_post(sites: ScriptSites, auto_scan: Scan) -> None:
     posts = [r for r in sites.requests("hanweb") if r.startswith("POST")]
-    pages = sorted({r.split()[1] for r in posts})
-    assert pages == [
-        "/module/web/jpage/dataproxy.jsp?startrecord=16&endrecord=30&perpage=15",
-        "/module/web/jpage/dataproxy.jsp?startrecord=31&endrecord=45&perpage=15",
-    ]
+    proxy = "/module/web/jpage/dataproxy.jsp"
+    pages = {(r.split()[1], "('columnid', '1201')" in r) for r in posts}
+    assert pages == {
+        (f"{proxy}?startrecord=16&endrecord=30&perpage=15", True),
+        (f"{proxy}?startrecord=31&endrecord=45&perpage=15", True),
+        (f"{proxy}?startrecord=16&endrecord=30&perpage=15", False),  # 通知公告 (1202)
+    }
     for post in posts:
-        for field in ("('col', '1')", "('columnid', '1201')", "('unitid', '4953')",
-                      "('sourceContentType', '1')", "('permissiontype', '0')"):  # fmt: skip
+        for field in ("('col', '1')", "('unitid', '4953')", "('sourceContentType', '1')",
+                      "('permissiontype', '0')"):  # fmt: skip
             assert field in post
 
 
