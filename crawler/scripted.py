@@ -26,9 +26,11 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import datetime as dt
+import hashlib
 import html
 import json
 import re
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final, Protocol
@@ -50,9 +52,11 @@ STATIC: Final = "static"  # read without a browser
 RENDERED: Final = "rendered"  # read in headless Chromium
 UNREADABLE: Final = "unreadable"
 MAX_RECORDS: Final = 2000  # Hanweb rows fetched for one column, at most
+RENDERED_KEPT: Final = 32  # rendered pages kept for the same page at another address
 INSTALL_HINT: Final = (
     "install the browser: pip install 'govmon[browser]' and apt-get install chromium"
 )
+_INDEX_NAME = re.compile(r"/(?:index|default)\.(?:s?html?|jsp|php|aspx?)(?=$|\?)", re.I)
 _MARKER = re.compile(r'<meta name="govmon-script" content="([^"]{1,2000})">')
 # scripts that fetch a page's data, and templates filled by a script framework
 _FETCHES = re.compile(
@@ -187,6 +191,9 @@ class ScriptedPages:
         self._renderer: Renderer | None = None
         self._starting = asyncio.Lock()  # one browser, however many pages want it at once
         self._unavailable: str | None = None
+        # a page rendered once is not rendered again under its other address (dir/ and
+        # dir/index.html): by the page's bytes and address, the last few
+        self._rendered: OrderedDict[tuple[str, str], Rendered] = OrderedDict()
         self.stats = ScriptStats()
 
     # -- the engine's two hooks -------------------------------------------------------------
@@ -338,11 +345,21 @@ class ScriptedPages:
         if renderer is None:
             self.stats.unreadable += 1
             return Rendered(error=f"no browser: {self._unavailable}")
+        # the page at its address less an index file name: a script may read its query
+        address = _INDEX_NAME.sub("/", result.final_url, count=1)
+        key = (hashlib.sha1(result.body).hexdigest(), address)
+        known = self._rendered.get(key)
+        if known is not None:
+            self.stats.rendered += 1
+            return known
         try:
             rendered = await renderer.render(url, result, pagers=need.part == "pager")
         except Exception as exc:  # a render must never stop the scan
             rendered = Rendered(error=f"render failed: {type(exc).__name__}: {exc}"[:300])
         if rendered.html:
+            self._rendered[key] = rendered
+            while len(self._rendered) > RENDERED_KEPT:
+                self._rendered.popitem(last=False)
             self.stats.rendered += 1
         else:
             self.stats.unreadable += 1
