@@ -162,6 +162,15 @@ class SiteTools(Protocol):
 
 
 @runtime_checkable
+class BrowserTools(Protocol):
+    """Site tools that can also show a fetched page as a browser does (a search's results built
+    by script): ``(html, "")``, or ``(None, why not)`` when it is built by script and could not
+    be read (``[crawl] render = "never"``, no browser, a failed render)."""
+
+    async def browser_view(self, url: str, result: FetchResult) -> tuple[str | None, str]: ...
+
+
+@runtime_checkable
 class SiteCheck(Protocol):
     """A check that needs requests of its own once a site is crawled (search, IPv6, external
     pages) or earlier scans (backdating). It runs after the crawl, before the scan completes."""

@@ -19,7 +19,7 @@ from selectolax.lexbor import LexborHTMLParser
 
 from checks.activity import ActivityRules, judge_activity
 from checks.backdated import find_backdated, judge_backdated
-from checks.base import Finding, PageView, ScanContext, SiteTools
+from checks.base import BrowserTools, Finding, PageView, ScanContext, SiteTools
 from checks.columns import ColumnCheck
 from checks.hijack import TargetSnapshot, judge_hijack, read_target, severity_of, snapshot
 from checks.ipv6 import has_ipv6_route, judge_ipv6, probe_ipv6
@@ -63,6 +63,18 @@ def _finding(
     )
 
 
+def _unreadable_search(site: Site, url: str, reason: str) -> Finding:
+    detail = {
+        "name": "站内搜索",
+        "platform": "script",
+        "part": "page",
+        "reason": reason,
+        "what": f"the search's results are built by script and could not be read: {reason}",
+    }
+    return Finding(check="column.unreadable", site=site.id, unit=site.unit, url=url, page=url,
+                   column="站内搜索", detail=detail)  # fmt: skip
+
+
 @dataclass(slots=True)
 class _SiteState:
     zhaocuo: list[ZhaocuoEntry | None] = field(default_factory=list)
@@ -86,6 +98,7 @@ class IndicatorsCheck:
         "message.no_statistics",
         "content.backdated",
         "link.hijacked",
+        "column.unreadable",  # a search whose results are built by script and were not read
     )
 
     def __init__(self, context: ScanContext, columns: ColumnCheck) -> None:
@@ -210,6 +223,12 @@ class IndicatorsCheck:
         if got.ok and got.body:
             d = decode_html(got.body, got.content_type)
             results = read_results(LexborHTMLParser(d.text), item.title)
+            if not results.readable and isinstance(tools, BrowserTools):
+                # no results and no "nothing found": perhaps built by script, as a browser shows
+                shown, why = await tools.browser_view(got.final_url, got)
+                if shown is None:
+                    return [_unreadable_search(site, got.final_url, why)]
+                results = read_results(LexborHTMLParser(shown), item.title)
         else:
             failure = got.error or f"http {got.status}"
         j = judge_search(

@@ -1086,6 +1086,17 @@ class _SiteTools:
             canon, max_body, method=method, data=data, content_type=content_type
         )
 
+    async def browser_view(self, url: str, result: FetchResult) -> tuple[str | None, str]:
+        """A fetched page as a browser shows it (:class:`checks.base.BrowserTools`)."""
+        decoded = decode_html(result.body, result.content_type)
+        parsed = parse_html(result.final_url, decoded.text, decoded.charset)
+        read = await self._scan.scripted.read(url, result, parsed, important=True)
+        if read is None:
+            return decoded.text, ""
+        if read.note.unreadable:
+            return None, read.note.reason
+        return read.parsed.html, ""
+
     async def previous_target(self, url: str) -> tuple[str, str] | None:
         scan = self._scan
         assert scan.scan_id is not None

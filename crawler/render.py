@@ -120,11 +120,21 @@ async def open_renderer(crawl: CrawlSettings, fetch: FetchAside) -> BrowserRende
 
 
 class _Capture:
-    """Navigations of the page noted (and aborted) while its pager links are clicked."""
+    """Navigations of the page noted (and aborted) while its pager links are clicked, and the
+    requests still in flight or failed."""
 
     def __init__(self) -> None:
         self.active = False
         self.urls: list[str] = []
+        self.pending: set[str] = set()
+        self.failed: list[str] = []
+
+    def unsettled(self, budget: float) -> str:
+        if self.pending:
+            return f"render timed out after {budget:g} s: still loading {min(self.pending)}"
+        if self.failed:
+            return f"its data request failed: {self.failed[0]}"
+        return ""
 
 
 class BrowserRenderer:
@@ -195,10 +205,11 @@ class BrowserRenderer:
                 await page.goto(first, wait_until="load")
                 with contextlib.suppress(Exception):  # a page that never goes quiet: read it
                     await page.wait_for_load_state("networkidle", timeout=budget * 500)
+                unsettled = capture.unsettled(budget)
                 targets = await self._click_pagers(page, capture) if pagers else {}
                 content: str = await page.content()
             self.rendered += 1
-            return Rendered(html=_link_targets(content, first, targets))
+            return Rendered(html=_link_targets(content, first, targets), unsettled=unsettled)
         except TimeoutError:
             return Rendered(error=f"render timed out after {budget:g} s")
         except Exception as exc:
@@ -222,7 +233,14 @@ class BrowserRenderer:
             elif navigation and url.partition("#")[0] == first.partition("#")[0]:
                 await _fulfill(handle, result)  # the page itself, as the crawler has it
             else:
-                got = await self._get(url, request)
+                capture.pending.add(url)
+                try:
+                    got = await self._get(url, request)
+                finally:
+                    capture.pending.discard(url)
+                bad = got.error or (f"http {got.status}" if (got.status or 0) >= 400 else "")
+                if bad and request.resource_type in ("xhr", "fetch", "script", "document"):
+                    capture.failed.append(f"{url} ({bad})")
                 if got.status is None or got.error is not None:
                     await handle.abort("failed")
                 else:

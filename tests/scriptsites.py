@@ -24,7 +24,8 @@ are the traps that must never be reported (`TRAPS`):
     pager   127.0.0.64  pagers that exist only as script: ``onclick="toPage(2)"`` (an inline
                         function building ``index_1.html``), ``href="javascript:goPage(2)"``
                         (building ``list.jsp?pageNo=2``), and ``onclick="executePage(2)"``
-                        defined in an external script (only a browser sees where it goes)
+                        defined in an external script (only a browser sees where it goes);
+                        a site search whose results page is filled by ``fetch()``
 
 Planted findings (`PLANTED`): a stale and a blank column on Hanweb and on gkmlpt, a late reply
 and a 127-day unanswered message on the XHR board, a 127-day unanswered message on the second
@@ -582,7 +583,31 @@ class PagerSite:
             f'<li><a href="/gzdt/art_{i + 1}.html">人社动态第{i + 1}篇</a><span>{d}</span></li>'
             for i, d in enumerate(GZDT_DATES[:5])
         )
-        return _page(self.name, f'{self._nav()}\n<div class="news"><ul>{rows}</ul></div>')
+        search = (
+            '<form class="search" action="/search/result.html" method="get">'
+            '<input type="text" name="q" placeholder="请输入关键字">'
+            '<input type="submit" value="搜索"></form>'
+        )
+        body = f'{self._nav()}\n{search}\n<div class="news"><ul>{rows}</ul></div>'
+        return _page(self.name, body)
+
+    def search_shell(self) -> web.Response:
+        script = """
+var q = new URLSearchParams(location.search).get('q') || '';
+fetch('/api/search?q=' + encodeURIComponent(q)).then(function (r) { return r.json(); })
+  .then(function (res) {
+    document.getElementById('results').innerHTML = res.data.map(function (it) {
+      return '<li><a href="' + it.url + '" title="' + it.title + '">' + it.title +
+             '</a><span>' + it.date + '</span></li>';
+    }).join('') || '<li>没有找到相关结果</li>';
+  });
+"""
+        body = (
+            '<div class="search-tabs"><a href="#">全部</a><a href="#">政务公开</a>'
+            '<a href="#">办事服务</a><a href="#">互动交流</a></div>\n'
+            f'<ul id="results"></ul>\n<script>{script}</script>'
+        )
+        return _page("搜索结果", body)
 
     def news_page(self, page: int) -> web.Response:
         rows = "".join(
@@ -684,6 +709,24 @@ class PagerSite:
                 i = int(path.removeprefix("/gzdt/art_").removesuffix(".html")) - 1
                 if 0 <= i < len(GZDT_DATES):
                     return _article(f"人社动态第{i + 1}篇", GZDT_DATES[i], self.name)
+            if path == "/search/result.html":
+                return self.search_shell()
+            if path == "/api/search":
+                q = request.query.get("q", "")
+                hits = [
+                    {"title": title, "url": url, "date": day.isoformat()}
+                    for title, url, day in (
+                        *((f"人社动态第{i + 1}篇", f"/gzdt/art_{i + 1}.html", d)
+                          for i, d in enumerate(GZDT_DATES)),
+                        *((r.title, f"/hdjl/detail.jsp?id={p * 100 + i}", r.asked)
+                          for p, rows in enumerate(GOPAGE_ROWS, 1) for i, r in enumerate(rows)),
+                        *((r.title, f"/ldxx/detail.html?id={500 + p * 10 + i}", r.asked)
+                          for p, rows in enumerate(EXECUTE_ROWS, 1)
+                          for i, r in enumerate(rows)),
+                    )
+                    if q and q in title
+                ]  # fmt: skip
+                return _json({"code": 0, "data": hits})
             if path == "/hdjl/list.jsp":
                 page = request.query.get("pageNo", "1")
                 if page in ("1", "2"):

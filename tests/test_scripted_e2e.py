@@ -22,6 +22,7 @@ import contextlib
 import io
 import json
 import os
+import re
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -45,6 +46,7 @@ from tests.scriptsites import (
 
 pytestmark = pytest.mark.timeout(240)
 
+_SEARCHED = re.compile(r"(?<=^/search/result\.html)\?q=.*$")
 INSTALL = "pip install 'govmon[browser]' and apt-get update && apt-get install -y chromium"
 Key = tuple[str, str, str]  # check, site, path and query
 
@@ -73,8 +75,9 @@ class Scan:
     summary: str
 
     def judged(self) -> set[Key]:
+        """The judged findings, a search's results page as ``/search/result.html?q=…``."""
         return {
-            (f["check"], f["site"], _path(f["url"]))
+            (f["check"], f["site"], _SEARCHED.sub("?q=…", _path(f["url"])))
             for f in self.report["findings"]
             if f["check"] in JUDGED
         }
@@ -126,6 +129,7 @@ def expected(*, browser: bool) -> set[Key]:
     # without a browser: what only a browser reads is column.unreadable, and nothing is judged
     # on it (the XHR board's messages, the late reply behind the executePage pager)
     unreadable = {("column.unreadable", site, path) for site, path in BROWSER_ONLY}
+    unreadable.add(("column.unreadable", "pager", "/search/result.html?q=…"))  # 站内搜索
     lost = {k for k in planted if k[1] == "board" or k[2].startswith("/ldxx/")}
     return (planted - lost) | unreadable
 
@@ -175,7 +179,8 @@ def test_every_list_read_whole_with_a_browser(auto_scan: Scan) -> None:
 def test_the_summary_counts_rendered_pages(auto_scan: Scan) -> None:
     line = next(x for x in auto_scan.summary.splitlines() if x.startswith("built by script"))
     # the board's news list, its board and four messages; the executePage board's two pages
-    assert "8 needed a browser: 8 rendered, 0 could not be read" in line
+    # and the site search's results
+    assert "9 needed a browser: 9 rendered, 0 could not be read" in line
 
 
 def test_messages_of_script_filled_detail_pages_are_read(auto_scan: Scan) -> None:
@@ -184,6 +189,22 @@ def test_messages_of_script_filled_detail_pages_are_read(auto_scan: Scan) -> Non
     unanswered = auto_scan.finding("message.unanswered", "board", "/hdjl/zxzx/detail.html?id=103")
     assert unanswered["detail"]["days"] == 127
     assert unanswered["severity"] == "veto"
+
+
+def test_search_results_built_by_script_are_read(auto_scan: Scan, never_scan: Scan) -> None:
+    def search(scan: Scan) -> list[dict[str, Any]]:
+        return [
+            f
+            for f in scan.report["findings"]
+            if f["site"] == "pager"
+            and f["check"].startswith(("site.", "column.unreadable"))
+            and ("search" in f["check"] or f["column"] == "站内搜索")
+        ]
+
+    assert search(auto_scan) == []  # rendered: the item searched for is found, by category
+    (unread,) = search(never_scan)
+    assert unread["check"] == "column.unreadable"
+    assert unread["detail"]["reason"] == 'rendering is off ([crawl] render = "never")'
 
 
 def test_hanweb_later_groups_come_by_post(sites: ScriptSites, auto_scan: Scan) -> None:
@@ -224,7 +245,7 @@ def test_render_never_reports_unreadable_never_blank(never_scan: Scan) -> None:
     assert never_scan.verdicts()["hanweb"] == "qualified"
     assert never_scan.verdicts()["gkmlpt"] == "qualified"
     line = next(x for x in never_scan.summary.splitlines() if x.startswith("built by script"))
-    assert "3 needed a browser: 0 rendered, 3 could not be read" in line
+    assert "4 needed a browser: 0 rendered, 4 could not be read" in line
 
 
 def test_the_static_readers_need_no_browser(never_scan: Scan) -> None:
@@ -262,4 +283,4 @@ def test_a_recorded_scan_replays_to_the_same_findings(sites: ScriptSites, tmp_pa
     assert recorded.judged() == expected(browser=True)
     assert replayed.judged() == recorded.judged()
     assert replayed.verdicts() == recorded.verdicts()
-    assert "8 rendered" in replayed.summary
+    assert "9 rendered" in replayed.summary
