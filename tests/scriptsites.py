@@ -41,6 +41,7 @@ complete.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import datetime as dt
 import html
@@ -392,6 +393,8 @@ NEWS_DATES = _every(2, 5, 8)
 class BoardSite:
     name = "江滨区住房和城乡建设局"
 
+    delay = 0.0  # seconds each message's data takes (a test that kills a scan midway)
+
     def __init__(self, log: list[str]) -> None:
         self.log = log
         self.letters = {letter.id: letter for letter in BOARD_LETTERS}
@@ -510,6 +513,7 @@ fetch('/api/letter?id=' + id).then(function (r) { return r.json(); }).then(funct
                 rows = [letter.as_json() for letter in BOARD_LETTERS]
                 return _json({"code": 200, "data": {"list": rows, "total": len(rows)}})
             if path == "/api/letter":
+                await asyncio.sleep(self.delay)
                 letter = self.letters.get(int(request.query.get("id", "0") or 0))
                 if letter is None:
                     return _json({"code": 404, "data": None})

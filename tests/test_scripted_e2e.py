@@ -24,6 +24,9 @@ import json
 import os
 import re
 import sqlite3
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,6 +44,7 @@ from tests.scriptsites import (
     PLANTED,
     SID,
     VERDICTS,
+    BoardSite,
     ScriptSites,
 )
 
@@ -284,3 +288,72 @@ def test_a_recorded_scan_replays_to_the_same_findings(sites: ScriptSites, tmp_pa
     assert replayed.judged() == recorded.judged()
     assert replayed.verdicts() == recorded.verdicts()
     assert "9 rendered" in replayed.summary
+
+
+# ---------------------------------------------------------------------------------------------
+# resuming
+
+
+@contextlib.contextmanager
+def _slow_messages(delay: float) -> Iterator[None]:
+    BoardSite.delay = delay
+    try:
+        yield
+    finally:
+        BoardSite.delay = 0.0
+
+
+def _committed_pages(db: Path) -> set[str]:
+    try:
+        with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5) as conn:
+            return {row[0] for row in conn.execute("SELECT url FROM pages")}
+    except sqlite3.Error:
+        return set()
+
+
+def test_a_killed_scan_resumes_without_reading_again(tmp_path: Path) -> None:
+    """Killed mid-scan, then ``--resume``: the same findings, and a page read by script before
+    the kill (rendered, or its Hanweb groups fetched) is neither rendered nor fetched again."""
+    require_browser()
+    with ScriptSites(("hanweb", "board")) as sites, _slow_messages(0.4):
+        config = sites.config_toml()
+        cfg = tmp_path / "govmon.toml"
+        cfg.write_text(config, encoding="utf-8")
+        db = tmp_path / "govmon.db"
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "crawler", "scan", str(cfg), "--db", str(db)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            deadline = time.monotonic() + 60
+            # until a message filled by script has been rendered and committed
+            while time.monotonic() < deadline and not any(
+                "/detail.html?id=" in url for url in _committed_pages(db)
+            ):
+                assert proc.poll() is None, "the scan ended before it could be killed"
+                time.sleep(0.02)
+        finally:
+            proc.kill()
+            proc.wait(10)
+        done = _committed_pages(db)
+        assert any("/detail.html?id=" in url for url in done)
+        logs = {site: len(sites.requests(site)) for site in ("hanweb", "board")}
+        resumed = run_scan(tmp_path, config, "--resume")
+        after = {site: sites.requests(site)[n:] for site, n in logs.items()}
+    wanted = {k for k in expected(browser=True) if k[1] in ("hanweb", "board")}
+    assert resumed.judged() == wanted
+    assert resumed.verdicts() == {"hanweb": "qualified", "board": "unqualified"}
+    rendered = 0
+    for url in done:
+        path = _path(url)
+        if path in ("/gzdt/index.html", "/hdjl/zxzx/index.html"):  # the board's, rendered
+            rendered += 1
+        if path.startswith("/hdjl/zxzx/detail.html?id="):  # rendered before the kill
+            rendered += 1
+            letter = path.rsplit("=", 1)[1]
+            assert f"GET /api/letter?id={letter}" not in after["board"]
+        if path == "/col/col1201/index.html":  # its groups fetched before the kill
+            assert not [r for r in after["hanweb"] if "('columnid', '1201')" in r]
+    assert rendered >= 1
+    assert f"{6 - rendered} rendered" in resumed.summary  # the others only
