@@ -529,6 +529,15 @@ def _column(r: _Reader) -> Column:
     category = r.string("category") or None
     if category is not None and category not in CATEGORIES:
         raise r.error("category", f"must be one of {', '.join(CATEGORIES)}, not {category!r}")
+    raw = r.table.get("url")
+    gkml = re.search(r"/gkmlpt/m?index#([0-9]+)", raw) if isinstance(raw, str) else None
+    if gkml is not None:  # the fragment is the catalogue, and a URL is read without it
+        raise r.error(
+            "url",
+            f"a gkmlpt catalogue ({raw}) is listed at "
+            f".../gkmlpt/api/all/{gkml.group(1)}?page=1&sid=SID (SID as in the page's "
+            "window._CONFIG); write that, or leave the site's columns to discovery",
+        )
     return Column(
         name=r.string("name", required=True),
         url=r.url("url"),

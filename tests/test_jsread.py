@@ -6,9 +6,11 @@ import datetime as dt
 import json
 import zoneinfo
 
+import pytest
 from selectolax.lexbor import LexborHTMLParser
 
 from crawler import jsread
+from crawler.config import ConfigError, parse_config
 
 BASE = "http://www.example.gov.cn/col/col12/index.html"
 SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
@@ -121,3 +123,15 @@ def test_gkmlpt_shell_and_api() -> None:
     assert 'page=2&amp;sid=757001">2</a>' in html
     assert 'page=3&amp;sid=757001">3</a>' in html
     assert jsread.gkmlpt_list_html(api, {"error": 1}, SHANGHAI) is None
+
+
+def test_a_gkmlpt_catalogue_by_fragment_is_a_config_error() -> None:
+    """``…/gkmlpt/index#1201`` is one URL for every catalogue (a fragment is never sent): as a
+    configured column it would read the shell, so the config says what to write instead."""
+    site = {"id": "a", "name": "a", "unit": "a", "url": "http://www.example.gov.cn/"}
+    column = {"name": "通知公告", "url": "http://www.example.gov.cn/gkmlpt/index#1202"}
+    with pytest.raises(ConfigError, match=r"site\[0\]\.column\[0\]\.url: .*api/all/1202"):
+        parse_config({"site": [{**site, "column": [column]}]})
+    read = {**column, "url": "http://www.example.gov.cn/gkmlpt/api/all/1202?page=1&sid=7"}
+    config = parse_config({"site": [{**site, "column": [read]}]})
+    assert config.sites[0].columns[0].url.endswith("/gkmlpt/api/all/1202?page=1&sid=7")
