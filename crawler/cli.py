@@ -590,6 +590,8 @@ async def _inspect(args: argparse.Namespace) -> int:
         for key in ("url", "status", "charset", "title", "published"):
             print(f"{key:>10}: {result[key]}")
         print(f"{'list':>10}: {'yes' if result['is_list'] else 'no'} ({result['why']})")
+        if result.get("script"):
+            print(f"{'script':>10}: {result['script']}")
         print(f"{'items':>10}: {len(result['items'])}")
         for item in result["items"]:
             print(f"            {item['date'] or '----------'}  {item['title']}  {item['url']}")

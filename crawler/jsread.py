@@ -127,7 +127,10 @@ def inline_datastores(
     for i, store in enumerate(stores):
         rows = [*store.records, *extra.get(i, [])]
         out.append(text[at : store.start])
-        out.append("\n".join(rows))
+        joined = "\n".join(rows)
+        if rows and rows[0].lstrip()[:3].lower() == "<tr":  # table rows keep their table
+            joined = f"<table>{joined}</table>"
+        out.append(joined)
         at = store.end
     out.append(text[at:])
     return "".join(out)

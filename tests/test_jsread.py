@@ -95,6 +95,8 @@ def test_hanweb_datastore_and_dataproxy_request() -> None:
     assert "<datastore>" not in inlined
     assert inlined.startswith("<div id=\"4953\"><li><a href='/art/2020/6/1/art_12_1.html'>a</a>")
     assert "<li>c</li></div>" in inlined
+    rows = jsread.Datastore(0, len(page), ("<tr><td>a</td></tr>",), None, None)
+    assert jsread.inline_datastores(page, [rows], {}) == "<table><tr><td>a</td></tr></table>"
 
 
 def test_gkmlpt_shell_and_api() -> None:

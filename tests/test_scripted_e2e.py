@@ -18,6 +18,7 @@ they skip, saying how to install them, unless ``GOVMON_REQUIRE_BROWSER=1`` (CI):
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import io
 import json
@@ -357,3 +358,13 @@ def test_a_killed_scan_resumes_without_reading_again(tmp_path: Path) -> None:
             assert not [r for r in after["hanweb"] if "('columnid', '1201')" in r]
     assert rendered >= 1
     assert f"{6 - rendered} rendered" in resumed.summary  # the others only
+
+
+def test_inspect_reads_a_page_as_the_scan_does(sites: ScriptSites) -> None:
+    from crawler.inspect import inspect_url
+
+    hanweb = asyncio.run(inspect_url(sites.url("hanweb", "/col/col1202/index.html")))
+    assert hanweb["script"] == "built by script (hanweb), read static"
+    assert len(hanweb["items"]) == 20  # 15 in the page, 5 by POST to dataproxy.jsp
+    plain = asyncio.run(inspect_url(sites.url("hanweb", "/art/2020/6/13/art_1201_5001.html")))
+    assert plain["script"] is None
