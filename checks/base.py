@@ -165,9 +165,12 @@ class SiteTools(Protocol):
 class BrowserTools(Protocol):
     """Site tools that can also show a fetched page as a browser does (a search's results built
     by script): ``(html, "")``, or ``(None, why not)`` when it is built by script and could not
-    be read (``[crawl] render = "never"``, no browser, a failed render)."""
+    be read (``[crawl] render = "never"``, no browser, a failed render). ``always``: render a
+    page with scripts even when its static read looks complete (a search box added by script)."""
 
-    async def browser_view(self, url: str, result: FetchResult) -> tuple[str | None, str]: ...
+    async def browser_view(
+        self, url: str, result: FetchResult, *, always: bool = False
+    ) -> tuple[str | None, str]: ...
 
 
 @runtime_checkable

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -61,6 +62,9 @@ def _finding(
         column=column,
         detail=j.detail,
     )
+
+
+_SEARCH_HINT = re.compile(r"search|sousuo|搜索|检索", re.IGNORECASE)
 
 
 def _unreadable_search(site: Site, url: str, reason: str) -> Finding:
@@ -194,6 +198,8 @@ class IndicatorsCheck:
             return []  # the home page was not read: the link check says why
         found = state.search
         via: SearchLink | None = None
+        if found is None:
+            found = await self._search_added_by_script(site, tools)
         if isinstance(found, SearchLink):
             via = found
             got = await tools.fetch(found.url)
@@ -243,6 +249,21 @@ class IndicatorsCheck:
             require_categories=bool(self.config.rules.search_categories_required),
         )
         return [_finding(j, site, site.url)] if j is not None else []
+
+    async def _search_added_by_script(self, site: Site, tools: SiteTools) -> object:
+        """The search a script adds to the home page, as a browser shows it (None without a
+        browser: then the static read stands)."""
+        if not isinstance(tools, BrowserTools):
+            return None
+        got = await tools.fetch(site.url)
+        if not got.ok or not got.body or not got.is_html:
+            return None
+        if not _SEARCH_HINT.search(decode_html(got.body, got.content_type).text):
+            return None  # nothing on the page speaks of a search: nothing to render for
+        shown, _ = await tools.browser_view(got.final_url, got, always=True)
+        if shown is None:
+            return None
+        return find_search(LexborHTMLParser(shown), got.final_url, "utf-8")
 
     async def _ipv6(self, site: Site) -> list[Finding]:
         host = hostname(site.url)

@@ -1086,8 +1086,12 @@ class _SiteTools:
             canon, max_body, method=method, data=data, content_type=content_type
         )
 
-    async def browser_view(self, url: str, result: FetchResult) -> tuple[str | None, str]:
+    async def browser_view(
+        self, url: str, result: FetchResult, *, always: bool = False
+    ) -> tuple[str | None, str]:
         """A fetched page as a browser shows it (:class:`checks.base.BrowserTools`)."""
+        if always:
+            return await self._scan.scripted.rendered(url, result)
         decoded = decode_html(result.body, result.content_type)
         parsed = parse_html(result.final_url, decoded.text, decoded.charset)
         read = await self._scan.scripted.read(url, result, parsed, important=True)

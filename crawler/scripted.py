@@ -294,6 +294,17 @@ class ScriptedPages:
         new = dataclasses.replace(result, body=body)
         return ScriptRead(new, parse_html(result.final_url, final, parsed.charset), note)
 
+    async def rendered(self, url: str, result: FetchResult) -> tuple[str | None, str]:
+        """A page with scripts rendered whatever its static read shows (a search box a script
+        adds to a home page): ``(html, "")`` or ``(None, why not)``; a page without scripts is
+        returned as it is."""
+        if b"<script" not in result.body.lower():
+            return result.body.decode("utf-8", "replace"), ""
+        if self.crawl.render == "never" or await self._renderer_or_none() is None:
+            return None, "no browser"  # not counted: nothing says the page needed one
+        got = await self._render(url, result, ScriptNote("script", UNREADABLE, "page"))
+        return (got.html or None), (got.error or "")
+
     async def close(self) -> None:
         renderer, self._renderer = self._renderer, None
         if renderer is not None:

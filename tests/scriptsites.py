@@ -5,7 +5,8 @@ the JSON of a real platform (``../shared/DOMAIN.md``, "Pages built by script"). 
 fixed relative to `AS_OF` (2020-06-16), so every finding is known in advance (`PLANTED`), and so
 are the traps that must never be reported (`TRAPS`):
 
-    hanweb  127.0.0.61  大汉 Hanweb JCMS: column pages ``/col/col1201/index.html`` whose rows are
+    hanweb  127.0.0.61  大汉 Hanweb JCMS (its search box added to the home page by a script):
+                        column pages ``/col/col1201/index.html`` whose rows are
                         ``<record><![CDATA[<li>…</li>]]></record>`` inside ``<script
                         type="text/xml"><datastore>``, later groups only by POST to
                         ``/module/web/jpage/dataproxy.jsp?startrecord=16&endrecord=30&perpage=15``
@@ -170,8 +171,14 @@ class HanwebSite:
     def home(self) -> web.Response:
         news = self.columns[1201]
         box = _datastore([news.record(i) for i in range(5)], news)
+        search = (
+            '<div class="search" id="search-box"></div>\n<script>\n'
+            "document.getElementById('search-box').innerHTML = '<form action=\"/jsearch/search.do\""
+            ' method="get"><input type="text" name="q" placeholder="请输入关键字">'
+            '<input type="submit" value="搜索"></form>\';\n</script>\n'
+        )
         body = (
-            f'{self._nav()}\n<div class="main"><h2>最新动态</h2>\n<div id="5001">'
+            f'{self._nav()}\n{search}<div class="main"><h2>最新动态</h2>\n<div id="5001">'
             f'<script type="text/xml">{box}</script></div>\n'
             '<script type="text/javascript" src="/module/jslib/jquery/jpage/jquery.page.js">'
             "</script>\n</div>"
@@ -193,6 +200,19 @@ class HanwebSite:
             "showMode: 'full', allowActiveTransparent: true });\n});\n</script>"
         )
         return _page(column.name, body)
+
+    def search(self, query: str) -> web.Response:
+        rows = "".join(
+            column.record(i)
+            for column in HANWEB_COLUMNS
+            for i in range(len(column.dates))
+            if query and query in f"{column.name}第{i + 1}号信息"
+        )
+        body = (
+            '<div class="tabs"><a href="#">全部</a><a href="#">信息公开</a><a href="#">办事服务</a>'
+            f'</div>\n<ul class="results">{rows or "<li>没有找到相关结果</li>"}</ul>'
+        )
+        return _page("搜索结果", body)
 
     async def dataproxy(self, request: web.Request) -> web.Response:
         form = await request.post()
@@ -225,6 +245,8 @@ class HanwebSite:
                     i = int(path.rsplit("_", 1)[1].split(".")[0]) - 5001
                     if 0 <= i < len(column.dates):
                         return _article(f"{column.name}第{i + 1}号信息", column.dates[i], "")
+            if path == "/jsearch/search.do":
+                return self.search(request.query.get("q", ""))
             if path.endswith(".js"):
                 return web.Response(text="/* jpage */", content_type="application/javascript")
             return _not_found()
