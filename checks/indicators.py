@@ -39,7 +39,8 @@ from checks.statistics import MessageStats, judge_statistics, read_stats_page, s
 from checks.zhaocuo import ZhaocuoEntry, find_zhaocuo, judge_zhaocuo
 from crawler.config import Site
 from crawler.encoding import decode_html
-from crawler.fetcher import GovResolver
+from crawler.fetcher import FetchResult, GovResolver
+from crawler.jsread import inline_scripts
 from crawler.urls import hostname, is_ip_literal, origin
 
 HIJACK_PREFIX = 65536  # bytes of an external page read to judge it
@@ -65,6 +66,25 @@ def _finding(
 
 
 _SEARCH_HINT = re.compile(r"search|sousuo|搜索|检索", re.IGNORECASE)
+_WRITES_HTML = re.compile(r"innerHTML|document\.write|insertAdjacentHTML|\.append\(|\.html\(")
+
+
+def _writes_a_search(html_text: str) -> bool:
+    """Whether the page's own scripts write something that speaks of a search (a search box
+    added by script): only then is the home page rendered to look for it."""
+    scripts = inline_scripts(html_text)
+    return bool(_SEARCH_HINT.search(scripts) and _WRITES_HTML.search(scripts))
+
+
+async def _search_added_by_script(url: str, html_text: str, tools: SiteTools) -> object:
+    """The search a script adds to the home page, as a browser shows it (None without a
+    browser: then the static read stands)."""
+    if not isinstance(tools, BrowserTools):
+        return None
+    page = FetchResult(url=url, final_url=url, status=200, body=html_text.encode("utf-8"),
+                       content_type="text/html; charset=utf-8")  # fmt: skip
+    shown, _ = await tools.browser_view(url, page, always=True)
+    return find_search(LexborHTMLParser(shown), url, "utf-8") if shown is not None else None
 
 
 def _unreadable_search(site: Site, url: str, reason: str) -> Finding:
@@ -84,6 +104,8 @@ class _SiteState:
     zhaocuo: list[ZhaocuoEntry | None] = field(default_factory=list)
     search: object = None  # SearchForm | SearchLink | SearchBox | None, from the home page
     search_seen: bool = False
+    # the home page with no search form but a script that writes one (rendered at the end)
+    search_by_script: tuple[str, str] | None = None  # (URL, HTML)
     home_charset: str = "utf-8"
     stats: dict[str, list[MessageStats]] = field(default_factory=dict)  # column -> statistics
     stats_pages: dict[str, str] = field(default_factory=dict)  # linked 统计 page -> column
@@ -135,6 +157,8 @@ class IndicatorsCheck:
                 state.search = find_search(tree, page.final_url, charset)
                 state.search_seen = True
                 state.home_charset = charset
+                if state.search is None and _writes_a_search(page.parsed.html):
+                    state.search_by_script = (page.final_url, page.parsed.html)
         column = self.columns.list_column(site, page)
         if column is not None and column.category == "consultation":
             found = read_stats_page(tree, page.final_url, as_of=self.as_of, charset=charset)
@@ -198,8 +222,8 @@ class IndicatorsCheck:
             return []  # the home page was not read: the link check says why
         found = state.search
         via: SearchLink | None = None
-        if found is None:
-            found = await self._search_added_by_script(site, tools)
+        if found is None and state.search_by_script is not None:
+            found = await _search_added_by_script(*state.search_by_script, tools)
         if isinstance(found, SearchLink):
             via = found
             got = await tools.fetch(found.url)
@@ -249,21 +273,6 @@ class IndicatorsCheck:
             require_categories=bool(self.config.rules.search_categories_required),
         )
         return [_finding(j, site, site.url)] if j is not None else []
-
-    async def _search_added_by_script(self, site: Site, tools: SiteTools) -> object:
-        """The search a script adds to the home page, as a browser shows it (None without a
-        browser: then the static read stands)."""
-        if not isinstance(tools, BrowserTools):
-            return None
-        got = await tools.fetch(site.url)
-        if not got.ok or not got.body or not got.is_html:
-            return None
-        if not _SEARCH_HINT.search(decode_html(got.body, got.content_type).text):
-            return None  # nothing on the page speaks of a search: nothing to render for
-        shown, _ = await tools.browser_view(got.final_url, got, always=True)
-        if shown is None:
-            return None
-        return find_search(LexborHTMLParser(shown), got.final_url, "utf-8")
 
     async def _ipv6(self, site: Site) -> list[Finding]:
         host = hostname(site.url)

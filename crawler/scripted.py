@@ -308,7 +308,10 @@ class ScriptedPages:
     async def close(self) -> None:
         renderer, self._renderer = self._renderer, None
         if renderer is not None:
-            await renderer.close()
+            try:
+                await renderer.close()
+            except Exception as exc:  # the scan's own ending must not depend on the browser's
+                log.warning("render.close_failed", error=str(exc))
 
     # -- the parts --------------------------------------------------------------------------
 
