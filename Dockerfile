@@ -9,8 +9,11 @@ COPY pyproject.toml README.md ./
 COPY crawler ./crawler
 COPY checks ./checks
 COPY storage ./storage
-RUN pip install . && useradd --system --uid 10001 --home /data govmon && mkdir -p /data \
-    && chown govmon /data
+# Debian's chromium renders pages built by script (govmon[browser]: Playwright drives it)
+RUN apt-get update && apt-get install -y --no-install-recommends chromium \
+    && rm -rf /var/lib/apt/lists/* \
+    && pip install '.[browser]' && useradd --system --uid 10001 --home /data govmon \
+    && mkdir -p /data && chown govmon /data
 USER govmon
 WORKDIR /data
 VOLUME ["/data"]

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from crawler.config import Config, Site
     from crawler.extract import ParsedPage
     from crawler.fetcher import FetchResult
+    from crawler.scripted import ScriptNote
     from storage.base import ColumnRow, ItemRow
 
 # code -> severity: the catalogue's (checks/catalogue.py), plug-ins' codes included
@@ -79,6 +80,15 @@ class PageView:
     is_home: bool
     parsed: ParsedPage
     follow: Callable[[str], None] = _ignore  # ask the crawler to read this URL too (pagination)
+    script: ScriptNote | None = None  # built by script: how it was read, or why it could not be
+
+
+@runtime_checkable
+class WantsBrowserView(Protocol):
+    """A check that names the pages it must see as a browser shows them: such a page, when it
+    is built by script and no static reader covers it, is rendered (``[crawl] render``)."""
+
+    def wants_browser_view(self, site: Site, url: str) -> bool: ...
 
 
 class PageCheck(Protocol):
@@ -125,6 +135,18 @@ class SiteTools(Protocol):
         """The home page at ``url`` probed over IPv6 (AAAA lookup, then a request over IPv6
         only), within the host's politeness; ``None`` when nothing may be looked up."""
         ...
+
+
+@runtime_checkable
+class BrowserTools(Protocol):
+    """Site tools that can also show a fetched page as a browser does (a search's results built
+    by script): ``(html, "")``, or ``(None, why not)`` when it is built by script and could not
+    be read (``[crawl] render = "never"``, no browser, a failed render). ``always``: render a
+    page with scripts even when its static read looks complete (a search box added by script)."""
+
+    async def browser_view(
+        self, url: str, result: FetchResult, *, always: bool = False
+    ) -> tuple[str | None, str]: ...
 
 
 @runtime_checkable

@@ -90,18 +90,25 @@ class MessageCheck:
             return ()
         listed = self._listed.setdefault(site.id, {})
         column = self.columns.list_column(site, page)
-        if column is not None and column.category == "consultation":
+        # a board or a message built by script that could not be read says nothing: the columns
+        # check reports it column.unreadable, and no message is judged on an empty shell
+        shell = page.script is not None and page.script.unreadable and page.script.part == "page"
+        if column is not None and column.category == "consultation" and not shell:
             found = read_message_list(
                 tree, page.final_url, selectors=column.selectors, as_of=self.as_of
             )
             for msg in found:
                 listed.setdefault(msg.url, _Listed(column, msg))
         entry = listed.get(page.url)
-        if entry is not None and entry.detail is None:
+        if entry is not None and entry.detail is None and not shell:
             entry.detail = read_message_detail(
                 tree, page.url, selectors=entry.column.selectors, as_of=self.as_of
             )
         return ()
+
+    def wants_browser_view(self, site: Site, url: str) -> bool:
+        """A message of a board is read as a browser shows it (detail pages filled by script)."""
+        return url in self._listed.get(site.id, {})
 
     def finish(self, site: Site) -> Iterable[Finding]:
         faq_titles = [

@@ -17,7 +17,10 @@ relative to the monitoring time point (``as_of``):
 * ``column.irregular`` (a local rule): a gap between news items longer than
   ``news_max_gap_days`` within ``news_gap_window_days`` before as_of;
 * ``column.undated`` (warning): some items carry no date the crawler can find;
-* ``newmedia.stale`` (veto): a new-media account with no post within ``news_max_age_days``.
+* ``newmedia.stale`` (veto): a new-media account with no post within ``news_max_age_days``;
+* ``column.unreadable`` (warning): the column's list (or the home page's) is built by script
+  and could not be read (:mod:`crawler.scripted`): it is never called blank or stale then; when
+  only its later pages could not be read, the rows read are judged as well.
 
 One problem is reported once: a blank column is not also stale, a stale one not also irregular.
 """
@@ -37,6 +40,7 @@ from crawler.config import Column, Rules, Site
 from crawler.dates import parse_date, published_date
 from crawler.extract import ATTACHMENT_EXTENSIONS, IMAGE_EXTENSIONS
 from crawler.listing import Item, extract_items, pagination
+from crawler.scripted import ScriptNote
 from crawler.urls import canonicalize, in_scope, path_extension
 from storage.base import ColumnRow, ItemRow
 
@@ -47,6 +51,7 @@ CODES = (
     "column.irregular",
     "column.undated",
     "newmedia.stale",
+    "column.unreadable",
 )
 _PLACEHOLDER = re.compile(r"暂无(信息|内容|数据|记录|相关信息)|正在建设|建设中|敬请期待|无相关信息")
 _FILE_EXTENSIONS = ATTACHMENT_EXTENSIONS | IMAGE_EXTENSIONS
@@ -95,6 +100,7 @@ class ColumnState:
     is_list: bool = False
     placeholder: bool = False
     why: str = ""
+    unreadable: ScriptNote | None = None  # a list page built by script that could not be read
 
 
 @dataclass(slots=True)
@@ -104,6 +110,7 @@ class SiteColumns:
     home_seen: bool = False
     home_dates: list[dt.date] = field(default_factory=list)
     home_items: list[Item] = field(default_factory=list)
+    home_unreadable: ScriptNote | None = None
     second_level_dates: list[dt.date] = field(default_factory=list)
     newmedia: dict[str, list[dt.date] | None] = field(default_factory=dict)
 
@@ -158,6 +165,8 @@ class ColumnCheck:
             reading = extract_items(tree, page.final_url, parsed.charset, as_of=self.as_of)
         if page.is_home:
             state.home_seen = True
+            if page.script is not None and page.script.unreadable:
+                state.home_unreadable = page.script
             assert reading is not None
             state.home_items = [i for i in (*reading.items, *reading.extra) if i.date]
             state.home_dates = [i.date for i in state.home_items if i.date]
@@ -170,6 +179,7 @@ class ColumnCheck:
         if column is not None and reading is not None:
             column.read.add(_INDEX.sub("", page.final_url))
             column.is_list = column.is_list or reading.is_list
+            _note_script(column, page.script, reading.why)
             if not column.why:
                 column.why = reading.why
             for item in reading.items:
@@ -186,6 +196,11 @@ class ColumnCheck:
                     state.list_pages[more] = column.url
                     page.follow(more)
         return ()
+
+    def wants_browser_view(self, site: Site, url: str) -> bool:
+        """A column's list page (or a page of its pagination) is read as a browser shows it."""
+        state = self.site_state(site)
+        return url in state.columns or url in state.list_pages
 
     def list_column(self, site: Site, page: PageView) -> ColumnState | None:
         """The column whose list page (or a page of its pagination) ``page`` is."""
@@ -312,6 +327,9 @@ class ColumnCheck:
             return []  # the home page could not be read: the link check says why
         limit = self.rules.news_max_age_days
         dates = [d for d in state.home_dates if d <= self.as_of]
+        if not dates and state.home_unreadable is not None:
+            said = _unreadable_detail(state.home_unreadable, {"name": "首页"})
+            return [self._finding("column.unreadable", site, None, site.url, said)]
         source = "home page"
         if not dates:
             dates = [d for d in state.second_level_dates if d <= self.as_of]
@@ -339,6 +357,12 @@ class ColumnCheck:
             "items": len(items),
             "list_pages": len(column.read),
         }
+        unreadable: list[Finding] = []
+        if column.unreadable is not None:
+            said = _unreadable_detail(column.unreadable, base)
+            unreadable = [self._finding("column.unreadable", site, column, column.url, said)]
+            if column.unreadable.part == "page" or not items:
+                return unreadable  # nothing honest to say about what could not be read
         if not items:
             if column.category in _BLANK_APPLIES or column.placeholder:
                 detail = {**base, "placeholder": column.placeholder, "why": column.why}
@@ -346,7 +370,7 @@ class ColumnCheck:
             return []
         dated = sorted(i.date for i in items if i.date is not None and i.date <= self.as_of)
         undated = [i for i in items if i.date is None]
-        found: list[Finding] = []
+        found: list[Finding] = unreadable
         limit = max_age_days(column.category, self.rules)
         key = column.category == "news" or (
             column.top_level and column.category in ("notice", "policy")
@@ -435,6 +459,29 @@ def _configured(col: Column, site: Site) -> ColumnState:
         simple=col.simple,
         selectors=col.selectors,
     )
+
+
+def _note_script(column: ColumnState, note: ScriptNote | None, why: str) -> None:
+    """What a list page built by script tells of its column: how it was read (in ``why``, which
+    says ``column.unreadable: …`` for a column that could not be), or that it could not be."""
+    if note is None:
+        return
+    if note.unreadable:
+        if column.unreadable is None or (note.part == "page" and column.unreadable.part != "page"):
+            column.unreadable = note
+        column.why = f"column.unreadable: {note.describe()}"
+    elif not column.why:
+        column.why = f"{why} ({note.describe()})"
+
+
+def _unreadable_detail(note: ScriptNote, base: dict[str, object]) -> dict[str, object]:
+    return {
+        **base,
+        "platform": note.platform,
+        "part": note.part,
+        "reason": note.reason,
+        "what": note.describe(),
+    }
 
 
 def _iso(day: dt.date | None) -> str | None:

@@ -11,12 +11,13 @@ pages) through the scan's politeness.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from checks.activity import ActivityRules, judge_activity
 from checks.backdated import find_backdated, judge_backdated
-from checks.base import Finding, PageView, ScanContext, SiteTools
+from checks.base import BrowserTools, Finding, PageView, ScanContext, SiteTools
 from checks.columns import ColumnCheck
 from checks.hijack import TargetSnapshot, judge_hijack, read_target, severity_of, snapshot
 from checks.ipv6 import judge_ipv6, judge_literal
@@ -36,6 +37,8 @@ from checks.zhaocuo import ZhaocuoEntry, find_zhaocuo, judge_zhaocuo
 from crawler.config import Site
 from crawler.encoding import decode_html
 from crawler.extract import UnreadablePage, parse_tree
+from crawler.fetcher import FetchResult
+from crawler.jsread import inline_scripts
 from crawler.urls import hostname, is_ip_literal
 
 HIJACK_PREFIX = 65536  # bytes of an external page read to judge it
@@ -55,11 +58,52 @@ def _finding(
     )
 
 
+_SEARCH_HINT = re.compile(r"search|sousuo|搜索|检索", re.IGNORECASE)
+_WRITES_HTML = re.compile(r"innerHTML|document\.write|insertAdjacentHTML|\.append\(|\.html\(")
+
+
+def _writes_a_search(html_text: str) -> bool:
+    """Whether the page's own scripts write something that speaks of a search (a search box
+    added by script): only then is the home page rendered to look for it."""
+    scripts = inline_scripts(html_text)
+    return bool(_SEARCH_HINT.search(scripts) and _WRITES_HTML.search(scripts))
+
+
+async def _search_added_by_script(url: str, html_text: str, tools: SiteTools) -> object:
+    """The search a script adds to the home page, as a browser shows it (None without a
+    browser: then the static read stands)."""
+    if not isinstance(tools, BrowserTools):
+        return None
+    page = FetchResult(url=url, final_url=url, status=200, body=html_text.encode("utf-8"),
+                       content_type="text/html; charset=utf-8")  # fmt: skip
+    shown, _ = await tools.browser_view(url, page, always=True)
+    if shown is None:
+        return None
+    try:
+        return find_search(parse_tree(shown), url, "utf-8")
+    except UnreadablePage:
+        return None
+
+
+def _unreadable_search(site: Site, url: str, reason: str) -> Finding:
+    detail = {
+        "name": "站内搜索",
+        "platform": "script",
+        "part": "page",
+        "reason": reason,
+        "what": f"the search's results are built by script and could not be read: {reason}",
+    }
+    return Finding(check="column.unreadable", site=site.id, unit=site.unit, url=url, page=url,
+                   column="站内搜索", detail=detail)  # fmt: skip
+
+
 @dataclass(slots=True)
 class _SiteState:
     zhaocuo: list[ZhaocuoEntry | None] = field(default_factory=list)
     search: object = None  # SearchForm | SearchLink | SearchBox | None, from the home page
     search_seen: bool = False
+    # the home page with no search form but a script that writes one (rendered at the end)
+    search_by_script: tuple[str, str] | None = None  # (URL, HTML)
     home_charset: str = "utf-8"
     stats: dict[str, list[MessageStats]] = field(default_factory=dict)  # column -> statistics
     stats_pages: dict[str, str] = field(default_factory=dict)  # linked 统计 page -> column
@@ -78,6 +122,7 @@ class IndicatorsCheck:
         "message.no_statistics",
         "content.backdated",
         "link.hijacked",
+        "column.unreadable",  # a search whose results are built by script and were not read
     )
 
     def __init__(self, context: ScanContext, columns: ColumnCheck) -> None:
@@ -110,6 +155,8 @@ class IndicatorsCheck:
                 state.search = find_search(tree, page.final_url, charset)
                 state.search_seen = True
                 state.home_charset = charset
+                if state.search is None and _writes_a_search(page.parsed.html):
+                    state.search_by_script = (page.final_url, page.parsed.html)
         column = self.columns.list_column(site, page)
         if column is not None and column.category == "consultation":
             found = read_stats_page(tree, page.final_url, as_of=self.as_of, charset=charset)
@@ -173,6 +220,8 @@ class IndicatorsCheck:
             return []  # the home page was not read: the link check says why
         found = state.search
         via: SearchLink | None = None
+        if found is None and state.search_by_script is not None:
+            found = await _search_added_by_script(*state.search_by_script, tools)
         if isinstance(found, SearchLink):
             via = found
             got = await tools.fetch(found.url)
@@ -206,6 +255,13 @@ class IndicatorsCheck:
             d = decode_html(got.body, got.content_type)
             try:
                 results = read_results(parse_tree(d.text), item.title)
+                if not results.readable and isinstance(tools, BrowserTools):
+                    # no results and no "nothing found": perhaps built by script, as a browser
+                    # shows
+                    shown, why = await tools.browser_view(got.final_url, got)
+                    if shown is None:
+                        return [_unreadable_search(site, got.final_url, why)]
+                    results = read_results(parse_tree(shown), item.title)
             except UnreadablePage:
                 return []  # the results cannot be read: no honest judgement
         else:

@@ -392,6 +392,20 @@ def _close_recorder(recorder: Any) -> str | None:
     return None
 
 
+def script_summary(scripted: Any) -> str:
+    """The summary's line on pages built by script (nothing on a site without any)."""
+    s = scripted.stats
+    if not (s.static or s.needed_browser):
+        return ""
+    line = (
+        f"built by script: {s.static} pages read without a browser, {s.needed_browser} needed a"
+        f" browser: {s.rendered} rendered, {s.unreadable} could not be read (column.unreadable)\n"
+    )
+    if s.unreadable and scripted.unavailable:
+        line += f"  no browser: {scripted.unavailable}\n"
+    return line
+
+
 def _summary(scan: Any, scan_id: int, db: str) -> None:
     s = scan.stats
     out = sys.stdout
@@ -404,6 +418,9 @@ def _summary(scan: Any, scan_id: int, db: str) -> None:
         out.write(
             f"  {st.site.id:<12} {st.pages:>6} pages  {st.errors:>4} broken  {st.site.name}\n"
         )
+    scripted = getattr(scan, "scripted", None)
+    if scripted is not None:
+        out.write(script_summary(scripted))
     out.write(f"report: govmon report --db {shown(db)} --scan {scan_id} --format md\n")
 
 
@@ -614,6 +631,8 @@ async def _inspect(args: argparse.Namespace) -> int:
         for key in ("url", "status", "charset", "title", "published"):
             print(f"{key:>10}: {result[key]}")
         print(f"{'list':>10}: {'yes' if result['is_list'] else 'no'} ({result['why']})")
+        if result.get("script"):
+            print(f"{'script':>10}: {result['script']}")
         print(f"{'items':>10}: {len(result['items'])}")
         for item in result["items"]:
             print(f"            {item['date'] or '----------'}  {item['title']}  {item['url']}")

@@ -82,6 +82,13 @@ class CrawlSettings:
     resolve_only: bool = False
     resumable: bool = True  # keep the frontier and page bodies in the store (scan --resume)
     max_links: int = 2000  # links taken from one page at most (a million-link page is a trap)
+    # pages built by script (crawler.scripted): "auto" renders in headless Chromium those that
+    # no static reader covers; "never" reports them column.unreadable
+    render: str = "auto"
+    render_concurrency: int = 2  # pages rendering at once
+    render_timeout: float = 20.0  # seconds for one page's render
+    render_restart: int = 100  # pages rendered before the browser is started afresh
+    browser: str = ""  # Chromium's executable; default: chromium (or chromium-browser) on PATH
 
 
 @dataclass(frozen=True, slots=True)
@@ -395,6 +402,11 @@ _CRAWL_KEYS = {
     "resolve_only",
     "resumable",
     "max_links",
+    "render",
+    "render_concurrency",
+    "render_timeout",
+    "render_restart",
+    "browser",
 }
 
 
@@ -420,6 +432,11 @@ def _crawl(r: _Reader) -> CrawlSettings:
         resolve_only=r.boolean("resolve_only", d.resolve_only),
         resumable=r.boolean("resumable", d.resumable),
         max_links=r.integer("max_links", d.max_links, minimum=1),
+        render=r.choice("render", d.render, ("auto", "never")),
+        render_concurrency=r.integer("render_concurrency", d.render_concurrency, minimum=1),
+        render_timeout=r.number("render_timeout", d.render_timeout, minimum=0, positive=True),
+        render_restart=r.integer("render_restart", d.render_restart, minimum=1),
+        browser=r.string("browser", d.browser),
     )
 
 
@@ -520,6 +537,15 @@ def _column(r: _Reader) -> Column:
     category = r.string("category") or None
     if category is not None and category not in CATEGORIES:
         raise r.error("category", f"must be one of {', '.join(CATEGORIES)}, not {category!r}")
+    raw = r.table.get("url")
+    gkml = re.search(r"/gkmlpt/m?index#([0-9]+)", raw) if isinstance(raw, str) else None
+    if gkml is not None:  # the fragment is the catalogue, and a URL is read without it
+        raise r.error(
+            "url",
+            f"a gkmlpt catalogue ({raw}) is listed at "
+            f".../gkmlpt/api/all/{gkml.group(1)}?page=1&sid=SID (SID as in the page's "
+            "window._CONFIG); write that, or leave the site's columns to discovery",
+        )
     return Column(
         name=r.string("name", required=True),
         url=r.url("url"),

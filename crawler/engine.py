@@ -35,6 +35,7 @@ from checks.base import (
     PageView,
     ScanContext,
     SiteCheck,
+    WantsBrowserView,
 )
 from checks.ipv6 import Ipv6Probe
 from checks.links import (
@@ -67,6 +68,7 @@ from crawler.frontier import Frontier, Kind, Request
 from crawler.ipv6probe import probe_home
 from crawler.ratelimit import HostPolicy, parse_retry_after
 from crawler.scheduler import Clock, Scheduler
+from crawler.scripted import ScriptedPages, ScriptNote
 from crawler.spill import Ref, SpillLimits
 from crawler.urls import canonicalize, hostname, origin
 from storage.base import (
@@ -318,6 +320,9 @@ class Scan:
 
             checks = load_checks(ScanContext(config, self.as_of))
         self.checks = checks
+        # pages built by script: static readers, and the browser for the rest (crawler.scripted)
+        self.scripted = ScriptedPages(config.crawl, config.tz, _SiteTools(self).fetch)
+        self._browser_views = [c for c in checks if isinstance(c, WantsBrowserView)]
 
     @property
     def elapsed(self) -> float:
@@ -427,6 +432,7 @@ class Scan:
                 status = "complete"
         finally:
             self.frontier.close()  # its spill file, if it made one
+            await self.scripted.close()  # the browser, if one was started
             if self._join is not None:  # the queue owns the shared scan's status and totals
                 if status == "complete":
                     await self.store.flush()
@@ -670,12 +676,21 @@ class Scan:
                 return
             verdict = Verdict(verdict.final, verdict.reason)
         parsed: ParsedPage | None = None
+        script: ScriptNote | None = None
+        if verdict.outcome == "ok" and result.body and req.kind is Kind.PAGE:
+            result = self.scripted.api_page(req.url, result)  # a platform's JSON list as HTML
         if (
             verdict.outcome == "ok"
             and result.body
             and (result.is_html or (not req.follow and result.is_feed))
         ):
             parsed, verdict = await self._read_page(req, result)
+            if verdict.outcome == "ok" and req.kind is Kind.PAGE and parsed is not None:
+                read = await self.scripted.read(
+                    req.url, result, parsed, important=self._wants_browser_view(req), replay=replay
+                )
+                if read is not None:  # built by script: as a browser shows it (and stored so)
+                    result, parsed, script = read.result, read.parsed, read.note
         elif verdict.outcome == "ok":
             verdict = await self._soft_404_without_body(req, result)
         if (
@@ -706,7 +721,7 @@ class Scan:
             if req.follow:
                 await self._follow(req, parsed)
             if self.checks:
-                await self._run_checks(req, result, parsed)
+                await self._run_checks(req, result, parsed, script)
         # the parsed page (its lexbor tree, ~0.5 MB) is not held while the journal's rows wait
         # for room in the store's queue
         parsed = None
@@ -1133,7 +1148,15 @@ class Scan:
             await self.store.put(row)
         await self.store.flush()
 
-    async def _run_checks(self, req: Request, result: FetchResult, parsed: ParsedPage) -> None:
+    def _wants_browser_view(self, req: Request) -> bool:
+        st = self.sites[req.site]
+        return req.id in st.home_ids or any(
+            c.wants_browser_view(st.site, req.url) for c in self._browser_views
+        )
+
+    async def _run_checks(
+        self, req: Request, result: FetchResult, parsed: ParsedPage, script: ScriptNote | None
+    ) -> None:
         st = self.sites[req.site]
         view = PageView(
             url=req.url,
@@ -1143,6 +1166,7 @@ class Scan:
             is_home=req.id in st.home_ids,
             parsed=parsed,
             follow=lambda url: self._follow_extra(req, url),
+            script=script,
         )
         for check in self.checks:
             try:
@@ -1270,6 +1294,21 @@ class _SiteTools:
         return await scan._fetch_aside(
             canon, max_body, method=method, data=data, content_type=content_type
         )
+
+    async def browser_view(
+        self, url: str, result: FetchResult, *, always: bool = False
+    ) -> tuple[str | None, str]:
+        """A fetched page as a browser shows it (:class:`checks.base.BrowserTools`)."""
+        if always:
+            return await self._scan.scripted.rendered(url, result)
+        decoded = decode_html(result.body, result.content_type)
+        parsed = parse_html(result.final_url, decoded.text, decoded.charset)
+        read = await self._scan.scripted.read(url, result, parsed, important=True)
+        if read is None:
+            return decoded.text, ""
+        if read.note.unreadable:
+            return None, read.note.reason
+        return read.parsed.html, ""
 
     async def previous_target(self, url: str) -> tuple[str, str] | None:
         scan = self._scan

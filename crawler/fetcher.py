@@ -99,6 +99,7 @@ class Exchange:
     body: bytes
     truncated: bool
     at: dt.datetime
+    request_body: bytes = b""  # a POST's form (a replay tells two POSTs to one URL apart by it)
 
 
 @dataclass(frozen=True, slots=True)
@@ -577,6 +578,7 @@ class HttpFetcher:
                         body=body,
                         truncated=result.truncated,
                         at=started,
+                        request_body=data or b"",
                     )
                 )
         return location

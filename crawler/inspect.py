@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from crawler.config import Config, CrawlSettings
 from crawler.dates import published_date
@@ -11,6 +12,7 @@ from crawler.encoding import decode_html
 from crawler.extract import UnreadablePage, parse_html
 from crawler.fetcher import GovResolver, HttpFetcher
 from crawler.listing import Item, extract_items, pagination
+from crawler.scripted import ScriptedPages
 from crawler.urls import canonicalize
 
 
@@ -19,7 +21,9 @@ async def inspect_url(
 ) -> dict[str, Any]:
     """Fetch ``url`` once and describe it: ``{url, status, charset, title, published, items,
     links}`` plus ``final_url``, ``redirects``, ``error``, ``charset_source``, ``is_list``,
-    ``why`` (why the page is or is not taken for a list) and ``pagination``."""
+    ``why`` (why the page is or is not taken for a list), ``pagination`` and ``script`` (how a
+    page built by script was read, as a column's list page is in a scan, or why it could not
+    be; null for a page that is not)."""
     day = as_of or dt.date.today()
     crawl = config.crawl if config is not None else CrawlSettings()
     canon = canonicalize(url)
@@ -32,19 +36,27 @@ async def inspect_url(
         max_redirects=crawl.max_redirects,
         resolver=GovResolver(crawl.resolve, only=crawl.resolve_only, allow_private=True),
     )
+    tz = config.tz if config is not None else ZoneInfo("Asia/Shanghai")
+    scripted = ScriptedPages(crawl, tz, fetcher.fetch)
     try:
-        result = await fetcher.fetch(canon)
+        result = scripted.api_page(canon, await fetcher.fetch(canon))
+        out = _empty(canon, result.error)
+        out.update(status=result.status, final_url=result.final_url, redirects=result.redirects)
+        page = None
+        if result.body and result.is_html:
+            decoded = decode_html(result.body, result.content_type)
+            try:
+                page = parse_html(result.final_url, decoded.text, decoded.charset)
+            except UnreadablePage as exc:  # what a scan records too
+                out.update(charset=decoded.charset, error=f"unreadable: {exc.reason}")
+                return out
+            read = await scripted.read(canon, result, page, important=True)
+            if read is not None:
+                page, out["script"] = read.parsed, read.note.describe()
     finally:
+        await scripted.close()
         await fetcher.close()
-    out = _empty(canon, result.error)
-    out.update(status=result.status, final_url=result.final_url, redirects=result.redirects)
-    if result.body and result.is_html:
-        decoded = decode_html(result.body, result.content_type)
-        try:
-            page = parse_html(result.final_url, decoded.text, decoded.charset)
-        except UnreadablePage as exc:  # what a scan records too
-            out.update(charset=decoded.charset, error=f"unreadable: {exc.reason}")
-            return out
+    if page is not None:
         assert page.tree is not None
         reading = extract_items(page.tree, result.final_url, decoded.charset, as_of=day)
         published = published_date(page.tree, as_of=day)
@@ -88,4 +100,5 @@ def _empty(url: str, error: str | None) -> dict[str, Any]:
         "why": error or "",
         "pagination": [],
         "other_items": [],
+        "script": None,
     }

@@ -50,6 +50,7 @@ from crawler.warc import (
     RecordedFailure,
     RecordedResponse,
     WarcError,
+    body_digest,
     index_records,
     read_response_at,
 )
@@ -85,6 +86,8 @@ class ReplayIndex:
     """The recordings by method and canonical URL; the last recording wins."""
 
     responses: dict[Key, Entry] = field(default_factory=dict)
+    # requests with a body (POSTs) also by their body: one URL, several forms (dataproxy.jsp)
+    by_body: dict[tuple[str, str, str], Entry] = field(default_factory=dict)
     files: int = 0
     records: int = 0
     hits: int = 0
@@ -104,17 +107,26 @@ class ReplayIndex:
 
     def add(self, entry: Entry) -> None:
         self.records += 1
-        self.responses[(entry.method, _key_url(entry.url))] = entry
+        key = (entry.method, _key_url(entry.url))
+        self.responses[key] = entry
+        digest = entry.request_digest if isinstance(entry, Located | RecordedResponse) else ""
+        if digest:
+            self.by_body[(*key, digest)] = entry
 
     @property
     def recorded_failures(self) -> int:
         """How many of the keys answer with a recorded failure."""
         return sum(isinstance(e, RecordedFailure) for e in self.responses.values())
 
-    def lookup(self, method: str, url: str) -> tuple[Entry, str] | None:
+    def lookup(self, method: str, url: str, body: bytes = b"") -> tuple[Entry, str] | None:
         """The entry for ``method url`` and how it answers: ``hit``, ``from-get`` (a HEAD
-        answered from a GET) or ``from-head`` (a GET answered from a HEAD)."""
+        answered from a GET) or ``from-head`` (a GET answered from a HEAD). A request with a
+        ``body`` gets the response recorded for that body, else the last one for the URL."""
         key_url = _key_url(url)
+        if body:
+            found = self.by_body.get((method, key_url, body_digest(body)))
+            if found is not None:
+                return found, "hit"
         found = self.responses.get((method, key_url))
         if found is not None:
             return found, "hit"
@@ -191,7 +203,8 @@ async def _replay(request: web.Request, handler: object) -> web.StreamResponse:
         )
     index = request.app[INDEX]
     url = request_url(request)
-    found = index.lookup(request.method, url)
+    body = await request.read() if request.can_read_body else b""
+    found = index.lookup(request.method, url, body)
     if found is None:
         index.misses += 1
         return web.Response(

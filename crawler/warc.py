@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import datetime as dt
 import errno
+import hashlib
 import io
 import json
 import os
@@ -99,6 +100,7 @@ class RecordedResponse:
     at: dt.datetime | None
     request_headers: Headers = ()
     source: str = ""
+    request_digest: str = ""  # of the request's body (a POST's form), see :func:`body_digest`
 
     def header(self, name: str) -> str | None:
         """The first value of header ``name`` (any case), if any."""
@@ -398,8 +400,8 @@ class WarcRecorder:
         return self._writer.create_warc_record(
             exchange.url,
             "request",
-            payload=io.BytesIO(b""),
-            length=0,
+            payload=io.BytesIO(exchange.request_body),
+            length=len(exchange.request_body),
             warc_headers_dict={"WARC-Date": date},
             http_headers=headers,
         )
@@ -507,6 +509,13 @@ class Located:
     method: str
     url: str
     stream: StreamIndex | None = None  # a gzip file of one stream: ``offset`` is in its output
+    request_digest: str = ""
+
+
+def body_digest(body: bytes) -> str:
+    """What tells two requests to one URL apart by their bodies (two POSTs of different forms
+    to ``dataproxy.jsp``): empty for no body."""
+    return hashlib.sha1(body).hexdigest()[:16] if body else ""
 
 
 def index_records(
@@ -516,7 +525,8 @@ def index_records(
     holding on to bodies: a response comes as its :class:`Located` place (in every layout; in
     a gzip file compressed as one stream, a place in its output, read again through its
     :class:`StreamIndex`). :func:`read_response_at` on a place gives what
-    :func:`read_exchanges` gives for it, byte for byte (except ``request_headers``).
+    :func:`read_exchanges` gives for it, byte for byte (except ``request_headers`` and
+    ``request_digest``: the request is not read there).
 
     Raises :class:`WarcError` like :func:`read_exchanges`.
     """
@@ -533,7 +543,10 @@ def index_records(
                 yield response.finish(request)
             else:
                 method = request.method if request is not None else "GET"
-                yield Located(str(source), response.offset, method, response.url, response.stream)
+                digest = body_digest(request.body) if request is not None else ""
+                yield Located(
+                    str(source), response.offset, method, response.url, response.stream, digest
+                )
 
 
 def read_response_at(
@@ -626,6 +639,7 @@ class _Request:
     url: str
     method: str
     headers: list[tuple[str, str]]
+    body: bytes = b""
 
 
 @dataclass(slots=True)
@@ -669,6 +683,7 @@ class _Response:
             truncated=truncated,
             at=self.at,
             request_headers=tuple(request.headers) if request is not None else (),
+            request_digest=body_digest(request.body) if request is not None else "",
             source=self.source,
         )
 
@@ -797,7 +812,7 @@ def _parse_request(block: _Block) -> _Request | None:
         return None
     uri = str(block.warc.get_header("WARC-Target-URI") or "")
     headers = [(k, _utf8_or_latin1(v)) for k, v in message.headers]
-    return _Request(_canonical(uri), message.first[0].upper(), headers)
+    return _Request(_canonical(uri), message.first[0].upper(), headers, message.body)
 
 
 def _utf8_or_latin1(value: str) -> str:

@@ -8,12 +8,13 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 python3 -m venv "$tmp/venv"
 "$tmp/venv/bin/pip" install --quiet --upgrade pip
-"$tmp/venv/bin/pip" install --quiet .
+"$tmp/venv/bin/pip" install --quiet '.[browser]'  # Playwright: pages built by script
 cd "$tmp"
 "$tmp/venv/bin/govmon" --version
 "$tmp/venv/bin/govmon" daemon --help >/dev/null
 "$tmp/venv/bin/govmon" worker --help >/dev/null
 "$tmp/venv/bin/python" -c "import crawler.queue"  # procrastinate and psycopg came with it
+"$tmp/venv/bin/python" -c "import playwright.async_api, crawler.render"  # the browser extra
 # package data the image needs at run time
 "$tmp/venv/bin/python" - <<'PY'
 from importlib.resources import files
