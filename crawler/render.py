@@ -209,7 +209,11 @@ class BrowserRenderer:
                 targets = await self._click_pagers(page, capture) if pagers else {}
                 content: str = await page.content()
             self.rendered += 1
-            return Rendered(html=_link_targets(content, first, targets), unsettled=unsettled)
+            return Rendered(
+                html=_link_targets(content, first, targets),
+                unsettled=unsettled,
+                pagers_followed=len(targets) if pagers else -1,
+            )
         except TimeoutError:
             return Rendered(error=f"render timed out after {budget:g} s")
         except Exception as exc:

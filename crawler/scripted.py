@@ -148,6 +148,7 @@ class Rendered:
     # why the DOM may not be all the page would show: requests still loading when the time was
     # up, or a data request that failed (then an empty list is unreadable, never blank)
     unsettled: str = ""
+    pagers_followed: int = -1  # pager links whose target the browser noted (-1: not asked)
 
 
 class Renderer(Protocol):
@@ -282,6 +283,10 @@ class ScriptedPages:
             if rendered.html:
                 changed = rendered.html
                 notes.append(dataclasses.replace(need, how=RENDERED, reason=""))
+                if need.part == "pager" and rendered.pagers_followed == 0:
+                    # clicked, it went nowhere: an in-place pager (its list redrawn by script)
+                    why = "its pager redraws the list in place: no address of a later page"
+                    notes.append(ScriptNote("script pager", UNREADABLE, "pager", why))
             else:
                 notes.append(dataclasses.replace(need, reason=rendered.error or "not rendered"))
         if not notes:
