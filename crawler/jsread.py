@@ -311,7 +311,9 @@ _TARGETS = (
     re.compile(r"window\s*\.\s*open\s*\("),
 )
 _LOCAL = re.compile(r"(?:var|let|const)?\s*([A-Za-z_$][\w$]*)\s*=(?!=)")
-_INLINE_SCRIPT = re.compile(r"<script\b(?![^>]*\bsrc\s*=)[^>]*>(.*?)</script\s*>", re.I | re.S)
+_SCRIPT_OPEN = re.compile(r"<script\b([^>]{0,2000})>", re.I)
+_SCRIPT_CLOSE = re.compile(r"</script\s*>", re.I)
+_SCRIPT_SRC = re.compile(r"\bsrc\s*=", re.I)
 MAX_PAGER_ELEMENTS = 60
 
 
@@ -556,7 +558,21 @@ def page_constants(text: str) -> dict[str, Value]:
 
 
 def inline_scripts(text: str) -> str:
-    return "\n".join(m.group(1) for m in _INLINE_SCRIPT.finditer(text[:2_000_000]))
+    """The inline scripts of a page, joined. Linear in the page: each script ends at the first
+    ``</script>`` after it, or at the end of the page when none follows (as a browser reads it),
+    so a page of unclosed ``<script>`` tags is one script, not a search from every tag to the
+    end."""
+    text = text[:2_000_000]
+    out: list[str] = []
+    pos = 0
+    while (start := _SCRIPT_OPEN.search(text, pos)) is not None:
+        end = _SCRIPT_CLOSE.search(text, start.end())
+        if _SCRIPT_SRC.search(start.group(1)) is None:
+            out.append(text[start.end() : end.start() if end is not None else len(text)])
+        if end is None:
+            break
+        pos = end.end()
+    return "\n".join(out)
 
 
 def _label(node: LexborNode) -> str:

@@ -137,3 +137,13 @@ def test_a_gkmlpt_catalogue_by_fragment_is_a_config_error() -> None:
     read = {**column, "url": "http://www.example.gov.cn/gkmlpt/api/all/1202?page=1&sid=7"}
     config = parse_config({"site": [{**site, "column": [read]}]})
     assert config.sites[0].columns[0].url.endswith("/gkmlpt/api/all/1202?page=1&sid=7")
+
+
+def test_inline_scripts_reads_a_page_as_a_browser_does() -> None:
+    from crawler.jsread import inline_scripts
+
+    page = '<script src="a.js"></script><script>var a=1;</script><p>x</p><SCRIPT type="t">b()</script >'
+    assert inline_scripts(page) == "var a=1;\nb()"
+    # unclosed tags: the first one runs to the end of the page, as one script (and linearly)
+    unclosed = "<script>f(0);" + "<script>f(1);" * 3
+    assert inline_scripts(unclosed) == "f(0);" + "<script>f(1);" * 3
