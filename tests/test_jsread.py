@@ -142,7 +142,10 @@ def test_a_gkmlpt_catalogue_by_fragment_is_a_config_error() -> None:
 def test_inline_scripts_reads_a_page_as_a_browser_does() -> None:
     from crawler.jsread import inline_scripts
 
-    page = '<script src="a.js"></script><script>var a=1;</script><p>x</p><SCRIPT type="t">b()</script >'
+    page = (
+        '<script src="a.js"></script><script>var a=1;</script><p>x</p>'
+        '<SCRIPT type="t">b()</script >'
+    )
     assert inline_scripts(page) == "var a=1;\nb()"
     # unclosed tags: the first one runs to the end of the page, as one script (and linearly)
     unclosed = "<script>f(0);" + "<script>f(1);" * 3
