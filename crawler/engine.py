@@ -1223,6 +1223,8 @@ class Scan:
     def _count_column(self, st: SiteState, row: ColumnRow) -> None:
         counts = st.columns
         counts["found"] = counts.get("found", 0) + 1
+        if row.why.startswith("column.unreadable:") and row.items == 0:
+            return  # a list built by script that could not be read: fetched, not read
         if row.pages > 0:
             counts["read"] = counts.get("read", 0) + 1
             return

@@ -375,3 +375,14 @@ def test_inspect_reads_a_page_as_the_scan_does(sites: ScriptSites) -> None:
     assert len(hanweb["items"]) == 20  # 15 in the page, 5 by POST to dataproxy.jsp
     plain = asyncio.run(inspect_url(sites.url("hanweb", "/art/2020/6/13/art_1201_5001.html")))
     assert plain["script"] is None
+
+
+def test_unreadable_lists_lower_coverage(never_scan: Scan, auto_scan: Scan) -> None:
+    """A list only a browser shows, unread, is not a read column: the site's coverage says so
+    (issue 15), and a site most of whose lists could not be read gets no verdict."""
+    board = next(s for s in never_scan.report["sites"] if s["id"] == "board")
+    assert board["coverage"]["columns_unreadable"] >= 1
+    assert board["coverage"]["columns_read"] < board["coverage"]["columns_found"]
+    read = next(s for s in auto_scan.report["sites"] if s["id"] == "board")
+    assert read["coverage"]["columns_read"] == read["coverage"]["columns_found"]
+    assert read["verdict"] != "unchecked"
