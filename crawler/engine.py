@@ -289,6 +289,7 @@ class Scan:
         self._stopping = False
         self.scan_id: int | None = None
         self._journal: list[FrontierRow] = []
+        self._journal_lock = asyncio.Lock()
         self._external: dict[int, array[int]] = {}  # site index -> external page targets
         self._fetcher = fetcher
         self.frontier = Frontier(id_base, spill)
@@ -603,10 +604,13 @@ class Scan:
         self.scheduler.submit(req)
 
     async def _flush_journal(self) -> None:
-        """Store the frontier rows queued since the last call (the resume journal)."""
-        rows, self._journal = self._journal, []
-        for row in rows:
-            await self.store.put(row)
+        """Store the frontier rows queued since the last call (the resume journal). Under a
+        lock: a worker that returns from here knows every row queued before the call is in the
+        store's queue (another worker's flush in progress included)."""
+        async with self._journal_lock:
+            rows, self._journal = self._journal, []
+            for row in rows:
+                await self.store.put(row)
 
     def _literal_private(self, url: str) -> bool:
         host = hostname(url)
@@ -711,6 +715,11 @@ class Scan:
             self.scheduler.defer(req, c.recheck_delay)
             return
         unreadable = result.error is not None and result.error.startswith("unreadable")
+        if self.crawl.resumable and not replay and req.kind is Kind.PAGE:
+            # the page's own frontier row first (another worker found it and may still be
+            # flushing): a committed page row always has its frontier row, so a resumed scan
+            # knows the page and does not fetch it again
+            await self._flush_journal()
         if (parsed is not None or unreadable) and self.crawl.resumable and not replay:
             # before the page row: a committed page always has its body
             await self.store.put(
