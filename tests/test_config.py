@@ -129,3 +129,26 @@ def test_a_time_zone_name_too_long_for_a_file_is_a_config_error() -> None:
     site = {"id": "a", "name": "甲", "unit": "甲", "url": "http://a.gov.cn/"}
     with pytest.raises(ConfigError, match="timezone: unknown time zone"):
         parse_config({"timezone": "Asia/" + "X" * 5000, "site": [site]})
+
+
+def test_the_documented_example_config_loads_and_names_every_key(tmp_path: Path) -> None:
+    """docs/config.md is the users' reference: its example is a valid config, and every key the
+    config reader knows appears in it."""
+    import dataclasses
+    import re
+
+    from crawler.config import ContentSettings, CrawlSettings, Rules
+    from crawler.planner import Schedule
+
+    text = (Path(__file__).resolve().parents[1] / "docs" / "config.md").read_text("utf-8")
+    match = re.search(r"```toml\n(.*?)```", text, re.S)
+    assert match is not None
+    example = match.group(1)
+    (tmp_path / "govmon.toml").write_text(example, encoding="utf-8")
+    for name, body in (("typos.tsv", "錯字\t错字\n"), ("words.txt", "敏感\n"), ("allow.txt", "某\n")):
+        (tmp_path / name).write_text(body, encoding="utf-8")
+    config = load_config(str(tmp_path / "govmon.toml"))
+    assert config.sites[0].columns[0].category == "news"
+    for cls in (CrawlSettings, Rules, Schedule, ContentSettings):
+        for field in dataclasses.fields(cls):
+            assert re.search(rf"^\s*{field.name} = ", example, re.M), f"{cls.__name__}.{field.name}"
