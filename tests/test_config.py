@@ -145,7 +145,11 @@ def test_the_documented_example_config_loads_and_names_every_key(tmp_path: Path)
     assert match is not None
     example = match.group(1)
     (tmp_path / "govmon.toml").write_text(example, encoding="utf-8")
-    for name, body in (("typos.tsv", "錯字\t错字\n"), ("words.txt", "敏感\n"), ("allow.txt", "某\n")):
+    for name, body in (
+        ("typos.tsv", "錯字\t错字\n"),
+        ("words.txt", "敏感\n"),
+        ("allow.txt", "某\n"),
+    ):
         (tmp_path / name).write_text(body, encoding="utf-8")
     config = load_config(str(tmp_path / "govmon.toml"))
     assert config.sites[0].columns[0].category == "news"
