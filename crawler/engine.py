@@ -784,11 +784,13 @@ class Scan:
         """Judge a target answered without a body (HEAD) against its host's missing-page answer.
 
         Every kind is judged: a missing attachment on a host that answers 200 with a "页面不存在"
-        page is as broken as a missing page. A file answered as a file (an image type, a PDF)
-        needs no comparison, and costs no probe of its host."""
-        if req.kind is Kind.CHECK and req.link_kind in FILE_KINDS and not result.is_html:
-            return Verdict("ok")
+        page is as broken as a missing page. An answer that is not a web page and was not
+        redirected (an image, a PDF, a style sheet) needs no comparison, and costs no probe of
+        its host."""
         if self._is_home(req):
+            return Verdict("ok")
+        file_kind = req.kind is Kind.CHECK and req.link_kind in FILE_KINDS
+        if not result.redirects and not result.is_html and (result.content_type or file_kind):
             return Verdict("ok")
         probe = await self._fingerprint(origin(req.url))
         if probe is None or probe.honest:
