@@ -37,7 +37,8 @@ class Profile:
 
 
 def frame_key(frame: str) -> tuple[str, str]:
-    """``("Scan._handle", "crawler/engine.py")`` of ``Scan._handle (crawler/engine.py:526)``."""
+    """``("Scan._handle", "crawler/core/engine.py")`` of
+    ``Scan._handle (crawler/core/engine.py:526)``."""
     match = FRAME_RE.match(frame.strip())
     if match is None:
         return frame.strip(), ""
@@ -70,7 +71,7 @@ def load(path: Path) -> Profile:
 
 
 def _area(file: str) -> str:
-    """The package or module a file belongs to: ``crawler/listing.py``, ``aiohttp``, …"""
+    """The package or module a file belongs to: ``checks/readers/listing.py``, ``aiohttp``, …"""
     if file.startswith(("crawler/", "checks/", "storage/")):
         return file
     if "/" in file:

@@ -32,8 +32,8 @@ from typing import Any, Final
 
 from checks.columns import ColumnState
 from checks.messages import Judgement
+from checks.readers.listing import Item
 from checks.search import comparable
-from crawler.listing import Item
 
 TOO_FEW: Final = "column.too_few"
 SURVEY: Final = "survey"

@@ -17,10 +17,10 @@ from checks import catalogue
 
 if TYPE_CHECKING:
     from checks.ipv6 import Ipv6Probe
+    from checks.readers.extract import ParsedPage
+    from checks.readers.scripted import ScriptNote
     from crawler.config import Config, Site
-    from crawler.extract import ParsedPage
-    from crawler.fetcher import FetchResult
-    from crawler.scripted import ScriptNote
+    from crawler.net.fetcher import FetchResult
     from storage.base import ColumnRow, ItemRow
 
 # code -> severity: the catalogue's (checks/catalogue.py), plug-ins' codes included

@@ -3,7 +3,8 @@
 For every site the check keeps its columns: the configured ones, or, when none are configured,
 those discovered from the navigation of the home page (一级栏目, top level) and of the pages it
 links to. A column's list page and every page of its pagination (links or a TRS
-``createPageHTML`` call) are read with :mod:`crawler.listing`; an item without a date on the list
+``createPageHTML`` call) are read with
+:mod:`checks.readers.listing`; an item without a date on the list
 takes its article's own publication date when the article is crawled after the list (the
 breadth-first crawl reads lists before the articles they lead to). At the end of the scan,
 relative to the monitoring time point (``as_of``):
@@ -19,7 +20,8 @@ relative to the monitoring time point (``as_of``):
 * ``column.undated`` (warning): some items carry no date the crawler can find;
 * ``newmedia.stale`` (veto): a new-media account with no post within ``news_max_age_days``;
 * ``column.unreadable`` (warning): the column's list (or the home page's) is built by script
-  and could not be read (:mod:`crawler.scripted`): it is never called blank or stale then; when
+  and could not be read (:mod:`checks.readers.scripted`):
+  it is never called blank or stale then; when
   only its later pages could not be read, the rows read are judged as well.
 
 One problem is reported once: a blank column is not also stale, a stale one not also irregular.
@@ -36,12 +38,12 @@ from dataclasses import dataclass, field
 
 from checks.base import Finding, PageView, ScanContext
 from checks.categories import classify_column, is_column_name
+from checks.readers.dates import parse_date, published_date
+from checks.readers.extract import ATTACHMENT_EXTENSIONS, IMAGE_EXTENSIONS
+from checks.readers.listing import Item, extract_items, pagination
+from checks.readers.scripted import ScriptNote
 from crawler.config import Column, Rules, Site
-from crawler.dates import parse_date, published_date
-from crawler.extract import ATTACHMENT_EXTENSIONS, IMAGE_EXTENSIONS
-from crawler.listing import Item, extract_items, pagination
-from crawler.scripted import ScriptNote
-from crawler.urls import canonicalize, in_scope, path_extension
+from crawler.net.urls import canonicalize, in_scope, path_extension
 from storage.base import ColumnRow, ItemRow
 
 CODES = (

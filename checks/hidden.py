@@ -35,7 +35,7 @@ from typing import Final
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from crawler.urls import canonicalize, hostname, in_scope
+from crawler.net.urls import canonicalize, hostname, in_scope
 
 OFFSCREEN_PX: Final = -500.0
 TINY_PX: Final = 1.0

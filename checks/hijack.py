@@ -52,10 +52,10 @@ from selectolax.lexbor import LexborHTMLParser
 from checks.hidden import DEFAULT_TRUSTED_HOSTS
 from checks.lexicon import SENSITIVE, Hit, Lexicon, page_lines, shipped_lexicon
 from checks.messages import Judgement
+from checks.readers.encoding import decode_html
+from checks.readers.extract import UnreadablePage, parse_tree
 from checks.search import comparable
-from crawler.encoding import decode_html
-from crawler.extract import UnreadablePage, parse_tree
-from crawler.urls import canonicalize, hostname
+from crawler.net.urls import canonicalize, hostname
 
 HIJACKED: Final = "link.hijacked"
 SEVERITY_NEEDS_REVIEW: Final = "warning"

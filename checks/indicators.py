@@ -22,6 +22,9 @@ from checks.columns import ColumnCheck
 from checks.hijack import TargetSnapshot, judge_hijack, read_target, severity_of, snapshot
 from checks.ipv6 import judge_ipv6, judge_literal
 from checks.messages import Judgement
+from checks.readers.encoding import decode_html
+from checks.readers.extract import UnreadablePage, parse_tree
+from checks.readers.jsread import inline_scripts
 from checks.search import (
     FORM_CONTENT_TYPE,
     SearchForm,
@@ -35,11 +38,8 @@ from checks.search import (
 from checks.statistics import MessageStats, judge_statistics, read_stats_page, stats_links
 from checks.zhaocuo import ZhaocuoEntry, find_zhaocuo, judge_zhaocuo
 from crawler.config import Site
-from crawler.encoding import decode_html
-from crawler.extract import UnreadablePage, parse_tree
-from crawler.fetcher import FetchResult
-from crawler.jsread import inline_scripts
-from crawler.urls import hostname, is_ip_literal
+from crawler.net.fetcher import FetchResult
+from crawler.net.urls import hostname, is_ip_literal
 
 HIJACK_PREFIX = 65536  # bytes of an external page read to judge it
 

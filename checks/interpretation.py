@@ -30,7 +30,7 @@ from typing import Final
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from checks.lexicon import is_chrome_element, page_lines
-from crawler.urls import canonicalize
+from crawler.net.urls import canonicalize
 
 _CJK = "\u4e00-\u9fff"
 _DOC_NUMBER = re.compile(

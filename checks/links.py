@@ -1,6 +1,6 @@
 """The link check's judgement: is a fetch result broken, blocked, worth a retry, or fine?
 
-Pure functions over :class:`~crawler.fetcher.FetchResult`. The rules, in the order a clerk
+Pure functions over :class:`~crawler.net.fetcher.FetchResult`. The rules, in the order a clerk
 would want them (a false "broken" costs an afternoon):
 
 * ``403``, ``401``, ``412``, ``999`` and anti-bot challenge pages say nothing about the link:
@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from crawler.fetcher import FetchResult
+from crawler.net.fetcher import FetchResult
 
 TRANSIENT_ERRORS = frozenset({"timeout", "connect", "body", "error"})
 BROKEN_ERRORS = frozenset(

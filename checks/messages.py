@@ -54,9 +54,9 @@ from checks.lexicon import (
     scan_labels,
     table_header_pairs,
 )
+from checks.readers.dates import parse_date
 from checks.workdays import CalendarGap, CountFrom, working_days_between
-from crawler.dates import parse_date
-from crawler.urls import canonicalize
+from crawler.net.urls import canonicalize
 
 LATE_REPLY: Final = "message.late_reply"
 OVERDUE: Final = "message.overdue"

@@ -56,9 +56,9 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from checks.lexicon import is_chrome_element, page_lines
 from checks.messages import Judgement
-from crawler.encoding import normalise_charset
-from crawler.listing import Item
-from crawler.urls import canonicalize, hostname
+from checks.readers.encoding import normalise_charset
+from checks.readers.listing import Item
+from crawler.net.urls import canonicalize, hostname
 
 NO_SEARCH: Final = "site.no_search"
 SEARCH_BROKEN: Final = "site.search_broken"

@@ -43,9 +43,9 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from checks.lexicon import page_lines
 from checks.messages import Judgement
-from crawler.dates import fold, published_date, scan
-from crawler.listing import extract_items
-from crawler.urls import canonicalize, hostname
+from checks.readers.dates import fold, published_date, scan
+from checks.readers.listing import extract_items
+from crawler.net.urls import canonicalize, hostname
 
 NO_STATISTICS: Final = "message.no_statistics"
 DEFAULT_MAX_AGE_DAYS: Final = 92

@@ -29,7 +29,7 @@ from urllib.parse import parse_qsl, urlsplit
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from checks.messages import Judgement
-from crawler.urls import canonicalize, hostname
+from crawler.net.urls import canonicalize, hostname
 
 NO_ZHAOCUO: Final = "site.no_zhaocuo"
 FULL_NAME: Final = "我为政府网站找错"

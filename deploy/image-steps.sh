@@ -13,13 +13,13 @@ cd "$tmp"
 "$tmp/venv/bin/govmon" --version
 "$tmp/venv/bin/govmon" daemon --help >/dev/null
 "$tmp/venv/bin/govmon" worker --help >/dev/null
-"$tmp/venv/bin/python" -c "import crawler.queue"  # procrastinate and psycopg came with it
-"$tmp/venv/bin/python" -c "import playwright.async_api, crawler.render"  # the browser extra
+"$tmp/venv/bin/python" -c "import crawler.scale.jobqueue"  # procrastinate and psycopg came with it
+"$tmp/venv/bin/python" -c "import playwright.async_api, checks.readers.render"  # the browser extra
 # package data the image needs at run time
 "$tmp/venv/bin/python" - <<'PY'
 from importlib.resources import files
 assert (files("checks") / "data" / "typos.tsv").is_file()
-assert (files("crawler") / "templates" / "report.html").is_file()
+assert (files("crawler") / "reports" / "templates" / "report.html").is_file()
 assert (files("crawler") / "demo" / "district.toml").is_file()
 print("image install steps: ok")
 PY

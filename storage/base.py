@@ -152,7 +152,7 @@ class SampleRow:
 class CoverageRow:
     """How much of one site a scan (or a site job of a shared scan) covered, written when its
     part ends: whether the site was finished, pages and columns found and read, and what the home
-    page answered (see :mod:`crawler.coverage`). One row per site; a later row replaces it."""
+    page answered (see :mod:`crawler.core.coverage`). One row per site; a later row replaces it."""
 
     site: str
     coverage: dict[str, Any]

@@ -1,6 +1,6 @@
 """The job queue's own tables, beside the store's in its PostgreSQL schema, and their SQL.
 
-:mod:`crawler.queue` runs a scan as one job per site (procrastinate); what it keeps of each
+:mod:`crawler.scale.jobqueue` runs a scan as one job per site (procrastinate); what it keeps of each
 queued scan and site lives here: ``queue_scans`` (the config's text, the sampling window),
 ``queue_sites`` (each site's status, worker, attempts and totals: the attempt number fences a
 site job that another worker took over) and ``queue_docs`` (each finished site's policy
@@ -126,7 +126,8 @@ class QueueSQL:
 
     async def reconcile(self, scan_id: int) -> int:
         """What a scan's sites found that only the whole scan can judge; how many findings
-        went. Nothing here: :class:`crawler.queue.QueueDB` matches policy interpretations."""
+        went. Nothing here: :class:`crawler.scale.jobqueue.QueueDB`
+        matches policy interpretations."""
         return 0
 
     # -- scans and their sites ---------------------------------------------------------------

@@ -18,7 +18,7 @@ from checks.activity import (
     rule_keys,
 )
 from checks.columns import ColumnState
-from crawler.listing import Item
+from checks.readers.listing import Item
 
 AS_OF = dt.date(2020, 6, 16)
 

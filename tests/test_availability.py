@@ -8,9 +8,7 @@ import datetime as dt
 from hypothesis import given
 from hypothesis import strategies as st
 
-from checks.base import Finding
-from checks.scoring import judge as verdict
-from crawler.availability import (
+from checks.availability import (
     AVAILABILITY,
     UNREACHABLE,
     Judgement,
@@ -19,6 +17,8 @@ from crawler.availability import (
     summarize,
     to_finding,
 )
+from checks.base import Finding
+from checks.scoring import judge as verdict
 from storage.base import SampleRow
 
 TZ = dt.timezone(dt.timedelta(hours=8))

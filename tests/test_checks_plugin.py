@@ -12,7 +12,7 @@ from aiohttp import web
 from checks.base import Finding, PageView, ScanContext
 from checks.registry import load_checks
 from crawler.config import Config, Site, load_config
-from crawler.engine import Scan
+from crawler.core.engine import Scan
 from storage.sqlite import SQLiteStore
 from tests.localserver import serve
 

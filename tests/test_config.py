@@ -138,7 +138,7 @@ def test_the_documented_example_config_loads_and_names_every_key(tmp_path: Path)
     import re
 
     from crawler.config import ContentSettings, CrawlSettings, Rules
-    from crawler.planner import Schedule
+    from crawler.service.planner import Schedule
 
     text = (Path(__file__).resolve().parents[1] / "docs" / "config.md").read_text("utf-8")
     match = re.search(r"```toml\n(.*?)```", text, re.S)

@@ -40,7 +40,7 @@ from checks.lexicon import (
     page_lines,
     shipped_lexicon,
 )
-from crawler.urls import canonicalize
+from crawler.net.urls import canonicalize
 from tests.strategies import MARKUP_FRAGMENTS
 
 # --- the code as it was ------------------------------------------------------------------------

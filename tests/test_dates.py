@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from selectolax.lexbor import LexborHTMLParser
 
-from crawler.dates import (
+from checks.readers.dates import (
     RawDate,
     find_dates,
     fold,

@@ -7,8 +7,8 @@ import html
 from hypothesis import given
 from hypothesis import strategies as st
 
-from crawler.encoding import decode_html, normalise_charset
-from crawler.extract import parse_html
+from checks.readers.encoding import decode_html, normalise_charset
+from checks.readers.extract import parse_html
 from tests.realdata import manifest, needs_realdata
 
 TEXT = "江门市蓬江区人民政府办公室关于印发《通知》的通知：镕、堃、喆等字"

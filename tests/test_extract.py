@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from crawler.extract import link_kind, parse_html
+from checks.readers.extract import link_kind, parse_html
 
 PAGE = """<html><head><title> 通知公告 </title>
 <link rel="stylesheet" href="/css/main.css"><link rel="dns-prefetch" href="//cdn.test">

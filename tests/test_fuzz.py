@@ -2,18 +2,20 @@
 
 What a crawled site (or a config file, or a WARC file) controls is thrown at each reader:
 
-* `crawler.urls.canonicalize`: any href, base and page encoding; `None` or a canonical http(s)
+* `crawler.net.urls.canonicalize`: any href, base and page encoding; `None` or a canonical http(s)
   URL: ASCII, no fragment, no white space, and its own canonical form.
-* `crawler.encoding.decode_html`: any bytes and Content-Type; a text and a real codec. A page
+* `checks.readers.encoding.decode_html`: any bytes and Content-Type; a text and a real codec. A page
   in a charset its header names reads back exactly.
-* `crawler.dates.parse_date` / `find_dates`: any text, context year and monitoring date.
-* `crawler.extract.parse_html`, `crawler.listing.extract_items` / `pagination`: random markup
+* `checks.readers.dates.parse_date` / `find_dates`: any text, context year and monitoring date.
+* `checks.readers.extract.parse_html`, `checks.readers.listing.extract_items` / `pagination`:
+  random markup
   made of what list pages are made of. `extract_items` and `pagination` catch everything
   themselves (a reader on every page must not stop the scan), so the test also asserts that the
   safety net was not needed: a swallowed exception is a bug as much as an escaped one.
 * `crawler.config.parse_config`: valid configs mutated at random paths with random TOML values;
   only `ConfigError` may escape, and what it accepts is sane.
-* `crawler.warc.read_exchanges` (when the module exists): valid WARC files, plain and gzip,
+* `crawler.recordings.warc.read_exchanges` (when the module exists): valid WARC files, plain
+  and gzip,
   cut and corrupted at random; only `WarcError` may escape.
 
 The suite runs a fixed, derandomised set of examples (well under 20 s); set
@@ -42,12 +44,12 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from selectolax.lexbor import LexborHTMLParser
 
-from crawler import listing
+from checks.readers import listing
+from checks.readers.dates import MAX_YEAR, MIN_YEAR, find_dates, parse_date
+from checks.readers.encoding import decode_html
+from checks.readers.extract import parse_html
 from crawler.config import ConfigError, parse_config
-from crawler.dates import MAX_YEAR, MIN_YEAR, find_dates, parse_date
-from crawler.encoding import decode_html
-from crawler.extract import parse_html
-from crawler.urls import canonicalize
+from crawler.net.urls import canonicalize
 from tests.strategies import MARKUP_FRAGMENTS
 
 _LONG = os.environ.get("GOVMON_FUZZ_EXAMPLES")
@@ -481,9 +483,9 @@ def test_parse_config(data: dict[str, Any]) -> None:
 
 def _warc_module() -> ModuleType:
     try:
-        return importlib.import_module("crawler.warc")
+        return importlib.import_module("crawler.recordings.warc")
     except ImportError:
-        pytest.skip("crawler.warc (the WARC reader) does not exist yet")
+        pytest.skip("crawler.recordings.warc (the WARC reader) does not exist yet")
 
 
 def _record(kind: str, uri: str, block: bytes, extra: str = "") -> bytes:

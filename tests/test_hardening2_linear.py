@@ -28,12 +28,12 @@ from hypothesis import strategies as st
 
 from checks import guides, messages
 from checks.base import PageCheck, PageView, ScanContext
+from checks.readers import nesting
+from checks.readers.encoding import decode_html
+from checks.readers.extract import UnreadablePage, parse_html
+from checks.readers.listing import pagination
 from checks.registry import load_checks
-from crawler import nesting
 from crawler.config import Config, Site, parse_config
-from crawler.encoding import decode_html
-from crawler.extract import UnreadablePage, parse_html
-from crawler.listing import pagination
 
 pytestmark = pytest.mark.timeout(600)
 

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from crawler.fetcher import (
+from crawler.net.fetcher import (
     BlockedAddressError,
     GovResolver,
     is_global_address,

@@ -14,8 +14,8 @@ import pytest
 
 from crawler.cli import main
 from crawler.demo import RECORDING
-from crawler.fetcher import GovResolver, HttpFetcher
-from crawler.replay import make_app
+from crawler.net.fetcher import GovResolver, HttpFetcher
+from crawler.recordings.replay import make_app
 from tests.localserver import serve
 
 TOKEN = "s3cret-token-of-24-chars"

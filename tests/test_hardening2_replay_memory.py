@@ -20,7 +20,13 @@ from typing import Any
 
 import pytest
 
-from crawler.warc import Located, StreamIndex, index_records, read_exchanges, read_response_at
+from crawler.recordings.warc import (
+    Located,
+    StreamIndex,
+    index_records,
+    read_exchanges,
+    read_response_at,
+)
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -68,7 +74,7 @@ def write_one_stream_warc(path: Path, records: int = RECORDS, size: int = BODY) 
 CHILD = r"""
 import asyncio, json, resource, sys, tracemalloc
 import aiohttp
-from crawler.replay import INDEX, make_app
+from crawler.recordings.replay import INDEX, make_app
 from tests.localserver import serve
 
 def rss():

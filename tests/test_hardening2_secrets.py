@@ -19,8 +19,8 @@ import pytest
 from aiohttp import web
 
 from crawler.cli import main
-from crawler.logs import configure
-from crawler.webhook import WebhookError, build_payload, redact_url, send
+from crawler.core.logs import configure
+from crawler.service.webhook import WebhookError, build_payload, redact_url, send
 from storage.base import StoreError
 from storage.dburl import masked, shown, split_db_url
 from storage.postgres import parse_url

@@ -20,10 +20,10 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from crawler import extract
+from checks.readers import extract
+from checks.readers.extract import UnreadablePage, parse_html
+from checks.readers.nesting import MAX_PARSE_WORK, check_parse_work, parse_work
 from crawler.cli import main
-from crawler.extract import UnreadablePage, parse_html
-from crawler.nesting import MAX_PARSE_WORK, check_parse_work, parse_work
 from tests.localserver import serve
 
 DEPTH = 120_000

@@ -524,7 +524,7 @@ def test_ipv6_claims_only_from_evidence() -> None:
 def test_the_schedule_window_is_the_sampling_period() -> None:
     from zoneinfo import ZoneInfo
 
-    from crawler.availability import scan_period
+    from checks.availability import scan_period
 
     tz = ZoneInfo("Asia/Shanghai")
     window = ["2020-06-16T00:00:00+08:00", "2020-06-21T00:00:00+08:00"]
@@ -553,7 +553,7 @@ def test_a_home_page_like_the_not_found_page_is_still_read(
 
 
 def test_a_home_page_that_cannot_be_parsed_leaves_the_site_unchecked() -> None:
-    from crawler.coverage import unchecked_reason
+    from crawler.core.coverage import unchecked_reason
 
     row = {"done": True, "home": "unreadable", "pages_found": 1}
     why = unchecked_reason(row, "complete")

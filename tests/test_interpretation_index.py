@@ -31,9 +31,9 @@ from checks.interpretation import (
     normalize_title,
     unmatched_policies,
 )
+from checks.readers.extract import parse_html
 from crawler.config import load_config
-from crawler.extract import parse_html
-from crawler.urls import canonicalize
+from crawler.net.urls import canonicalize
 
 SITE = "http://www.district.test"
 

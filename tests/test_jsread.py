@@ -1,4 +1,4 @@
-"""The static readers of script-built pages (crawler/jsread.py): pure, on page text."""
+"""The static readers of script-built pages (checks/readers/jsread.py): pure, on page text."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import zoneinfo
 import pytest
 from selectolax.lexbor import LexborHTMLParser
 
-from crawler import jsread
+from checks.readers import jsread
 from crawler.config import ConfigError, parse_config
 
 BASE = "http://www.example.gov.cn/col/col12/index.html"
@@ -140,7 +140,7 @@ def test_a_gkmlpt_catalogue_by_fragment_is_a_config_error() -> None:
 
 
 def test_inline_scripts_reads_a_page_as_a_browser_does() -> None:
-    from crawler.jsread import inline_scripts
+    from checks.readers.jsread import inline_scripts
 
     page = (
         '<script src="a.js"></script><script>var a=1;</script><p>x</p>'

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from checks.links import Fingerprint, classify, is_soft_404, shingles, title_says_not_found
-from crawler.fetcher import FetchResult
+from crawler.net.fetcher import FetchResult
 
 
 def r(status: int | None = 200, error: str | None = None, body: bytes = b"") -> FetchResult:

@@ -9,8 +9,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from selectolax.lexbor import LexborHTMLParser
 
-from crawler.encoding import decode_html
-from crawler.listing import Item, ListReading, extract_items, pagination
+from checks.readers.encoding import decode_html
+from checks.readers.listing import Item, ListReading, extract_items, pagination
 from tests.realdata import REALDATA
 
 AS_OF = dt.date(2020, 6, 16)

@@ -14,7 +14,7 @@ import datetime as dt
 import pytest
 from selectolax.lexbor import LexborHTMLParser
 
-from crawler.listing import ListReading, extract_items
+from checks.readers.listing import ListReading, extract_items
 
 AS_OF = dt.date(2020, 6, 30)
 PORTAL = "http://127.0.0.1:8080/"

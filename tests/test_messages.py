@@ -31,8 +31,8 @@ from checks.messages import (
     read_message_detail,
     read_message_list,
 )
+from checks.readers.encoding import decode_html
 from checks.workdays import calendar_years
-from crawler.encoding import decode_html
 from tests.realdata import REALDATA, needs_realdata
 from tests.strategies import RANDOM_MARKUP
 

@@ -13,7 +13,7 @@ import aiohttp
 import pytest
 
 from checks.base import Finding
-from crawler.metrics import (
+from crawler.service.metrics import (
     CONTENT_TYPE,
     Counter,
     Gauge,

@@ -27,7 +27,7 @@ from hypothesis import strategies as st
 from crawler.cli import main
 from crawler.config import load_config
 from crawler.demo import DemoServer, demo_config, serve
-from crawler.multiproc import partition, plan, size_weights
+from crawler.scale.processes import partition, plan, size_weights
 from tests.pgserver import PG
 
 ROOT = Path(__file__).resolve().parent.parent

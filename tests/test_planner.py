@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from crawler.config import ConfigError, Rules, parse_config
-from crawler.planner import (
+from crawler.service.planner import (
     Schedule,
     SiteSize,
     daily_intervals,

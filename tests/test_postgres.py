@@ -647,7 +647,7 @@ async def test_open_store_chooses_by_the_db_argument(pg: PG, tmp_path: Path) -> 
     with pytest.raises(StoreError, match=r"mysql://u@h/db: unknown kind of store 'mysql'"):
         await open_store("mysql://u:pw@h/db")
     # read-only, for the web view: SQLite's ReadOnlyStore, PostgreSQL's read-only sessions
-    from crawler.web import ReadOnlyStore
+    from crawler.service.web import ReadOnlyStore
 
     reader = await open_store(str(tmp_path / "x.db"), read_only=True, busy_timeout=5.0)
     assert isinstance(reader, ReadOnlyStore)
@@ -772,7 +772,7 @@ async def _daemon_scans(db: str, config_path: Path) -> dict[str, Any]:
     """Two scans through one store, as the daemon runs them (the writer goes on from one scan
     to the next); the store must still close promptly."""
     from crawler.config import load_config
-    from crawler.engine import Scan
+    from crawler.core.engine import Scan
 
     config = load_config(config_path)
     store = await open_store(db)

@@ -23,10 +23,10 @@ import pytest
 import trustme
 from aiohttp import web
 
-from crawler.availability import summarize
+from checks.availability import summarize
 from crawler.config import Config, CrawlSettings, parse_config
-from crawler.planner import Schedule, sample_times
-from crawler.probe import (
+from crawler.service.planner import Schedule, sample_times
+from crawler.service.probe import (
     SystemClock,
     open_session,
     probe_round,

@@ -28,8 +28,8 @@ from aiohttp import web
 from hypothesis import given
 from hypothesis import strategies as st
 
-from crawler import queue
 from crawler.demo import demo_config, make_app
+from crawler.scale import jobqueue as queue
 from tests.pgserver import PG
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -364,7 +364,7 @@ def test_a_worker_killed_mid_site_loses_nothing(pg: PG, tmp_path: Path) -> None:
 async def test_serve_reads_a_postgresql_store(pg: PG, demo: Path, tmp_path: Path) -> None:
     from aiohttp.test_utils import TestClient, TestServer
 
-    from crawler.web import make_app as web_app
+    from crawler.service.web import make_app as web_app
 
     scanned = await asyncio.to_thread(_govmon, "scan", str(demo), "--db", pg.url)
     assert scanned.returncode == 0
@@ -386,7 +386,7 @@ def test_serve_on_an_unreachable_postgresql_is_503(tmp_path: Path) -> None:
     async def run() -> int:
         from aiohttp.test_utils import TestClient, TestServer
 
-        from crawler.web import make_app as web_app
+        from crawler.service.web import make_app as web_app
 
         url = f"postgresql://postgres@127.0.0.1:{_free_port()}/none"
         async with TestClient(TestServer(web_app(url, None), host="127.0.0.1")) as client:

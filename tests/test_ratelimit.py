@@ -8,9 +8,9 @@ import math
 from hypothesis import given
 from hypothesis import strategies as st
 
-from crawler.frontier import Frontier, Kind, Request
-from crawler.ratelimit import HostPolicy, parse_retry_after
-from crawler.scheduler import Scheduler
+from crawler.core.frontier import Frontier, Kind, Request
+from crawler.core.scheduler import Scheduler
+from crawler.net.ratelimit import HostPolicy, parse_retry_after
 
 
 class FakeClock:

@@ -1,4 +1,4 @@
-"""The browser fallback's bounds (crawler/render.py), end to end in headless Chromium.
+"""The browser fallback's bounds (checks/readers/render.py), end to end in headless Chromium.
 
 One site on 127.0.0.71 whose columns are filled by ``fetch()``: one that loads (with pictures, a
 style sheet and a font the browser must not fetch, and a request to an address outside every
@@ -19,9 +19,9 @@ from typing import Any
 import pytest
 from aiohttp import web
 
+from checks.readers.render import open_renderer
 from crawler.config import CrawlSettings
-from crawler.fetcher import FetchResult
-from crawler.render import open_renderer
+from crawler.net.fetcher import FetchResult
 from tests.localserver import serve
 from tests.test_scripted_e2e import Scan, require_browser, run_scan
 

@@ -28,9 +28,16 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from crawler.fetcher import Exchange, Failure, FetchResult, GovResolver, HttpFetcher
-from crawler.replay import INDEX, REPLAY_HEADER, ReplayIndex, make_app, parse_listen, run_replay
-from crawler.warc import (
+from crawler.net.fetcher import Exchange, Failure, FetchResult, GovResolver, HttpFetcher
+from crawler.recordings.replay import (
+    INDEX,
+    REPLAY_HEADER,
+    ReplayIndex,
+    make_app,
+    parse_listen,
+    run_replay,
+)
+from crawler.recordings.warc import (
     Located,
     RecordedResponse,
     WarcError,

@@ -35,9 +35,9 @@ from typing import Any
 
 import pytest
 
+from checks.readers.render import find_chromium
 from crawler.cli import main as govmon
-from crawler.render import find_chromium
-from crawler.replay import make_app
+from crawler.recordings.replay import make_app
 from tests.localserver import serve
 from tests.scriptsites import (
     BROWSER_ONLY,
@@ -368,7 +368,7 @@ def test_a_killed_scan_resumes_without_reading_again(tmp_path: Path) -> None:
 
 
 def test_inspect_reads_a_page_as_the_scan_does(sites: ScriptSites) -> None:
-    from crawler.inspect import inspect_url
+    from crawler.cli.inspect_page import inspect_url
 
     hanweb = asyncio.run(inspect_url(sites.url("hanweb", "/col/col1202/index.html")))
     assert hanweb["script"] == "built by script (hanweb), read static"

@@ -14,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from selectolax.lexbor import LexborHTMLParser
 
+from checks.readers.listing import Item
 from checks.search import (
     FORM_CONTENT_TYPE,
     NO_CATEGORIES,
@@ -32,7 +33,6 @@ from checks.search import (
     pick_query,
     read_results,
 )
-from crawler.listing import Item
 
 HOME = "http://www.district.test/fgj/"
 TITLE = "关于做好2020年防汛防旱工作的通知"

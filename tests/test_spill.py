@@ -1,4 +1,4 @@
-"""The frontier's spilling structures (crawler/spill.py): with limits small enough to spill at
+"""The frontier's spilling structures (crawler/core/spill.py): with limits small enough to spill at
 every step they must answer exactly what unbounded in-memory structures answer."""
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crawler.frontier import Frontier, Kind, Request
-from crawler.spill import IdBytes, PendingRefs, SpillFile, SpillLimits, SpillQueue, UrlIndex
+from crawler.core.frontier import Frontier, Kind, Request
+from crawler.core.spill import IdBytes, PendingRefs, SpillFile, SpillLimits, SpillQueue, UrlIndex
 
 TINY = SpillLimits(urls=3, flush=2, queue=2, batch=2, refs=3)
 HUGE = SpillLimits(urls=10**9, flush=10**9, queue=10**9, batch=10**9, refs=10**9)

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 
 from crawler.config import load_config
+from crawler.core.engine import Scan, config_digest
+from crawler.core.spill import SpillLimits
 from crawler.demo import SITE_ROOT, demo_config, make_app
-from crawler.engine import Scan, config_digest
-from crawler.spill import SpillLimits
 from storage.sqlite import SQLiteStore
 from tests.govsite import GovSite
 from tests.localserver import serve

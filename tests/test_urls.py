@@ -8,7 +8,7 @@ import pytest
 from hypothesis import assume, example, given
 from hypothesis import strategies as st
 
-from crawler.urls import canonicalize, hostname, in_scope, origin, path_extension
+from crawler.net.urls import canonicalize, hostname, in_scope, origin, path_extension
 
 
 @pytest.mark.parametrize(

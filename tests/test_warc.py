@@ -24,9 +24,9 @@ from hypothesis import strategies as st
 from structlog.testing import capture_logs
 
 from crawler import __version__
-from crawler.fetcher import Exchange, Failure, Recorder
-from crawler.urls import canonicalize
-from crawler.warc import (
+from crawler.net.fetcher import Exchange, Failure, Recorder
+from crawler.net.urls import canonicalize
+from crawler.recordings.warc import (
     FAILURE_TYPE,
     RecordedFailure,
     RecordedResponse,
@@ -318,8 +318,8 @@ def test_sigkilled_recorder_leaves_a_readable_file(tmp_path: Path) -> None:
     child = textwrap.dedent(
         f"""
         import datetime as dt, sys
-        from crawler.fetcher import Exchange, Recorder
-        from crawler.warc import WarcRecorder
+        from crawler.net.fetcher import Exchange, Recorder
+        from crawler.recordings.warc import WarcRecorder
         recorder = WarcRecorder({str(path)!r})
         n = 0
         while True:

@@ -27,7 +27,14 @@ from checks.base import Finding
 from crawler.demo import run_demo
 from crawler.reports import build_report
 from crawler.reports.model import Report
-from crawler.web import ReadOnlyStore, ServeError, is_loopback, make_app, parse_listen, run_server
+from crawler.service.web import (
+    ReadOnlyStore,
+    ServeError,
+    is_loopback,
+    make_app,
+    parse_listen,
+    run_server,
+)
 from storage.base import StoreError
 from storage.sqlite import SQLiteStore
 from tests.test_reports_formats import assert_inert, parse_html, write_scan

@@ -29,7 +29,7 @@ from aiohttp import web
 from crawler.demo import run_demo
 from crawler.reports import build_report
 from crawler.reports.model import Report
-from crawler.web import make_app
+from crawler.service.web import make_app
 from storage.sqlite import SQLiteStore
 from tests.test_reports_formats import parse_html
 

@@ -18,9 +18,9 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from crawler.availability import summarize
-from crawler.planner import Schedule
-from crawler.webhook import (
+from checks.availability import summarize
+from crawler.service.planner import Schedule
+from crawler.service.webhook import (
     WebhookError,
     build_payload,
     send,

@@ -16,11 +16,11 @@ from dataclasses import dataclass
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
+from checks.availability import UNREACHABLE, Period, judge_period, scan_period, to_finding
 from checks.registry import declare_checks
 from checks.scoring import ScoringTable, judge
-from crawler.availability import UNREACHABLE, Period, judge_period, scan_period, to_finding
-from crawler.coverage import public as public_coverage
-from crawler.coverage import unchecked_reason
+from crawler.core.coverage import public as public_coverage
+from crawler.core.coverage import unchecked_reason
 from crawler.reports.model import (
     AvailabilityPeriod,
     ColumnEntry,
@@ -121,7 +121,7 @@ async def availability(
     now: dt.datetime | None = None,
 ) -> Availability:
     """``site.unreachable`` / ``site.availability`` of the scan's sites, judged from the samples
-    of the scan's own sampling period (:func:`crawler.availability.scan_period`); samples
+    of the scan's own sampling period (:func:`checks.availability.scan_period`); samples
     outside it never change the report. A site the scan itself found unreachable keeps that
     finding (its attempts are the evidence)."""
     settings = info.settings or {}
@@ -178,7 +178,7 @@ def assemble(
     """The report (:class:`crawler.reports.model.Report`) from what the store holds of one scan.
 
     A site is judged from its findings unless the scan could not cover it (``unchecked``, with
-    the reason: :mod:`crawler.coverage`); a site whose home page never answered during the scan
+    the reason: :mod:`crawler.core.coverage`); a site whose home page never answered during the scan
     is ``unqualified`` by ``site.unreachable`` and nothing else is claimed about it (its other
     findings are withheld, and counted in ``withheld``).
     """

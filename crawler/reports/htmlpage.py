@@ -7,7 +7,7 @@ its evidence, the ignored findings and the columns read.
 
 Everything a crawled site said (titles, URLs, column names, lexicon matches) reaches the page only
 through Jinja2 with autoescaping on, and a URL becomes a link only when it is plain http(s). The
-web view (:mod:`crawler.web`) renders its pages with the same environment and macros.
+web view (:mod:`crawler.service.web`) renders its pages with the same environment and macros.
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ __all__ = [
     "render_html",
 ]
 
-TEMPLATES = Path(__file__).resolve().parent.parent / "templates"  # shared with the web view
+TEMPLATES = Path(__file__).resolve().parent / "templates"  # shared with the web view
 
 SEVERITY_NAMES = {"veto": "单项否决", "deduction": "扣分", "warning": "提醒", "info": "提示"}
 VERDICT_NAMES = {"qualified": "合格", "unqualified": "不合格", "unchecked": "未完成检查"}

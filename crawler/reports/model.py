@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, NotRequired, TypedDict
 
-from crawler.coverage import CoverageEntry
+from crawler.core.coverage import CoverageEntry
 
 __all__ = [
     "AvailabilityCounts",
@@ -63,7 +63,7 @@ class IgnoredEntry(FindingEntry):
 
 
 class AvailabilityPeriod(TypedDict):
-    """The scan's sampling period (:class:`crawler.availability.Period`)."""
+    """The scan's sampling period (:class:`checks.availability.Period`)."""
 
     since: str
     until: str
@@ -86,7 +86,7 @@ class ScanEntry(TypedDict):
 
 
 class UncheckedEntry(TypedDict):
-    reason: str  # a key of crawler.coverage.REASONS
+    reason: str  # a key of crawler.core.coverage.REASONS
     text: str
 
 

@@ -15,7 +15,8 @@ On SIGTERM the scan in progress stops cleanly (its frontier stays in the store f
 start), sampling stops, the writer is flushed, and the process exits 0.
 
 On PostgreSQL (``--db postgresql://…``) any number of daemons may run the same config on
-several machines: one leads (a PostgreSQL advisory lock, :class:`crawler.queue.Leadership`) and
+several machines: one leads (a PostgreSQL advisory lock,
+:class:`crawler.scale.jobqueue.Leadership`) and
 samples and scans, the others stand by and take over when it dies. With ``--queue`` the leader
 does not crawl itself: it submits each planned scan to the queue, one job per site, for
 ``govmon worker`` processes, waits for it to complete, then warns as usual.
@@ -33,14 +34,14 @@ from typing import Any
 import aiohttp
 import structlog
 
-from crawler.availability import summarize
+from checks.availability import summarize
 from crawler.config import Config
-from crawler.engine import Scan, config_digest
-from crawler.metrics import Metrics, MetricsServer
-from crawler.planner import Plan, daily_intervals, plan_scans, site_sizes
-from crawler.probe import SystemClock, run_sampling
+from crawler.core.engine import Scan, config_digest
 from crawler.reports import build_report
-from crawler.webhook import (
+from crawler.service.metrics import Metrics, MetricsServer
+from crawler.service.planner import Plan, daily_intervals, plan_scans, site_sizes
+from crawler.service.probe import SystemClock, run_sampling
+from crawler.service.webhook import (
     WebhookError,
     build_payload,
     redact_url,
@@ -104,7 +105,7 @@ class Daemon:
             async with MetricsServer(self.metrics, self.health, host=host, port=port):
                 log.info("daemon.start", metrics=f"http://{host}:{port}/metrics", db=shown(self.db))
                 if is_server_url(self.db):
-                    from crawler.queue import Leadership
+                    from crawler.scale.jobqueue import Leadership
 
                     leadership = Leadership(self.db, config_digest(self.config))
                     self.role = "standby"
@@ -237,7 +238,7 @@ class Daemon:
     async def _queued_scan(self, store: Store) -> None:
         """Submit the scan to the workers (or find the one a previous leader submitted), wait
         for it, then warn."""
-        from crawler import queue
+        from crawler.scale import jobqueue as queue
 
         digest = config_digest(self.config)
         now = self.clock.now()

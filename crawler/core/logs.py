@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, TextIO
 import structlog
 
 if TYPE_CHECKING:
-    from crawler.engine import Scan
+    from crawler.core.engine import Scan
 
 
 class _Stderr:

@@ -17,8 +17,8 @@ from urllib.parse import urlsplit
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from crawler.dates import RawDate, fold, iter_text_nodes, resolve_sequence, scan
-from crawler.urls import canonicalize, hostname
+from checks.readers.dates import RawDate, fold, iter_text_nodes, resolve_sequence, scan
+from crawler.net.urls import canonicalize, hostname
 
 MAX_UP = 6  # how far above a link a row may lie
 MAX_ROW_LINKS = 5  # a "row" with more distinct links is a container of rows
@@ -652,7 +652,7 @@ def extract_items(
 
     Yearless dates (``[06-15]``) take the year of a year heading above them, else the latest
     such date not after ``as_of`` + 1 day, with a list spanning more than a year read back in
-    order (see ``crawler.dates.resolve_sequence``); ``as_of`` defaults to today.
+    order (see ``checks.readers.dates.resolve_sequence``); ``as_of`` defaults to today.
     A page with no list but a placeholder such as 暂无信息 is an empty list (``is_list`` true,
     no items). Never raises.
     """

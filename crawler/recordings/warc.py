@@ -1,6 +1,6 @@
 """Recordings: every exchange of a scan written to a WARC file, and WARC/ARC files read back.
 
-:class:`WarcRecorder` is the fetcher's :class:`~crawler.fetcher.Recorder` for ``scan --record``
+:class:`WarcRecorder` is the fetcher's :class:`~crawler.net.fetcher.Recorder` for ``scan --record``
 and ``govmon record``. Each exchange becomes a ``request`` record and a ``response`` record
 (``WARC-Concurrent-To`` the request), after a ``warcinfo`` record naming govmon and its
 version; each record is one gzip member, written and flushed as a whole, so a scan killed at any
@@ -54,8 +54,8 @@ from warcio.statusandheaders import StatusAndHeaders  # type: ignore[import-unty
 from warcio.warcwriter import WARCWriter  # type: ignore[import-untyped]
 
 from crawler import __version__
-from crawler.fetcher import Exchange, Failure
-from crawler.urls import canonicalize
+from crawler.net.fetcher import Exchange, Failure
+from crawler.net.urls import canonicalize
 
 log = structlog.get_logger("govmon.warc")
 
@@ -116,7 +116,7 @@ class RecordedFailure:
     """One recorded failure: ``method url`` got no usable response, for ``error`` (the
     fetcher's reason: ``dns``, ``connect``, ``tls``, ``timeout`` ...) with ``detail``;
     ``status``, ``content_type`` and ``retry_after`` are what the fetch had reached (see
-    :class:`crawler.fetcher.Failure`). ``url`` is canonical."""
+    :class:`crawler.net.fetcher.Failure`). ``url`` is canonical."""
 
     method: str
     url: str
@@ -130,7 +130,7 @@ class RecordedFailure:
 
     def to_json(self) -> str:
         """The failure as JSON (ASCII), as a recording holds it and ``govmon replay`` answers
-        it (:data:`crawler.fetcher.FAILURE_HEADER`)."""
+        it (:data:`crawler.net.fetcher.FAILURE_HEADER`)."""
         return _failure_json(
             self.method, self.error, self.detail, self.status, self.content_type, self.retry_after
         )

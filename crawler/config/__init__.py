@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from crawler import __version__
 
 if TYPE_CHECKING:
-    from crawler.planner import Schedule
+    from crawler.service.planner import Schedule
 
 DEFAULT_USER_AGENT = f"govmon/{__version__} (+https://github.com/govmon/govmon)"
 
@@ -82,7 +82,8 @@ class CrawlSettings:
     resolve_only: bool = False
     resumable: bool = True  # keep the frontier and page bodies in the store (scan --resume)
     max_links: int = 2000  # links taken from one page at most (a million-link page is a trap)
-    # pages built by script (crawler.scripted): "auto" renders in headless Chromium those that
+    # pages built by script (checks.readers.scripted): "auto"
+    # renders in headless Chromium those that
     # no static reader covers; "never" reports them column.unreadable
     render: str = "auto"
     render_concurrency: int = 2  # pages rendering at once
@@ -306,7 +307,7 @@ def _describe(value: object) -> str:
 
 
 def _check_url(raw: str, error: Callable[[str], ConfigError]) -> str:
-    from crawler.urls import canonicalize
+    from crawler.net.urls import canonicalize
 
     text = raw.strip()
     scheme = text.split(":", 1)[0].lower() if ":" in text else ""
@@ -497,14 +498,14 @@ def _content(r: _Reader, base: Path) -> ContentSettings:
 
 
 def _default_schedule() -> Schedule:
-    from crawler.planner import Schedule
+    from crawler.service.planner import Schedule
 
     return Schedule()
 
 
 def _schedule(r: _Reader, rules: Rules) -> Schedule:
-    """``[schedule]``: when the daemon samples, scans and warns (see crawler/planner.py)."""
-    from crawler.planner import parse_schedule
+    """``[schedule]``: when the daemon samples, scans and warns (see crawler/service/planner.py)."""
+    from crawler.service.planner import parse_schedule
 
     return parse_schedule(r.table, r.path, rules=rules)
 

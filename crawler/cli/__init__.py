@@ -182,7 +182,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    from crawler.logs import configure
+    from crawler.core.logs import configure
 
     configure(args.log_level)
     try:
@@ -268,9 +268,9 @@ async def _columns(args: argparse.Namespace) -> int:
     import dataclasses
     import tempfile
 
-    from crawler.columns_toml import render_columns
-    from crawler.engine import Scan
-    from crawler.logs import ProgressLine
+    from crawler.config.columns_toml import render_columns
+    from crawler.core.engine import Scan
+    from crawler.core.logs import ProgressLine
     from storage.sqlite import SQLiteStore
 
     config = _load(args.config)
@@ -293,8 +293,8 @@ async def _columns(args: argparse.Namespace) -> int:
 
 
 async def _scan(args: argparse.Namespace) -> int:
-    from crawler.engine import Scan
-    from crawler.logs import ProgressLine
+    from crawler.core.engine import Scan
+    from crawler.core.logs import ProgressLine
     from storage.open import open_store
 
     config = _load(args.config)
@@ -307,7 +307,7 @@ async def _scan(args: argparse.Namespace) -> int:
         if args.resume or args.record:
             option = "--resume" if args.resume else "--record"
             raise UsageError(f"--processes cannot be combined with {option}; use one process")
-        from crawler.multiproc import scan_command
+        from crawler.scale.processes import scan_command
 
         return await scan_command(config, sites, config_arg=args.config, db=args.db, as_of=as_of,
                                   processes=processes, proxy=args.proxy,
@@ -319,7 +319,7 @@ async def _scan(args: argparse.Namespace) -> int:
     try:
         resume = None
         if args.resume:
-            from crawler.engine import config_digest
+            from crawler.core.engine import config_digest
 
             # (a scan shared out to several processes or queue workers is never resumable)
             resume = await store.resumable(config_digest(config))
@@ -328,7 +328,7 @@ async def _scan(args: argparse.Namespace) -> int:
                       file=sys.stderr)  # fmt: skip
         recorder = None
         if args.record:
-            from crawler.warc import WarcRecorder
+            from crawler.recordings.warc import WarcRecorder
 
             recorder = WarcRecorder(args.record, append=resume is not None)
         scan = Scan(
@@ -383,7 +383,7 @@ def stopped_status(sig: int) -> int:
 def _close_recorder(recorder: Any) -> str | None:
     """Close a WARC recorder; what went wrong (a full disk), if anything. The store has
     everything the scan found either way."""
-    from crawler.warc import WarcError
+    from crawler.recordings.warc import WarcError
 
     try:
         recorder.close()
@@ -452,8 +452,8 @@ async def _report(args: argparse.Namespace) -> int:
 
 
 async def _replay(args: argparse.Namespace) -> int:
-    from crawler.replay import run_replay
-    from crawler.warc import WarcError
+    from crawler.recordings.replay import run_replay
+    from crawler.recordings.warc import WarcError
 
     try:
         await run_replay(args.warc, args.listen, token=_token(args))
@@ -466,8 +466,8 @@ async def _replay(args: argparse.Namespace) -> int:
 
 
 async def _probe(args: argparse.Namespace) -> int:
-    from crawler.availability import INSUFFICIENT, Period, judge_period
-    from crawler.probe import run_rounds
+    from checks.availability import INSUFFICIENT, Period, judge_period
+    from crawler.service.probe import run_rounds
     from storage.open import open_store
 
     config = _load(args.config)
@@ -503,11 +503,11 @@ async def _probe(args: argparse.Namespace) -> int:
 
 
 async def _daemon(args: argparse.Namespace) -> int:
-    from crawler.daemon import run_daemon
+    from crawler.service.daemon import run_daemon
 
     config = _load(args.config)
     if args.queue:
-        from crawler.queue import QueueError, require_postgres
+        from crawler.scale.jobqueue import QueueError, require_postgres
 
         try:
             require_postgres(args.db, "daemon --queue")
@@ -523,7 +523,7 @@ async def _daemon(args: argparse.Namespace) -> int:
 
 
 async def _queue_command(args: argparse.Namespace) -> int:
-    from crawler import queue
+    from crawler.scale import jobqueue as queue
 
     try:
         if args.command == "submit":
@@ -583,7 +583,7 @@ def _token(args: argparse.Namespace) -> str | None:
 
 
 async def _serve(args: argparse.Namespace, token: str | None) -> int:
-    from crawler.web import ServeError, run_server
+    from crawler.service.web import ServeError, run_server
 
     try:
         await run_server(args.db, args.listen, token)
@@ -612,7 +612,7 @@ async def _ignore(args: argparse.Namespace) -> int:
 
 
 async def _inspect(args: argparse.Namespace) -> int:
-    from crawler.inspect import inspect_url
+    from crawler.cli.inspect_page import inspect_url
 
     config = _load(args.config) if args.config else None
     as_of = None

@@ -3,7 +3,7 @@
 The parent validates the config, opens the store and begins the scan exactly as a one-process
 scan does. It splits the sites into at most N groups and starts one process per group (the
 ``spawn`` start method, so no event loop or connection is inherited). Each child runs one
-:class:`crawler.engine.Scan` over its sites that joins the parent's scan (``Scan(join=...)``):
+:class:`crawler.core.engine.Scan` over its sites that joins the parent's scan (``Scan(join=...)``):
 
 - sites that share a host go to the same process, because per-host politeness needs one owner
   per host; the groups are balanced by the sites' sizes in the newest complete scan of the store
@@ -46,14 +46,16 @@ from typing import Any, TextIO
 import structlog
 
 from crawler.config import Config, Site
-from crawler.logs import draw
-from crawler.urls import hostname
+from crawler.core.logs import draw
+from crawler.net.urls import hostname
 from storage.base import Store, StoreError
 from storage.dburl import shown
 
 log = structlog.get_logger("govmon.multiproc")
 
-ID_SHIFT = 32  # as in crawler.queue: the process whose first site is k numbers from (k+1) << 32
+ID_SHIFT = (
+    32  # as in crawler.scale.jobqueue: the process whose first site is k numbers from (k+1) << 32
+)
 STOP_GRACE = 60.0  # seconds a child has to stop after the parent gives up on it, then SIGKILL
 
 
@@ -167,7 +169,7 @@ def child_main(spec: ChildSpec, conn: Connection) -> None:
 
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, early_stop)
-    from crawler.logs import configure
+    from crawler.core.logs import configure
 
     configure(spec.log_level)
     code = 0
@@ -201,7 +203,7 @@ def _send(conn: Connection, message: tuple[str, Any]) -> bool:
 
 
 async def _child(spec: ChildSpec, conn: Connection, stop_requested: list[bool]) -> dict[str, Any]:
-    from crawler.engine import Scan
+    from crawler.core.engine import Scan
     from storage.open import open_store
 
     # nothing can resume a scan run by several processes: no journal to write
@@ -333,7 +335,7 @@ async def run_processes(
     """Begin a scan of ``sites`` in ``db`` and crawl it with up to ``processes`` processes."""
     import multiprocessing
 
-    from crawler.engine import config_digest, scan_settings
+    from crawler.core.engine import config_digest, scan_settings
     from storage.open import open_store
 
     started = time.monotonic()

@@ -25,8 +25,8 @@ from aiohttp.abc import AbstractResolver, ResolveResult
 
 from checks.ipv6 import Ipv6Probe, Ipv6Result, alias_of, is_literal
 from crawler.config import CrawlSettings
-from crawler.fetcher import BlockedAddressError, GovResolver, classify_exception
-from crawler.urls import hostname, origin
+from crawler.net.fetcher import BlockedAddressError, GovResolver, classify_exception
+from crawler.net.urls import hostname, origin
 
 MAX_REDIRECTS: Final = 5
 MAX_BODY: Final = 256 * 1024
@@ -231,7 +231,7 @@ async def probe_ipv6(
     """Probe ``scheme://host:port/path`` over IPv6 only.
 
     ``overrides`` map a name to an address (or ``(address, port)``, as
-    :class:`crawler.fetcher.GovResolver` does); an override to an IPv4 address means the name
+    :class:`crawler.net.fetcher.GovResolver` does); an override to an IPv4 address means the name
     has no AAAA. ``resolver`` (an aiohttp resolver, e.g. the crawl's ``GovResolver``) is asked
     for ``AF_INET6`` when a name has no override; note that aiohttp's default resolver passes
     ``AI_ADDRCONFIG``, which hides AAAA records on a machine without IPv6: without a resolver,

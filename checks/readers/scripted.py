@@ -2,14 +2,15 @@
 
 The engine hands every fetched in-scope page to :class:`ScriptedPages` before the checks see it:
 
-* a page of a known platform is read without a browser (:mod:`crawler.jsread`): a Hanweb
+* a page of a known platform is read without a browser (:mod:`checks.readers.jsread`): a Hanweb
   column's datastore rows are put where jpage would show them, with its later groups fetched by
   POST from ``dataproxy.jsp`` (a column's list page only); a gkmlpt shell gets its catalogue as
   links to each catalogue's list, and a gkmlpt API answer (JSON) becomes that list as HTML; a
   pager that exists only as script gets the URL its function builds as a plain link;
 * an *important* page (a column's list page or one of its pages, the home page, a message of a
   consultation board) that is still built by script is rendered in headless Chromium
-  (:mod:`crawler.render`) when ``[crawl] render = "auto"``: a page with scripts that fetch data
+  (:mod:`checks.readers.render`) when ``[crawl] render = "auto"``: a page with scripts that
+  fetch data
   (``$.ajax``, ``fetch``, ``XMLHttpRequest``, a Vue/Angular template …) and no dated list, or a
   pager whose target only the browser knows;
 * when it cannot be read (``render = "never"``, no browser, the render failed or ran out of
@@ -38,10 +39,10 @@ from typing import TYPE_CHECKING, Final, Protocol
 import structlog
 from selectolax.lexbor import LexborHTMLParser
 
-from crawler import jsread
-from crawler.extract import ParsedPage, parse_html
-from crawler.fetcher import FetchResult
-from crawler.listing import extract_items
+from checks.readers import jsread
+from checks.readers.extract import ParsedPage, parse_html
+from checks.readers.listing import extract_items
+from crawler.net.fetcher import FetchResult
 
 if TYPE_CHECKING:
     from crawler.config import CrawlSettings
@@ -177,7 +178,7 @@ class RenderUnavailable(Exception):
 
 
 async def _default_factory(crawl: CrawlSettings, fetch: FetchAside) -> Renderer:
-    from crawler.render import open_renderer
+    from checks.readers.render import open_renderer
 
     return await open_renderer(crawl, fetch)
 

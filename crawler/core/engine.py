@@ -46,16 +46,20 @@ from checks.links import (
     is_soft_404,
     shingles,
 )
-from crawler.config import Config, Site
-from crawler.encoding import decode_html
-from crawler.extract import (
+from checks.readers.encoding import decode_html
+from checks.readers.extract import (
     ParsedPage,
     UnreadablePage,
     link_kind,
     parse_html,
     parse_html_off_loop,
 )
-from crawler.fetcher import (
+from checks.readers.scripted import ScriptedPages, ScriptNote
+from crawler.config import Config, Site
+from crawler.core.frontier import Frontier, Kind, Request
+from crawler.core.scheduler import Clock, Scheduler
+from crawler.core.spill import Ref, SpillLimits
+from crawler.net.fetcher import (
     SNIFF_BYTES,
     Fetcher,
     FetchResult,
@@ -64,13 +68,9 @@ from crawler.fetcher import (
     Recorder,
     is_private_address,
 )
-from crawler.frontier import Frontier, Kind, Request
-from crawler.ipv6probe import probe_home
-from crawler.ratelimit import HostPolicy, parse_retry_after
-from crawler.scheduler import Clock, Scheduler
-from crawler.scripted import ScriptedPages, ScriptNote
-from crawler.spill import Ref, SpillLimits
-from crawler.urls import canonicalize, hostname, origin
+from crawler.net.ipv6probe import probe_home
+from crawler.net.ratelimit import HostPolicy, parse_retry_after
+from crawler.net.urls import canonicalize, hostname, origin
 from storage.base import (
     BodyRow,
     ColumnRow,
@@ -99,7 +99,7 @@ class SiteState:
     pages: int = 0
     enqueued: int = 0
     errors: int = 0
-    # coverage (crawler/coverage.py): what became of the site's pages, and of its home page
+    # coverage (crawler/core/coverage.py): what became of the site's pages, and of its home page
     pages_read: int = 0
     pages_failed: int = 0
     pages_blocked: int = 0
@@ -232,7 +232,7 @@ def config_digest(config: Config) -> str:
 def scan_settings(config: Config) -> dict[str, Any]:
     """What a report of a scan needs from its config, kept with the scan: the scoring table's
     overrides, the time zone, and the availability judgement's sampling period and minimum
-    (:func:`crawler.availability.scan_period`)."""
+    (:func:`checks.availability.scan_period`)."""
     window = config.schedule.window(config.tz)
     return {
         "scoring": dict(config.scoring),
@@ -267,7 +267,8 @@ class Scan:
         spill: SpillLimits | None = None,
     ) -> None:
         """``join``: write into that existing scan instead of beginning one, and leave its
-        status and totals alone (a site job of a queued scan, :mod:`crawler.queue`); ``id_base``:
+        status and totals alone (a site job of a queued scan,
+        :mod:`crawler.scale.jobqueue`); ``id_base``:
         the URL ids of this run start after it, so jobs of one scan never share an id;
         ``spill``: where the frontier starts spilling to disk (tests make it tiny)."""
         self._join = join
@@ -321,7 +322,8 @@ class Scan:
 
             checks = load_checks(ScanContext(config, self.as_of))
         self.checks = checks
-        # pages built by script: static readers, and the browser for the rest (crawler.scripted)
+        # pages built by script: static readers, and the browser for the rest
+        # (checks.readers.scripted)
         self.scripted = ScriptedPages(config.crawl, config.tz, _SiteTools(self).fetch)
         self._browser_views = [c for c in checks if isinstance(c, WantsBrowserView)]
 
@@ -764,7 +766,7 @@ class Scan:
         return parsed, Verdict("ok")
 
     async def _unreadable(self, req: Request, result: FetchResult, exc: UnreadablePage) -> Verdict:
-        """A page not parsed (:mod:`crawler.nesting`): recorded with the error ``unreadable:
+        """A page not parsed (:mod:`checks.readers.nesting`): recorded with the error ``unreadable:
         REASON``, neither followed nor checked, and a ``page.unreadable`` warning when it is a
         page of a site. It answered, so as a link it is fine."""
         result.error = f"unreadable: {exc.reason}"
@@ -985,7 +987,7 @@ class Scan:
         now = _now()
         st = self.sites[req.site]
         home = req.kind is Kind.PAGE and req.depth == 0 and req.id in st.home_ids
-        # a page that answered but could not be parsed (crawler/nesting.py) was not read
+        # a page that answered but could not be parsed (checks/readers/nesting.py) was not read
         unreadable = verdict.outcome == "ok" and (result.error or "").startswith("unreadable")
         if home:
             st.home = {"ok": "read", "broken": "unreachable"}.get(verdict.outcome, "blocked")
@@ -1245,7 +1247,7 @@ class Scan:
             counts["failed"] = counts.get("failed", 0) + 1
 
     def coverage_rows(self, *, done: bool) -> list[CoverageRow]:
-        """Every site's coverage, as the store keeps it (:mod:`crawler.coverage`)."""
+        """Every site's coverage, as the store keeps it (:mod:`crawler.core.coverage`)."""
         return [CoverageRow(st.site.id, st.coverage(done)) for st in self.sites]
 
     async def _emit(self, finding: Finding) -> None:

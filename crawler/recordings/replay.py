@@ -5,7 +5,7 @@ A request is looked up by its method and URL: the scheme is ``X-Forwarded-Proto`
 ``--proxy``), else the scheme of an absolute-form target, else ``http``; the host is the one of an
 absolute-form target (``GET http://host/path``, as a client talking to a proxy sends it), else
 the ``Host`` header; path and query are taken as sent, byte for byte, and both sides are compared
-in canonical form (:func:`crawler.urls.canonicalize`). A HEAD is answered from a recorded GET
+in canonical form (:func:`crawler.net.urls.canonicalize`). A HEAD is answered from a recorded GET
 (headers only) when no HEAD was recorded, and a GET from a recorded HEAD (headers, empty body);
 redirects are replayed as recorded; the last recording of a URL wins. Anything not recorded
 gets a 404 with ``X-Govmon-Replay: miss``; a recorded response carries ``X-Govmon-Replay: hit``
@@ -23,7 +23,8 @@ http://govmon:TOKEN@HOST:PORT``) or as ``Authorization: Bearer TOKEN``; others g
 
 Only an index is held in memory: for each method and URL, the file and offset of its last
 response record, read again (and decoded) when asked for, in every layout of file (a gzip file
-compressed as one stream through the checkpoints of :class:`crawler.warc.StreamIndex`); the
+compressed as one stream through the checkpoints of
+:class:`crawler.recordings.warc.StreamIndex`); the
 failures are kept in memory (they have no body).
 """
 
@@ -42,10 +43,10 @@ from typing import TextIO
 from aiohttp import web
 from multidict import CIMultiDict
 
-from crawler.fetcher import FAILURE_HEADER, REPLAY_FAILED
-from crawler.fetcher import REPLAY_HEADER as _REPLAY_HEADER
-from crawler.urls import canonicalize
-from crawler.warc import (
+from crawler.net.fetcher import FAILURE_HEADER, REPLAY_FAILED
+from crawler.net.fetcher import REPLAY_HEADER as _REPLAY_HEADER
+from crawler.net.urls import canonicalize
+from crawler.recordings.warc import (
     Located,
     RecordedFailure,
     RecordedResponse,
@@ -54,7 +55,7 @@ from crawler.warc import (
     index_records,
     read_response_at,
 )
-from crawler.web import ServeError, check_listen, token_matches
+from crawler.service.web import ServeError, check_listen, token_matches
 
 REPLAY_HEADER = _REPLAY_HEADER  # X-Govmon-Replay: miss, hit, from-get, from-head, failed, error
 DEFAULT_LISTEN = "127.0.0.1:8090"
@@ -96,7 +97,7 @@ class ReplayIndex:
 
     @classmethod
     def load(cls, paths: Iterable[str | os.PathLike[str]]) -> ReplayIndex:
-        """Index every file (raises :class:`crawler.warc.WarcError` for one that is not a
+        """Index every file (raises :class:`crawler.recordings.warc.WarcError` for one that is not a
         WARC/ARC file)."""
         index = cls()
         for path in paths:
@@ -162,7 +163,7 @@ def make_app(
     """An application serving the responses recorded in ``paths`` (WARC or ARC files); with
     ``token``, only to requests that carry it.
 
-    Raises :class:`crawler.warc.WarcError` for a file that cannot be read at all.
+    Raises :class:`crawler.recordings.warc.WarcError` for a file that cannot be read at all.
     """
     index = ReplayIndex.load(paths)
     app = web.Application(middlewares=[_replay])
@@ -250,7 +251,7 @@ def _given_token(request: web.BaseRequest) -> str | None:
 
 def _fail(failure: RecordedFailure, method: str, url: str) -> web.Response:
     """The answer to a request whose recording is a failure: 502, and the failure in
-    ``X-Govmon-Failure`` for govmon's fetcher (:class:`crawler.fetcher.ReplayedFailure`)."""
+    ``X-Govmon-Failure`` for govmon's fetcher (:class:`crawler.net.fetcher.ReplayedFailure`)."""
     return web.Response(
         status=502,
         text=f"govmon replay: recorded failure: {method} {url}: {failure.error}"

@@ -6,14 +6,14 @@ import datetime as dt
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from checks.readers.dates import published_date
+from checks.readers.encoding import decode_html
+from checks.readers.extract import UnreadablePage, parse_html
+from checks.readers.listing import Item, extract_items, pagination
+from checks.readers.scripted import ScriptedPages
 from crawler.config import Config, CrawlSettings
-from crawler.dates import published_date
-from crawler.encoding import decode_html
-from crawler.extract import UnreadablePage, parse_html
-from crawler.fetcher import GovResolver, HttpFetcher
-from crawler.listing import Item, extract_items, pagination
-from crawler.scripted import ScriptedPages
-from crawler.urls import canonicalize
+from crawler.net.fetcher import GovResolver, HttpFetcher
+from crawler.net.urls import canonicalize
 
 
 async def inspect_url(

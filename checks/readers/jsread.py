@@ -14,8 +14,9 @@
   browser to is computed by a tiny evaluator of the function's expression (string and number
   literals, its parameters, the page's ``var`` constants, ``+ - * / %``, comparisons and ``?:``).
 
-Every reader answers HTML that the ordinary list reader (:mod:`crawler.listing`) and the checks
-read like any static page. Nothing here fetches; the caller does (:mod:`crawler.scripted`).
+Every reader answers HTML that the ordinary list reader (:mod:`checks.readers.listing`)
+and the checks
+read like any static page. Nothing here fetches; the caller does (:mod:`checks.readers.scripted`).
 """
 
 from __future__ import annotations
@@ -32,8 +33,8 @@ from urllib.parse import urlsplit
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from crawler.listing import _PAGER_MARKS, _PAGER_OTHER
-from crawler.urls import canonicalize
+from checks.readers.listing import _PAGER_MARKS, _PAGER_OTHER
+from crawler.net.urls import canonicalize
 
 MAX_GROUP_PAGES = 2000  # list pages linked from one gkmlpt catalogue page, at most
 

@@ -5,9 +5,9 @@ state of each target, who links the targets not yet judged, two FIFO queues per 
 checks, then pages), holds retries until their not-before time, and counts outstanding work so
 that "empty right now" and "finished" are never confused.
 
-Memory stays bounded however many URLs a crawl finds: past :class:`~crawler.spill.SpillLimits`
+Memory stays bounded however many URLs a crawl finds: past :class:`~crawler.core.spill.SpillLimits`
 the URL index, the host queues and the pending referrers spill to a private file
-(:mod:`crawler.spill`); a small site never touches it.
+(:mod:`crawler.core.spill`); a small site never touches it.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from crawler.spill import IdBytes, PendingRefs, SpillFile, SpillLimits, SpillQueue, UrlIndex
+from crawler.core.spill import IdBytes, PendingRefs, SpillFile, SpillLimits, SpillQueue, UrlIndex
 
 
 class Kind(enum.IntEnum):

@@ -48,7 +48,7 @@ import procrastinate
 import structlog
 
 from crawler.config import Config, ConfigError, Site, load_config, parse_config
-from crawler.engine import Scan, config_digest, scan_settings
+from crawler.core.engine import Scan, config_digest, scan_settings
 from storage.postgres import PostgresStore, parse_url
 from storage.queue_sql import QueueSQL
 

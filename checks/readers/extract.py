@@ -1,6 +1,6 @@
 """Parsing a page once with selectolax (lexbor): title, links and their kinds. Pure.
 
-Every page is first checked by :func:`crawler.nesting.check_parse_work`: a page whose markup
+Every page is first checked by :func:`checks.readers.nesting.check_parse_work`: a page whose markup
 would hold the parser for long (100,000 nested ``div`` elements) is not parsed, and
 :func:`parse_html` and :func:`parse_tree` raise :class:`UnreadablePage` instead. A large
 page of the crawl is parsed in a worker thread, within a time limit
@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from crawler.nesting import UnreadablePage, check_parse_work, surely_cheap
-from crawler.urls import canonicalize, path_extension
+from checks.readers.nesting import UnreadablePage, check_parse_work, surely_cheap
+from crawler.net.urls import canonicalize, path_extension
 
 __all__ = [
     "ATTACHMENT_EXTENSIONS",
@@ -120,7 +120,7 @@ def _raw_targets(node: LexborNode) -> list[str]:
 
 def parse_tree(text: str) -> LexborHTMLParser:
     """The lexbor tree of ``text``; raises :class:`UnreadablePage` for a page whose markup
-    would hold the parser for long (:func:`crawler.nesting.check_parse_work`)."""
+    would hold the parser for long (:func:`checks.readers.nesting.check_parse_work`)."""
     check_parse_work(text)
     return LexborHTMLParser(text)
 

@@ -25,7 +25,7 @@ import yarl
 from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.resolver import DefaultResolver
 
-from crawler.urls import canonicalize, hostname
+from crawler.net.urls import canonicalize, hostname
 
 SNIFF_BYTES = 65536  # what is read of a checked target's body (challenge and soft-404 sniffing)
 _REDIRECTS = (301, 302, 303, 307, 308)
@@ -171,7 +171,7 @@ _SITE_LOCAL = ipaddress.IPv6Network("fec0::/10")  # deprecated, still routed ins
 
 
 def parse_address(text: str) -> IPAddress | None:
-    """The IP address ``text`` (a host name as :func:`crawler.urls.hostname` gives it) stands
+    """The IP address ``text`` (a host name as :func:`crawler.net.urls.hostname` gives it) stands
     for, or ``None`` for a name. Besides the standard forms this reads the legacy IPv4 forms
     that resolvers and browsers accept: ``0x7f.0.0.1``, ``0177.0.0.1``, ``2130706433``,
     ``127.1``."""

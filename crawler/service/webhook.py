@@ -40,11 +40,11 @@ from tenacity import (
     wait_exponential,
 )
 
+from checks.availability import SiteAvailability, exact_rate
 from checks.scoring import BLANK_VETO, GUIDES_VETO, KEY_STALE_VETO, STALE_VETO
 from checks.scoring import judge as verdict
 from crawler import __version__
-from crawler.availability import SiteAvailability, exact_rate
-from crawler.planner import VETO_FAILURE_RATE, Schedule
+from crawler.service.planner import VETO_FAILURE_RATE, Schedule
 
 log = structlog.get_logger("govmon.webhook")
 
@@ -73,7 +73,7 @@ def warnings(
     veto_rate: float = VETO_FAILURE_RATE,
 ) -> list[Event]:
     """The early warnings of every site, from the latest scan's ``findings`` (dicts as the
-    store returns them), the availability summary (:func:`crawler.availability.summarize`) and
+    store returns them), the availability summary (:func:`checks.availability.summarize`) and
     ``homepages`` (site -> the newest dated item on its home page, for the 10-day warning; the
     scan's findings only say when it is already stale).
 

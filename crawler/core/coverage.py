@@ -33,7 +33,7 @@ The documented thresholds (:data:`UNREAD_SHARE`): a finished site is ``unchecked
 
 A site whose part of the scan did not finish (the scan was interrupted, is still running, or its
 queue job failed) is ``unchecked`` too. A site whose home page never answered is not unchecked
-but ``unqualified`` by ``site.unreachable`` (:mod:`crawler.engine`).
+but ``unqualified`` by ``site.unreachable`` (:mod:`crawler.core.engine`).
 """
 
 from __future__ import annotations
@@ -63,7 +63,7 @@ REASONS: Mapping[str, str] = {
 
 
 class CoverageEntry(TypedDict):
-    """How much of a site the scan read (:mod:`crawler.coverage`)."""
+    """How much of a site the scan read (:mod:`crawler.core.coverage`)."""
 
     pages_found: int
     pages_read: int

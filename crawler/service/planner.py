@@ -28,7 +28,7 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from crawler.config import ConfigError, Rules, Site, _describe
-from crawler.urls import origin
+from crawler.net.urls import origin
 
 #: The official rule: at least this many availability requests a day.
 OFFICIAL_SAMPLES_PER_DAY = 20
@@ -100,7 +100,7 @@ def sample_times(
 class SiteSize:
     """What is known of one site before planning its scan.
 
-    ``host`` is the politeness key (``scheme://host[:port]``, :func:`crawler.urls.origin` of the
+    ``host`` is the politeness key (``scheme://host[:port]``, :func:`crawler.net.urls.origin` of the
     site's URL): sites on one host share its rate. ``requests`` is pages + checked links of the
     site's last complete scan, ``None`` when it has never been scanned. ``rate`` /
     ``concurrency`` override the plan's defaults for this site's host.

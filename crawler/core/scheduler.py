@@ -18,8 +18,8 @@ import time
 from collections.abc import Callable
 from typing import Protocol
 
-from crawler.frontier import Frontier, Request
-from crawler.ratelimit import HostPolicy
+from crawler.core.frontier import Frontier, Request
+from crawler.net.ratelimit import HostPolicy
 
 
 class Clock(Protocol):

@@ -6,7 +6,7 @@ seconds, on any network error, or on an HTTP error status (>= 400). **Exception:
 429 count as successes. Anti-bot front ends (瑞数-style script challenges, WAFs, rate limiters)
 answer robots that way while browsers get the page: the answer came, quickly, from the site's
 own front end, so the site is up. The status is kept in the sample, and
-:mod:`crawler.availability` says how many such answers there were.
+:mod:`checks.availability` says how many such answers there were.
 
 Where a failure happened comes from aiohttp's ``TraceConfig`` hooks: ``dns`` (name resolution,
 including ``.invalid`` names, names missing from ``[crawl] resolve`` with ``resolve_only``, and
@@ -42,12 +42,12 @@ import aiohttp
 import structlog
 import yarl
 
-from crawler.availability import REFUSED_STATUSES
+from checks.availability import REFUSED_STATUSES
 from crawler.config import Config, CrawlSettings, Site
-from crawler.fetcher import GovResolver, classify_exception
-from crawler.planner import Schedule, sample_times
-from crawler.scheduler import RealClock
-from crawler.urls import hostname, origin
+from crawler.core.scheduler import RealClock
+from crawler.net.fetcher import GovResolver, classify_exception
+from crawler.net.urls import hostname, origin
+from crawler.service.planner import Schedule, sample_times
 from storage.base import SampleRow, Store
 
 log = structlog.get_logger("govmon.probe")
@@ -64,7 +64,7 @@ DNS, CONNECT, TLS, FIRST_BYTE, BODY, STATUS = (
 
 
 class ProbeClock(Protocol):
-    """The scheduler's :class:`~crawler.scheduler.Clock` plus the wall time."""
+    """The scheduler's :class:`~crawler.core.scheduler.Clock` plus the wall time."""
 
     def monotonic(self) -> float: ...
 
@@ -461,7 +461,7 @@ async def run_sampling(
     ssl_context: ssl.SSLContext | None = None,
     on_round: Callable[[list[SampleRow]], None] | None = None,
 ) -> int:
-    """The daemon's sampling: rounds at :func:`~crawler.planner.sample_times` of every day
+    """The daemon's sampling: rounds at :func:`~crawler.service.planner.sample_times` of every day
     (``schedule.samples_per_day`` spread, jittered times in the config's time zone), until
     ``stop`` is set or the next time is at or after ``until``. Returns the rounds run.
 

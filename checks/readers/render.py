@@ -2,7 +2,7 @@
 Chromium (Debian's ``chromium`` package; Playwright's own browser download is not needed).
 
 :func:`open_renderer` starts the browser once, for the first page that needs it, and says why
-when it cannot (:class:`~crawler.scripted.RenderUnavailable`: Playwright not installed, no
+when it cannot (:class:`~checks.readers.scripted.RenderUnavailable`: Playwright not installed, no
 Chromium, or it would not start). Each page renders in a fresh browser context:
 
 * every request the page makes goes through govmon's own fetcher (``page.route``), that is the
@@ -17,7 +17,7 @@ Chromium, or it would not start). Each page renders in a fresh browser context:
   crash and after every ``render_restart`` pages.
 
 The page as rendered (its DOM serialized, with each script pager's target as a plain link)
-goes back to :mod:`crawler.scripted`, which reads it like any page.
+goes back to :mod:`checks.readers.scripted`, which reads it like any page.
 """
 
 from __future__ import annotations
@@ -33,9 +33,9 @@ from typing import TYPE_CHECKING, Any, Final
 import structlog
 from selectolax.lexbor import LexborHTMLParser
 
-from crawler import jsread
-from crawler.fetcher import FetchResult
-from crawler.scripted import FetchAside, Rendered, RenderUnavailable
+from checks.readers import jsread
+from checks.readers.scripted import FetchAside, Rendered, RenderUnavailable
+from crawler.net.fetcher import FetchResult
 
 if TYPE_CHECKING:
     from crawler.config import CrawlSettings
@@ -138,7 +138,7 @@ class _Capture:
 
 
 class BrowserRenderer:
-    """:class:`~crawler.scripted.Renderer` over one Chromium (see the module's doc)."""
+    """:class:`~checks.readers.scripted.Renderer` over one Chromium (see the module's doc)."""
 
     def __init__(
         self, crawl: CrawlSettings, fetch: FetchAside, playwright: Any, executable: str
