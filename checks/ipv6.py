@@ -1,6 +1,6 @@
 """IPv6 support (``site.no_ipv6``), judged: does the home page's host have an IPv6 address, and
 does the home page load over it? Pure: the probe that asks the network is
-:mod:`crawler.net.ipv6probe`, reached through :class:`checks.base.SiteTools` (within the host's
+:mod:`crawler.core.ipv6probe`, reached through :class:`checks.base.SiteTools` (within the host's
 politeness); this module holds what it finds (:class:`Ipv6Result`) and the judgement.
 
 The probe looks up the host's AAAA addresses (``overrides``, a resolver, or
@@ -20,7 +20,7 @@ the name in use) is obvious.
 :func:`judge_ipv6` turns a probe into the finding, or into nothing when the probe cannot tell:
 a temporary DNS failure, an anti-bot refusal (401/403/412/429: something answered over IPv6), or
 a failed connection from a machine that has no IPv6 route
-(:func:`crawler.net.ipv6probe.has_ipv6_route`; a missing AAAA record is judged from any machine).
+(:func:`crawler.core.ipv6probe.has_ipv6_route`; a missing AAAA record is judged from any machine).
 """
 
 from __future__ import annotations

@@ -13,8 +13,8 @@ from aiohttp import web
 from aiohttp.abc import AbstractResolver, ResolveResult
 
 from checks.ipv6 import NO_IPV6, Ipv6Result, alias_of, judge_ipv6
+from crawler.core.ipv6probe import has_ipv6_route, probe_ipv6
 from crawler.net.fetcher import GovResolver
-from crawler.net.ipv6probe import has_ipv6_route, probe_ipv6
 
 
 def _loopback_v6() -> bool:

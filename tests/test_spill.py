@@ -13,7 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from crawler.core.frontier import Frontier, Kind, Request
-from crawler.core.spill import IdBytes, PendingRefs, SpillFile, SpillLimits, SpillQueue, UrlIndex
+from crawler.core.spill import IdBytes, PendingRefs, SpillFile, SpillLimits, SpillQueue
+from crawler.core.urlindex import UrlIndex
 
 TINY = SpillLimits(urls=3, flush=2, queue=2, batch=2, refs=3)
 HUGE = SpillLimits(urls=10**9, flush=10**9, queue=10**9, batch=10**9, refs=10**9)

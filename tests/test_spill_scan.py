@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from crawler.config import load_config
-from crawler.core.engine import Scan, config_digest
+from crawler.core import Resume, Scan, config_digest
 from crawler.core.spill import SpillLimits
 from crawler.demo import SITE_ROOT, demo_config, make_app
 from storage.sqlite import SQLiteStore
@@ -94,7 +94,7 @@ async def test_a_spilling_scan_stopped_and_resumed_finds_the_same(tmp_path: Path
             assert first.frontier.spilled
             info = await store.resumable(config_digest(config))
             assert info is not None
-            second = Scan(config, store, spill=TINY, resume=info)
+            second = Scan(config, store, spill=TINY, start=Resume(info))
             result = await second.run()
             assert result.status == "complete"
             resumed = await store.findings(result.scan_id)

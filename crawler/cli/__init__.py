@@ -293,7 +293,7 @@ async def _columns(args: argparse.Namespace) -> int:
 
 
 async def _scan(args: argparse.Namespace) -> int:
-    from crawler.core.engine import Scan
+    from crawler.core import Resume, Scan
     from crawler.core.logs import ProgressLine
     from storage.open import open_store
 
@@ -319,7 +319,7 @@ async def _scan(args: argparse.Namespace) -> int:
     try:
         resume = None
         if args.resume:
-            from crawler.core.engine import config_digest
+            from crawler.core import config_digest
 
             # (a scan shared out to several processes or queue workers is never resumable)
             resume = await store.resumable(config_digest(config))
@@ -337,7 +337,7 @@ async def _scan(args: argparse.Namespace) -> int:
             sites=sites,
             as_of=as_of,
             progress=progress,
-            resume=resume,
+            start=Resume(resume) if resume is not None else None,
             recorder=recorder,
             proxy=args.proxy,
         )

@@ -19,7 +19,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from crawler.core.spill import IdBytes, PendingRefs, SpillFile, SpillLimits, SpillQueue, UrlIndex
+from crawler.core.spill import IdBytes, PendingRefs, SpillFile, SpillLimits, SpillQueue
+from crawler.core.urlindex import UrlIndex
 
 
 class Kind(enum.IntEnum):

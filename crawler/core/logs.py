@@ -6,12 +6,26 @@ import contextlib
 import logging
 import sys
 import time
-from typing import TYPE_CHECKING, TextIO
+from collections.abc import Sequence
+from typing import Protocol, TextIO
 
 import structlog
 
-if TYPE_CHECKING:
-    from crawler.core.engine import Scan
+from crawler.core.frontier import Frontier
+from crawler.core.state import SiteState, Stats
+
+
+class Running(Protocol):
+    """What the progress line reads of a running scan (:class:`crawler.core.engine.Scan`)."""
+
+    @property
+    def stats(self) -> Stats: ...
+
+    @property
+    def frontier(self) -> Frontier: ...
+
+    @property
+    def sites(self) -> Sequence[SiteState]: ...
 
 
 class _Stderr:
@@ -73,7 +87,7 @@ class ProgressLine:
         self._last_requests = 0
         self._last_time = time.monotonic()
 
-    def __call__(self, scan: Scan) -> None:
+    def __call__(self, scan: Running) -> None:
         if not self.enabled:
             return
         now = time.monotonic()

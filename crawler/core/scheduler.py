@@ -92,9 +92,16 @@ class Scheduler:
 
     def release(self, request: Request, status: int | None, retry_after: float | None) -> None:
         """The worker is done with ``request``'s host slot."""
-        self.policy(request.origin).release(self.clock.monotonic(), status, retry_after)
+        self._free(request.origin, status, retry_after)
+
+    def release_origin(self, origin: str, status: int | None) -> None:
+        """The slot taken by :meth:`acquire` is free again."""
+        self._free(origin, status, None)
+
+    def _free(self, origin: str, status: int | None, retry_after: float | None) -> None:
+        self.policy(origin).release(self.clock.monotonic(), status, retry_after)
         self.frontier.in_flight -= 1
-        self._schedule(request.origin)
+        self._schedule(origin)
         self._wake.set()
 
     async def acquire(self, origin: str) -> None:

@@ -16,7 +16,7 @@ PostgreSQL schema:
 - recovery: workers send heartbeats; every worker looks for jobs left ``doing`` by a worker
   whose heartbeat stopped (killed, machine lost) and puts them back in the queue.
 
-A site job writes into the shared scan (``Scan(join=...)``) with URL ids of its own range
+A site job writes into the shared scan (``JoinQueued``) with URL ids of its own range
 (``id_base``), so jobs never collide. A new attempt first deletes what an earlier attempt of the
 same site wrote, then scans the site again from the start: findings are keyed by their identity,
 so a site scanned twice ends with exactly one copy of each finding. When the last site is done,
@@ -48,7 +48,7 @@ import procrastinate
 import structlog
 
 from crawler.config import Config, ConfigError, Site, load_config, parse_config
-from crawler.core.engine import Scan, config_digest, scan_settings
+from crawler.core import JoinQueued, Scan, config_digest, scan_settings
 from storage.postgres import PostgresStore, parse_url
 from storage.queue_sql import QueueSQL
 
@@ -274,8 +274,7 @@ async def run_site_job(
             store,
             sites=(site,),
             as_of=dt.datetime.fromisoformat(as_of),
-            join=scan_id,
-            id_base=lo,
+            start=JoinQueued(scan_id, id_base=lo),
         )
         state.scans[job_id] = scan
         if state.stopping:

@@ -3,7 +3,7 @@
 The parent validates the config, opens the store and begins the scan exactly as a one-process
 scan does. It splits the sites into at most N groups and starts one process per group (the
 ``spawn`` start method, so no event loop or connection is inherited). Each child runs one
-:class:`crawler.core.engine.Scan` over its sites that joins the parent's scan (``Scan(join=...)``):
+:class:`crawler.core.engine.Scan` over its sites that joins the parent's scan (``JoinQueued``):
 
 - sites that share a host go to the same process, because per-host politeness needs one owner
   per host; the groups are balanced by the sites' sizes in the newest complete scan of the store
@@ -203,7 +203,7 @@ def _send(conn: Connection, message: tuple[str, Any]) -> bool:
 
 
 async def _child(spec: ChildSpec, conn: Connection, stop_requested: list[bool]) -> dict[str, Any]:
-    from crawler.core.engine import Scan
+    from crawler.core import JoinQueued, Scan
     from storage.open import open_store
 
     # nothing can resume a scan run by several processes: no journal to write
@@ -237,8 +237,7 @@ async def _child(spec: ChildSpec, conn: Connection, stop_requested: list[bool]) 
             as_of=dt.datetime.fromisoformat(spec.as_of),
             progress=progress,
             proxy=spec.proxy,
-            join=spec.scan_id,
-            id_base=spec.id_base,
+            start=JoinQueued(spec.scan_id, id_base=spec.id_base),
         )
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, scan.stop)
@@ -335,7 +334,7 @@ async def run_processes(
     """Begin a scan of ``sites`` in ``db`` and crawl it with up to ``processes`` processes."""
     import multiprocessing
 
-    from crawler.core.engine import config_digest, scan_settings
+    from crawler.core import config_digest, scan_settings
     from storage.open import open_store
 
     started = time.monotonic()

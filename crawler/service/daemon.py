@@ -36,7 +36,7 @@ import structlog
 
 from checks.availability import summarize
 from crawler.config import Config
-from crawler.core.engine import Scan, config_digest
+from crawler.core import Resume, Scan, config_digest
 from crawler.reports import build_report
 from crawler.service.metrics import Metrics, MetricsServer
 from crawler.service.planner import Plan, daily_intervals, plan_scans, site_sizes
@@ -206,7 +206,8 @@ class Daemon:
             return
         resume = await store.resumable(config_digest(self.config))
         self.metrics.scan_running.set(1)
-        scan = Scan(self.config, store, progress=self._progress, resume=resume)
+        start = Resume(resume) if resume is not None else None
+        scan = Scan(self.config, store, progress=self._progress, start=start)
         self.scan = scan
         try:
             result = await scan.run()
