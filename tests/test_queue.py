@@ -22,15 +22,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import asyncpg  # type: ignore[import-untyped]
 import pytest
 from aiohttp import web
 from hypothesis import given
 from hypothesis import strategies as st
 
+from crawler import scale as queue
 from crawler.demo import demo_config, make_app
-from crawler.scale import jobqueue as queue
-from tests.pgserver import PG
+from tests.pgserver import PG, rows
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_SITE = ROOT / "crawler" / "demo" / "site"
@@ -155,14 +154,7 @@ def _report(db: str) -> dict[str, Any]:
 
 
 async def _rows(url: str, query: str, *args: Any) -> list[Any]:
-    from storage.postgres import parse_url
-
-    dsn, schema, _ = parse_url(url)
-    conn = await asyncpg.connect(dsn, server_settings={"search_path": schema})
-    try:
-        return list(await conn.fetch(query, *args))
-    finally:
-        await conn.close()
+    return list(await rows(url, query, *args))
 
 
 class Sites:
