@@ -12,8 +12,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from checks.base import Finding
-
 
 class StoreError(Exception):
     """The store cannot be opened or written (locked, read-only, full disk, newer schema)."""
@@ -57,9 +55,44 @@ class RefRow:
     tag: str
 
 
+class StoredFinding(Protocol):
+    """What the store reads of a finding (:class:`checks.base.Finding` is one; the store
+    knows no check)."""
+
+    @property
+    def check(self) -> str: ...
+
+    @property
+    def site(self) -> str: ...
+
+    @property
+    def unit(self) -> str: ...
+
+    @property
+    def url(self) -> str: ...
+
+    @property
+    def page(self) -> str | None: ...
+
+    @property
+    def column(self) -> str | None: ...
+
+    @property
+    def severity(self) -> str: ...
+
+    @property
+    def identity(self) -> str:
+        """Stable across scans: the key of the finding in a scan."""
+        ...
+
+    def detail_json(self) -> str:
+        """The finding's detail as JSON text."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class FindingRow:
-    finding: Finding
+    finding: StoredFinding
     observed_at: str
 
 

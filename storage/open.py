@@ -7,9 +7,10 @@ from typing import Any
 
 from storage.base import Store, StoreError
 from storage.dburl import masked
+from storage.postgres import PostgresStore
 from storage.sqlite import ReadOnlyStore, SQLiteStore
 
-__all__ = ["open_store"]
+__all__ = ["is_server_url", "open_store"]
 
 _SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*)://")
 
@@ -29,10 +30,6 @@ async def open_store(db: str, *, create: bool = True, read_only: bool = False, *
             return await ReadOnlyStore.open(db, create=False, **kw)
         return await SQLiteStore.open(db, create=create, **kw)
     if scheme.group(1).lower() in ("postgresql", "postgres"):
-        try:
-            from storage.postgres import PostgresStore
-        except ImportError as exc:  # asyncpg is a dependency, but a trimmed install may lack it
-            raise StoreError(f"{_shown(db)}: PostgreSQL needs asyncpg ({exc})") from None
         return await PostgresStore.open(db, create=create, read_only=read_only, **kw)
     raise StoreError(
         f"{_shown(db)}: unknown kind of store {scheme.group(1)!r}: --db takes a file path"

@@ -9,10 +9,11 @@ in :mod:`storage.sqlite`:
   identical values in identical order);
 - versioned migrations, recorded in ``govmon_schema`` and applied in one transaction under an
   advisory lock, so several workers may start at once;
-- the protocol's methods and the batching writer of :class:`storage.sqlbase.SQLStore`, their
-  ``?`` placeholders numbered for PostgreSQL (``$1``, ``$2``, …); the writer holds a connection
-  of its own, and a batch that conflicts with another writer (deadlock, serialization) is
-  redone;
+- the protocol's methods and the batching writer of :class:`storage.sqlbase.SQLStore`, run by
+  psycopg 3 (:mod:`storage.pgconn`) on a pool of connections: the store's own, or the one its
+  process shares between its stores and the job queue (``open(pool=...)``, see
+  :func:`shared_pool`); the writer takes a connection per batch, and a batch that conflicts
+  with another writer (deadlock, serialization) is redone;
 - the same :class:`StoreError` messages for a server that cannot be reached, a store that does
   not exist (``create=False``) and a schema newer than this govmon.
 
@@ -27,18 +28,36 @@ import functools
 import re
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit
+from urllib.parse import parse_qsl, urlencode
 
-import asyncpg  # type: ignore[import-untyped]
+import psycopg
 
 from crawler import __version__
 from storage.base import StoreError
 from storage.dburl import DbUrlError, scrub, shown, split_db_url
+from storage.pgconn import (
+    DB_ERRORS,
+    Pool,
+    connect_kwargs,
+    is_transient,
+    live_connection,
+    numbered,
+    open_pool,
+    params,
+    psycopg_sql,
+)
 from storage.rows import Row, Table
 from storage.sqlbase import SQLStore
 from storage.writer import why
 
-__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "PostgresStore", "is_postgres_url", "parse_url"]
+__all__ = [
+    "MIGRATIONS",
+    "SCHEMA_VERSION",
+    "PostgresStore",
+    "is_postgres_url",
+    "parse_url",
+    "shared_pool",
+]
 
 _T = 'TEXT COLLATE "C"'  # byte-wise order and comparison, as in SQLite
 MIGRATIONS: dict[int, str] = {
@@ -223,14 +242,7 @@ _LOCK_CLASS = 0x676F76  # "gov": the advisory lock (class, hashtext(schema)) gua
 
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
-# what a failed statement or a lost server raises
-_DB_ERRORS: tuple[type[BaseException], ...] = (
-    asyncpg.PostgresError,
-    asyncpg.InterfaceError,
-    OSError,
-    TimeoutError,
-)
-_OPEN_ERRORS: tuple[type[BaseException], ...] = (*_DB_ERRORS, ValueError)  # ValueError: a bad URL
+_OPEN_ERRORS: tuple[type[BaseException], ...] = (*DB_ERRORS, ValueError)  # ValueError: a bad URL
 
 
 def is_postgres_url(db: str) -> bool:
@@ -238,8 +250,8 @@ def is_postgres_url(db: str) -> bool:
 
 
 def parse_url(url: str) -> tuple[str, str, str]:
-    """``(dsn, schema, display)``: the URL for asyncpg without ``schema=``, the schema name, and
-    the URL to show in messages (no password, no other parameters). Raises
+    """``(dsn, schema, display)``: the URL for the driver without ``schema=``, the schema name,
+    and the URL to show in messages (no password, no other parameters). Raises
     :class:`storage.base.StoreError` (naming the URL without its password) for a URL a driver
     would misread (:func:`storage.dburl.split_db_url`)."""
     try:
@@ -262,6 +274,31 @@ def parse_url(url: str) -> tuple[str, str, str]:
     return dsn, schema, shown(url)
 
 
+def _checked_schema(schema: str, display: str) -> str:
+    if not _NAME.fullmatch(schema):
+        raise StoreError(
+            f"{display}: schema {schema!r}: expected a PostgreSQL name (letters,"
+            " digits and _, at most 63)"
+        )
+    return schema
+
+
+async def shared_pool(
+    url: str, size: int, *, application_name: str = "govmon", wait: float = 120.0
+) -> Pool:
+    """A pool of at most ``size`` connections to the store at ``url``, for a process whose
+    stores (``PostgresStore.open(url, pool=...)``) and queue share it. A server that cannot be
+    reached is a :class:`StoreError` without the password."""
+    dsn, schema, display = parse_url(url)
+    kwargs = connect_kwargs(
+        dsn, _checked_schema(schema, display), application_name=application_name
+    )
+    try:
+        return await open_pool(dsn, kwargs, size=size, wait=wait)
+    except _OPEN_ERRORS as exc:
+        raise StoreError(f"{display}: cannot connect: {scrub(why(exc), dsn)}") from None
+
+
 def _clean(row: tuple[Any, ...]) -> tuple[Any, ...]:
     """PostgreSQL text cannot hold NUL: U+FFFD instead (what HTML parsers make of it)."""
     if any(type(v) is str and "\x00" in v for v in row):
@@ -269,14 +306,15 @@ def _clean(row: tuple[Any, ...]) -> tuple[Any, ...]:
     return row
 
 
-def _is_transient(exc: BaseException) -> bool:
-    """Conflicts between concurrent writers: the batch is rolled back and can simply be redone."""
-    return isinstance(
-        exc,
-        asyncpg.exceptions.DeadlockDetectedError
-        | asyncpg.exceptions.SerializationError
-        | asyncpg.exceptions.LockNotAvailableError,
-    )
+def _query(sql: str, args: Sequence[Any]) -> tuple[str, dict[str, Any]]:
+    """A statement of the store (``?`` placeholders) and its arguments, as psycopg takes them."""
+    return numbered(_numbered(sql), _clean(tuple(args)))
+
+
+async def _value(conn: psycopg.AsyncConnection[Any], sql: str, *args: Any) -> Any:
+    """The first column of the first row of a query (``?`` placeholders)."""
+    row = await (await conn.execute(*_query(sql, args))).fetchone()
+    return None if row is None else row[0]
 
 
 class PostgresStore(SQLStore):
@@ -302,8 +340,8 @@ class PostgresStore(SQLStore):
         self.read_only = read_only
         self.connect_timeout = 10.0
         self.command_timeout: float | None = 300.0
-        self._pool: Any = None
-        self._writer_conn: Any = None  # the writer's own connection, while it runs
+        self._pool: Pool | None = None
+        self._own_pool = True  # False: the process's shared pool, closed by its owner
 
     # -- opening ---------------------------------------------------------------------------
 
@@ -321,6 +359,7 @@ class PostgresStore(SQLStore):
         command_timeout: float | None = 300.0,
         pool_size: int = 4,
         read_only: bool = False,
+        pool: Pool | None = None,
     ) -> PostgresStore:
         """Open (and create or migrate) the store at ``url``.
 
@@ -329,8 +368,11 @@ class PostgresStore(SQLStore):
         ``?schema=``; ``busy_timeout`` is how long a batch that conflicts with another writer
         (deadlock, serialization) is retried; ``connect_timeout``
         bounds connecting, ``command_timeout`` every statement; ``pool_size`` is the most
-        connections held (the writer's included); ``read_only`` neither migrates nor writes
-        (the web view), and wants a store of exactly this version.
+        connections held (the writer takes one per batch); ``read_only`` neither migrates nor
+        writes (the web view), and wants a store of exactly this version. ``pool`` (from
+        :func:`shared_pool`, on the same URL) is the process's pool, shared with other stores
+        and the queue: the store then opens no connection of its own, and leaves the pool open
+        when it closes.
         """
         store = cls(
             url, schema=schema, queue_size=queue_size, batch_size=batch_size, read_only=read_only
@@ -338,30 +380,26 @@ class PostgresStore(SQLStore):
         store.busy_timeout = busy_timeout
         store.connect_timeout = connect_timeout
         store.command_timeout = command_timeout
-        await store._open(create, max(2, pool_size))
+        await store._open(create, max(2, pool_size), pool)
         return store
 
-    async def _open(self, create: bool, pool_size: int) -> None:
-        if not _NAME.fullmatch(self.schema):
-            raise StoreError(
-                f"{self.path}: schema {self.schema!r}: expected a PostgreSQL name (letters,"
-                " digits and _, at most 63)"
-            )
-        settings = {"search_path": f'"{self.schema}"'}
-        if "application_name" not in dict(parse_qsl(urlsplit(self.dsn).query)):
-            settings["application_name"] = "govmon"
-        if self.read_only:
-            settings["default_transaction_read_only"] = "on"
+    async def _open(self, create: bool, pool_size: int, pool: Pool | None) -> None:
+        _checked_schema(self.schema, self.path)
+        kwargs = connect_kwargs(
+            self.dsn,
+            self.schema,
+            read_only=self.read_only,
+            connect_timeout=self.connect_timeout,
+            command_timeout=self.command_timeout,
+        )
         try:
-            self._pool = await asyncpg.create_pool(
-                self.dsn,
-                min_size=1,
-                max_size=pool_size,
-                timeout=self.connect_timeout,
-                command_timeout=self.command_timeout,
-                server_settings=settings,
-            )
-            await self._migrate(create)
+            if pool is None:
+                wait = self.command_timeout or 300.0
+                self._pool = await open_pool(self.dsn, kwargs, size=pool_size, wait=wait)
+            else:
+                self._pool, self._own_pool = pool, False
+            async with live_connection(self._pool) as conn:
+                await self._migrate(conn, create)
         except StoreError:
             await self._close_quietly()
             raise
@@ -375,64 +413,59 @@ class PostgresStore(SQLStore):
 
     async def _close_quietly(self) -> None:
         pool, self._pool = self._pool, None
-        if pool is None:
+        if pool is None or not self._own_pool:
             return
-        try:
-            await asyncio.wait_for(pool.close(), timeout=10.0)
-        except Exception:
-            pool.terminate()
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(pool.close(timeout=5.0), timeout=10.0)
 
-    async def _migrate(self, create: bool) -> None:
-        async with self._require().acquire() as conn:
-            version = await self._version(conn)
-            if version is None and (self.read_only or not create):
-                raise StoreError(f"{self.path}: no such store (run `govmon scan` first)")
-            if version is not None and version > SCHEMA_VERSION:
+    async def _migrate(self, conn: psycopg.AsyncConnection[Any], create: bool) -> None:
+        version = await self._version(conn)
+        if version is None and (self.read_only or not create):
+            raise StoreError(f"{self.path}: no such store (run `govmon scan` first)")
+        if version is not None and version > SCHEMA_VERSION:
+            raise self._newer(version)
+        if self.read_only:
+            if version != SCHEMA_VERSION:
+                raise StoreError(
+                    f"{self.path}: schema version {version}, this govmon reads"
+                    f" {SCHEMA_VERSION} (an older store is migrated by any writing command,"
+                    f" e.g. `govmon report --db {self.path}`)"
+                )
+            return
+        if version == SCHEMA_VERSION:
+            return
+        async with conn.transaction():
+            # one migrator at a time per schema; the others wait here, then find it done
+            await conn.execute(
+                "SELECT pg_advisory_xact_lock(%s, hashtext(%s))", (_LOCK_CLASS, self.schema)
+            )
+            exists = await _value(
+                conn, "SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = ?)", self.schema
+            )
+            if not exists:
+                await conn.execute(f'CREATE SCHEMA "{self.schema}"')
+            await conn.execute(_VERSION_TABLE)
+            version = int(await _value(conn, "SELECT coalesce(max(version), 0) FROM govmon_schema"))
+            if version > SCHEMA_VERSION:
                 raise self._newer(version)
-            if self.read_only:
-                if version != SCHEMA_VERSION:
-                    raise StoreError(
-                        f"{self.path}: schema version {version}, this govmon reads"
-                        f" {SCHEMA_VERSION} (an older store is migrated by any writing command,"
-                        f" e.g. `govmon report --db {self.path}`)"
-                    )
-                return
-            if version == SCHEMA_VERSION:
-                return
-            async with conn.transaction():
-                # one migrator at a time per schema; the others wait here, then find it done
+            for target in range(version + 1, SCHEMA_VERSION + 1):
+                await conn.execute(MIGRATIONS[target])
                 await conn.execute(
-                    "SELECT pg_advisory_xact_lock($1, hashtext($2))", _LOCK_CLASS, self.schema
+                    "INSERT INTO govmon_schema (version, govmon) VALUES (%s, %s)",
+                    (target, __version__),
                 )
-                exists = await conn.fetchval(
-                    "SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1)", self.schema
-                )
-                if not exists:
-                    await conn.execute(f'CREATE SCHEMA "{self.schema}"')
-                await conn.execute(_VERSION_TABLE)
-                version = int(
-                    await conn.fetchval("SELECT coalesce(max(version), 0) FROM govmon_schema")
-                )
-                if version > SCHEMA_VERSION:
-                    raise self._newer(version)
-                for target in range(version + 1, SCHEMA_VERSION + 1):
-                    await conn.execute(MIGRATIONS[target])
-                    await conn.execute(
-                        "INSERT INTO govmon_schema (version, govmon) VALUES ($1, $2)",
-                        target,
-                        __version__,
-                    )
 
-    async def _version(self, conn: Any) -> int | None:
+    async def _version(self, conn: psycopg.AsyncConnection[Any]) -> int | None:
         """The store's schema version; None when the schema holds no store."""
-        exists = await conn.fetchval(
-            "SELECT EXISTS (SELECT 1 FROM pg_tables WHERE schemaname = $1"
+        exists = await _value(
+            conn,
+            "SELECT EXISTS (SELECT 1 FROM pg_tables WHERE schemaname = ?"
             " AND tablename = 'govmon_schema')",
             self.schema,
         )
         if not exists:
             return None
-        return int(await conn.fetchval("SELECT coalesce(max(version), 0) FROM govmon_schema"))
+        return int(await _value(conn, "SELECT coalesce(max(version), 0) FROM govmon_schema"))
 
     def _newer(self, version: int) -> StoreError:
         return StoreError(
@@ -440,48 +473,49 @@ class PostgresStore(SQLStore):
             f"({SCHEMA_VERSION}); upgrade govmon"
         )
 
-    def _require(self) -> Any:
+    def _require(self) -> Pool:
         if self._pool is None:
             raise StoreError(f"{self.path}: the store is closed")
         return self._pool
 
     @contextlib.asynccontextmanager
-    async def _conn(self, verb: str = "read") -> AsyncIterator[Any]:
+    async def _conn(self, verb: str = "read") -> AsyncIterator[psycopg.AsyncConnection[Any]]:
         """A pooled connection; a failure of the server becomes a :class:`StoreError`."""
         pool = self._require()
         try:
-            async with pool.acquire() as conn:
+            async with live_connection(pool) as conn:
                 yield conn
         except StoreError:
             raise
-        except _DB_ERRORS as exc:
+        except DB_ERRORS as exc:
             raise StoreError(f"{self.path}: cannot {verb}: {why(exc)}") from None
 
     # -- the hooks of SQLStore and BatchWriter ---------------------------------------------
 
     async def _rows(self, sql: str, args: Sequence[Any] = ()) -> AsyncIterator[Sequence[Any]]:
         async with self._conn() as conn:
-            rows = await conn.fetch(_numbered(sql), *_clean(tuple(args)))
+            rows = await (await conn.execute(*_query(sql, args))).fetchall()
         for row in rows:
             yield row
 
     async def _execute(self, sql: str, args: Sequence[Any] = ()) -> int:
         async with self._conn("write") as conn:
-            status: str = await conn.execute(_numbered(sql), *_clean(tuple(args)))
-        return int(status.rsplit(maxsplit=1)[-1])  # INSERT 0 1, UPDATE 2, DELETE 0
+            cursor = await conn.execute(*_query(sql, args))
+        return max(0, cursor.rowcount)
 
     async def _insert_id(self, sql: str, args: Sequence[Any]) -> int:
         async with self._conn("write") as conn:
-            return int(await conn.fetchval(_numbered(sql) + " RETURNING id", *_clean(tuple(args))))
+            return int(await _value(conn, sql + " RETURNING id", *args))
 
     async def _executemany(self, statements: list[tuple[str, list[Row]]], writer: bool) -> None:
         if not writer:
             async with self._conn("write") as conn:
                 await _transaction(conn, statements)
             return
-        if self._writer_conn is None:
-            raise StoreError(f"{self.path}: the store is closed")
-        await _transaction(self._writer_conn, statements)
+        # the writer's batch: the driver's own errors, for its retries; a connection the
+        # server closed fails the batch (and so the writing) rather than being replaced
+        async with self._require().connection() as conn:
+            await _transaction(conn, statements)
 
     def _insert(self, table: Table) -> str:
         return _insert(table)
@@ -490,25 +524,15 @@ class PostgresStore(SQLStore):
         return _clean(values)
 
     def _retryable(self, exc: BaseException) -> bool:
-        return _is_transient(exc)
-
-    async def _open_writer(self) -> None:
-        try:
-            self._writer_conn = await self._require().acquire()
-        except _DB_ERRORS as exc:
-            raise StoreError(f"{self.path}: cannot write: {why(exc)}") from None
-
-    async def _close_writer(self) -> None:
-        conn, self._writer_conn = self._writer_conn, None
-        if conn is not None and self._pool is not None:
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(self._pool.release(conn), timeout=10.0)
+        return is_transient(exc)
 
 
-async def _transaction(conn: Any, statements: list[tuple[str, list[Row]]]) -> None:
-    async with conn.transaction():
+async def _transaction(
+    conn: psycopg.AsyncConnection[Any], statements: list[tuple[str, list[Row]]]
+) -> None:
+    async with conn.transaction(), conn.cursor() as cursor:
         for sql, rows in statements:
-            await conn.executemany(_numbered(sql), rows)
+            await cursor.executemany(psycopg_sql(_numbered(sql)), [params(row) for row in rows])
 
 
 @functools.lru_cache(maxsize=1024)

@@ -14,13 +14,12 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any, Self
 
-import asyncpg  # type: ignore[import-untyped]
 import structlog
 from procrastinate.schema import SchemaManager
+from psycopg.rows import dict_row
 
-from storage.base import StoreError
-from storage.dburl import scrub
-from storage.postgres import PostgresStore, parse_url
+from storage.pgconn import Pool, live_connection, numbered
+from storage.postgres import PostgresStore, parse_url, shared_pool
 
 __all__ = ["QueueSQL"]
 
@@ -72,32 +71,25 @@ class QueueSQL:
     migrated, first). :meth:`reconcile` is the caller's: what ends a scan's last site runs it
     before marking the scan finished."""
 
-    def __init__(self, db: str) -> None:
+    def __init__(self, db: str, pool: Pool | None = None) -> None:
         self.db = db
         self.dsn, self.schema, self.display = parse_url(db)
-        self._pool: Any = None
+        self._pool = pool  # the process's pool (see PostgresStore.open), or one of its own
+        self._own_pool = pool is None
 
     async def open(self) -> Self:
         # the store creates the schema and its tables (and checks the schema name)
-        store = await PostgresStore.open(self.db, create=True, pool_size=2)
+        store = await PostgresStore.open(self.db, create=True, pool_size=2, pool=self._pool)
         await store.close()
-        try:
-            self._pool = await asyncpg.create_pool(
-                self.dsn,
-                min_size=1,
-                max_size=2,
-                server_settings={"search_path": f'"{self.schema}"', "application_name": "govmon"},
-            )
-        except (OSError, asyncpg.PostgresError) as exc:
-            why = scrub(str(exc), self.dsn)
-            raise StoreError(f"{self.display}: cannot connect: {why}") from None
+        if self._pool is None:
+            self._pool = await shared_pool(self.db, 2, application_name="govmon")
         await self._ensure_schema()
         return self
 
     async def close(self) -> None:
-        if self._pool is not None:
-            await self._pool.close()
-            self._pool = None
+        pool, self._pool = self._pool, None
+        if pool is not None and self._own_pool:
+            await pool.close()
 
     async def __aenter__(self) -> Self:
         return await self.open()
@@ -105,24 +97,49 @@ class QueueSQL:
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
 
+    def _require(self) -> Pool:
+        assert self._pool is not None, "the queue's tables are not open"
+        return self._pool
+
     async def _ensure_schema(self) -> None:
-        async with self._pool.acquire() as conn, conn.transaction():
+        async with live_connection(self._require()) as conn, conn.transaction():
             await conn.execute(
-                "SELECT pg_advisory_xact_lock($1, hashtext($2))", _LOCK_KEY, self.schema
+                "SELECT pg_advisory_xact_lock(%s, hashtext(%s))", (_LOCK_KEY, self.schema)
             )
             await conn.execute(_QUEUE_TABLES)
-            exists = await conn.fetchval("SELECT to_regclass('procrastinate_jobs')")
-            if exists is None:
+            cursor = await conn.execute("SELECT to_regclass('procrastinate_jobs')")
+            exists = await cursor.fetchone()
+            if exists is None or exists[0] is None:
                 await conn.execute(SchemaManager.get_schema())
 
-    async def fetch(self, query: str, *args: Any) -> list[Any]:
-        async with self._pool.acquire() as conn:
-            return list(await conn.fetch(query, *args))
+    async def fetch(self, query: str, *args: Any) -> list[dict[str, Any]]:
+        """The rows of ``query`` (``$1``-numbered placeholders), by column name."""
+        sql, params = numbered(query, args)
+        async with (
+            live_connection(self._require()) as conn,
+            conn.cursor(row_factory=dict_row) as cursor,
+        ):
+            await cursor.execute(sql, params)
+            return await cursor.fetchall()
 
     async def execute(self, query: str, *args: Any) -> str:
-        async with self._pool.acquire() as conn:
-            result: str = await conn.execute(query, *args)
-            return result
+        """Run ``query``; its status (``UPDATE 1``)."""
+        sql, params = numbered(query, args)
+        async with live_connection(self._require()) as conn:
+            cursor = await conn.execute(sql, params)
+            return cursor.statusmessage or ""
+
+    async def _many(self, statements: Sequence[tuple[str, Sequence[Sequence[Any]]]]) -> None:
+        """Each statement once per row of arguments, all in one transaction."""
+        async with (
+            live_connection(self._require()) as conn,
+            conn.transaction(),
+            conn.cursor() as cursor,
+        ):
+            for query, rows in statements:
+                for args in rows:
+                    sql, params = numbered(query, args)
+                    await cursor.execute(sql, params)
 
     async def reconcile(self, scan_id: int) -> int:
         """What a scan's sites found that only the whole scan can judge; how many findings
@@ -141,19 +158,20 @@ class QueueSQL:
         sites: Sequence[tuple[str, str]],
     ) -> None:
         """A submitted scan: its config's path and text, and its ``(site id, host)`` sites."""
-        async with self._pool.acquire() as conn, conn.transaction():
-            await conn.execute(
-                "INSERT INTO queue_scans (scan_id, config_path, config_text, window_end)"
-                " VALUES ($1, $2, $3, $4)",
-                scan_id,
-                config_path,
-                text,
-                window_end,
-            )
-            await conn.executemany(
-                "INSERT INTO queue_sites (scan_id, site, position, host) VALUES ($1, $2, $3, $4)",
-                [(scan_id, site, i, host) for i, (site, host) in enumerate(sites)],
-            )
+        await self._many(
+            [
+                (
+                    "INSERT INTO queue_scans (scan_id, config_path, config_text, window_end)"
+                    " VALUES ($1, $2, $3, $4)",
+                    [(scan_id, config_path, text, window_end)],
+                ),
+                (
+                    "INSERT INTO queue_sites (scan_id, site, position, host)"
+                    " VALUES ($1, $2, $3, $4)",
+                    [(scan_id, site, i, host) for i, (site, host) in enumerate(sites)],
+                ),
+            ]
+        )
 
     async def config_text(self, scan_id: int) -> tuple[str, str, str] | None:
         """``(config path, config text, as_of)`` of a submitted scan; None for another scan."""
@@ -187,24 +205,20 @@ class QueueSQL:
 
     async def drop_site(self, scan_id: int, site: str, lo: int, hi: int) -> None:
         """Delete what an earlier attempt of ``site`` wrote into the scan."""
-        async with self._pool.acquire() as conn, conn.transaction():
-            for table in _DROP_BY_ID:
-                await conn.execute(
-                    f"DELETE FROM {table} WHERE scan_id = $1 AND url_id BETWEEN $2 AND $3",
-                    scan_id,
-                    lo,
-                    hi,
-                )
-            await conn.execute(
-                "DELETE FROM refs WHERE scan_id = $1 AND target_id BETWEEN $2 AND $3",
-                scan_id,
-                lo,
-                hi,
-            )
-            for table in _DROP_BY_SITE:
-                await conn.execute(
-                    f"DELETE FROM {table} WHERE scan_id = $1 AND site = $2", scan_id, site
-                )
+        by_id = [(scan_id, lo, hi)]
+        await self._many(
+            [
+                *(
+                    (f"DELETE FROM {t} WHERE scan_id = $1 AND url_id BETWEEN $2 AND $3", by_id)
+                    for t in _DROP_BY_ID
+                ),
+                ("DELETE FROM refs WHERE scan_id = $1 AND target_id BETWEEN $2 AND $3", by_id),
+                *(
+                    (f"DELETE FROM {t} WHERE scan_id = $1 AND site = $2", [(scan_id, site)])
+                    for t in _DROP_BY_SITE
+                ),
+            ]
+        )
 
     async def end_site(
         self,
@@ -270,15 +284,14 @@ class QueueSQL:
     async def replace_docs(self, scan_id: int, site: str, docs: Sequence[tuple[str, str]]) -> None:
         """A finished site's ``(kind, JSON)`` documents, instead of what it kept before."""
         rows = [(scan_id, site, kind, doc) for kind, doc in docs]
-        async with self._pool.acquire() as conn, conn.transaction():
-            await conn.execute(
-                "DELETE FROM queue_docs WHERE scan_id = $1 AND site = $2", scan_id, site
-            )
-            await conn.executemany(
-                "INSERT INTO queue_docs (scan_id, site, kind, doc) VALUES ($1, $2, $3, $4)", rows
-            )
+        await self._many(
+            [
+                ("DELETE FROM queue_docs WHERE scan_id = $1 AND site = $2", [(scan_id, site)]),
+                ("INSERT INTO queue_docs (scan_id, site, kind, doc) VALUES ($1, $2, $3, $4)", rows),
+            ]
+        )
 
-    async def docs(self, scan_id: int) -> list[Any]:
+    async def docs(self, scan_id: int) -> list[dict[str, Any]]:
         """Every site's documents of a scan: rows of ``site, kind, doc`` and the scan's
         ``as_of``."""
         return await self.fetch(
@@ -289,7 +302,7 @@ class QueueSQL:
 
     # -- what status and the daemon read -----------------------------------------------------
 
-    async def queued_scans(self, scan: int | None, limit: int) -> list[Any]:
+    async def queued_scans(self, scan: int | None, limit: int) -> list[dict[str, Any]]:
         """The newest submitted scans (or only ``scan``), with their store status."""
         where = "WHERE q.scan_id = $1" if scan is not None else ""
         args: tuple[Any, ...] = (scan,) if scan is not None else ()
@@ -300,7 +313,7 @@ class QueueSQL:
             *args,
         )
 
-    async def sites(self, scan_id: int) -> list[Any]:
+    async def sites(self, scan_id: int) -> list[dict[str, Any]]:
         return await self.fetch(
             "SELECT status, worker, pages, requests, started_at FROM queue_sites"
             " WHERE scan_id = $1",

@@ -18,7 +18,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import asyncpg  # type: ignore[import-untyped]
 import psutil
 import pytest
 from hypothesis import given
@@ -27,8 +26,8 @@ from hypothesis import strategies as st
 from crawler.cli import main
 from crawler.config import load_config
 from crawler.demo import DemoServer, demo_config, serve
-from crawler.scale.processes import partition, plan, size_weights
-from tests.pgserver import PG
+from crawler.scale.partition import partition, plan, size_weights
+from tests.pgserver import PG, rows
 
 ROOT = Path(__file__).resolve().parent.parent
 SITE = ROOT / "crawler" / "demo" / "site"
@@ -202,14 +201,7 @@ def test_two_processes_share_a_postgresql_store(
 
 
 async def _pg_rows(url: str, query: str) -> list[Any]:
-    from storage.postgres import parse_url
-
-    dsn, schema, _ = parse_url(url)
-    conn = await asyncpg.connect(dsn, server_settings={"search_path": schema})
-    try:
-        return list(await conn.fetch(query))
-    finally:
-        await conn.close()
+    return list(await rows(url, query))
 
 
 def _children(proc: subprocess.Popen[str]) -> list[psutil.Process]:

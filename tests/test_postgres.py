@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 from unittest.mock import AsyncMock
 
-import asyncpg  # type: ignore[import-untyped]
 import pytest
+from psycopg import errors
 
 from checks.base import Finding
 from storage.base import (
@@ -376,13 +376,14 @@ async def test_a_batch_that_deadlocks_is_retried_not_lost(
         async def flaky(batch: list[object]) -> None:
             if len(failures) < 2:
                 failures.append(len(batch))
-                async with store._writer_conn.transaction():  # half written, then undone
-                    await store._writer_conn.execute(
-                        "INSERT INTO pages VALUES ($1, 7, 's', 'u', 'u', 200, NULL, 'text/html',"
+                pool = store._require()
+                async with pool.connection() as conn, conn.transaction():  # half written, undone
+                    await conn.execute(
+                        "INSERT INTO pages VALUES (%s, 7, 's', 'u', 'u', 200, NULL, 'text/html',"
                         " NULL, NULL, 0, 0, 0, 'now')",
-                        store.scan_id,
+                        (store.scan_id,),
                     )
-                    raise asyncpg.exceptions.DeadlockDetectedError("deadlock detected")
+                    raise errors.DeadlockDetected("deadlock detected")
             await real(batch)
 
         monkeypatch.setattr(store, "_write_batch", flaky)
@@ -394,7 +395,7 @@ async def test_a_batch_that_deadlocks_is_retried_not_lost(
         monkeypatch.setattr(
             store,
             "_write_batch",
-            AsyncMock(side_effect=asyncpg.exceptions.UniqueViolationError("not transient")),
+            AsyncMock(side_effect=errors.UniqueViolation("not transient")),
         )
         await store.put(_page(2, "http://h/2"))
         with pytest.raises(StoreError, match="writing failed: not transient"):

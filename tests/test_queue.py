@@ -9,6 +9,7 @@ loopback addresses, where one of three workers is killed with SIGKILL in the mid
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import itertools
 import json
@@ -18,19 +19,19 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import asyncpg  # type: ignore[import-untyped]
 import pytest
 from aiohttp import web
 from hypothesis import given
 from hypothesis import strategies as st
 
+from crawler import scale as queue
 from crawler.demo import demo_config, make_app
-from crawler.scale import jobqueue as queue
-from tests.pgserver import PG
+from tests.pgserver import PG, admin, rows
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_SITE = ROOT / "crawler" / "demo" / "site"
@@ -155,14 +156,7 @@ def _report(db: str) -> dict[str, Any]:
 
 
 async def _rows(url: str, query: str, *args: Any) -> list[Any]:
-    from storage.postgres import parse_url
-
-    dsn, schema, _ = parse_url(url)
-    conn = await asyncpg.connect(dsn, server_settings={"search_path": schema})
-    try:
-        return list(await conn.fetch(query, *args))
-    finally:
-        await conn.close()
+    return list(await rows(url, query, *args))
 
 
 class Sites:
@@ -509,3 +503,60 @@ def test_a_stopped_worker_puts_its_site_back(pg: PG, demo: Path, tmp_path: Path)
     got = _report(pg.url)
     assert got["scan"]["status"] == "complete", _site_errors(pg.url)
     assert _identities(got) == _identities(expected)
+
+
+# -- connections ------------------------------------------------------------------------------
+
+
+@pytest.mark.timeout(400)
+async def test_a_worker_holds_its_pool_not_a_connection_per_site_job(
+    pg: PG, tmp_path: Path
+) -> None:
+    """Ten site jobs at once on a pool of three: the worker's connections, counted by the
+    server (``pg_stat_activity``), never pass the pool's bound plus procrastinate's LISTEN
+    connection (one store per site job, as before, held at least one connection each)."""
+    from benchmarks.district import District
+
+    jobs, pool = 10, 3
+    port = _free_port()
+    district = District(channels=jobs, port=port)
+    root = tmp_path / "sites"
+    district.write(root)
+    for ch in district.channels:
+        (root / f"h{ch.index}").rename(root / ch.address)
+    config = tmp_path / "district.toml"
+    config.write_text(district.config(concurrency=8), encoding="utf-8")
+    app = f"govmon_pool_{uuid.uuid4().hex[:8]}"
+    db = f"{pg.url}&application_name={app}"
+    held: list[int] = []
+    running: list[int] = []
+
+    async def watch() -> None:
+        async with admin(pg.url) as conn:
+            while True:
+                held.append(
+                    await conn.fetchval(
+                        "SELECT count(*) FROM pg_stat_activity WHERE application_name = $1", app
+                    )
+                )
+                running.append(
+                    await conn.fetchval("SELECT count(*) FROM queue_sites WHERE status = 'running'")
+                )
+                await asyncio.sleep(0.05)
+
+    with Sites(root, [ch.address for ch in district.channels], port):
+        scan_id, sites = await queue.submit(config, db)
+        assert sites == jobs
+        watcher = asyncio.create_task(watch())
+        try:
+            done = await queue.run_worker(
+                db, jobs=jobs, heartbeat=1, stalled_after=30, until_idle=True, connections=pool
+            )
+        finally:
+            watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watcher
+    assert done == jobs
+    assert await queue.wait_for_scan(db, scan_id, asyncio.Event()) == "complete"
+    assert max(running) >= jobs // 2, "the site jobs did not run at once"
+    assert 1 <= max(held) <= pool + 1, held

@@ -507,7 +507,7 @@ async def _daemon(args: argparse.Namespace) -> int:
 
     config = _load(args.config)
     if args.queue:
-        from crawler.scale.jobqueue import QueueError, require_postgres
+        from crawler.scale import QueueError, require_postgres
 
         try:
             require_postgres(args.db, "daemon --queue")
@@ -523,7 +523,7 @@ async def _daemon(args: argparse.Namespace) -> int:
 
 
 async def _queue_command(args: argparse.Namespace) -> int:
-    from crawler.scale import jobqueue as queue
+    from crawler import scale as queue
 
     try:
         if args.command == "submit":

@@ -2,8 +2,9 @@
 
 The parent validates the config, opens the store and begins the scan exactly as a one-process
 scan does. It splits the sites into at most N groups and starts one process per group (the
-``spawn`` start method, so no event loop or connection is inherited). Each child runs one
-:class:`crawler.core.engine.Scan` over its sites that joins the parent's scan (``JoinQueued``):
+``spawn`` start method, so no event loop or connection is inherited). Each child
+(:mod:`crawler.scale.child`) runs one :class:`crawler.core.engine.Scan` over its sites that joins
+the parent's scan (``JoinQueued``); :mod:`crawler.scale.partition` makes the groups:
 
 - sites that share a host go to the same process, because per-host politeness needs one owner
   per host; the groups are balanced by the sites' sizes in the newest complete scan of the store
@@ -29,27 +30,31 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import datetime as dt
+import multiprocessing
 import os
-import resource
 import signal
 import sys
 import time
-from collections.abc import Callable, Collection, Coroutine, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
-from statistics import median
 from typing import Any, TextIO
 
 import structlog
 
+from checks.builtin import doc_from_json, reconcile_interpretations, withdraw_explained
 from crawler.config import Config, Site
+from crawler.core import config_digest, scan_settings
 from crawler.core.logs import draw
-from crawler.net.urls import hostname
-from storage.base import Store, StoreError
+from crawler.scale.child import ChildSpec, child_main
+from crawler.scale.partition import plan, previous_sizes
+from storage.base import Store
 from storage.dburl import shown
+from storage.open import open_store
+
+__all__ = ["Child", "Outcome", "run_processes", "scan_command", "summary"]
 
 log = structlog.get_logger("govmon.multiproc")
 
@@ -57,220 +62,6 @@ ID_SHIFT = (
     32  # as in crawler.scale.jobqueue: the process whose first site is k numbers from (k+1) << 32
 )
 STOP_GRACE = 60.0  # seconds a child has to stop after the parent gives up on it, then SIGKILL
-
-
-# -- the partition (pure) -----------------------------------------------------------------------
-
-
-def site_hosts(site: Site) -> frozenset[str]:
-    """The hosts a site's crawl requests pages from: its URL's, its scope prefixes', its pinned
-    columns'. Sites sharing one of them share a politeness owner (a host name, whatever the
-    scheme or port: one server, however it is reached)."""
-    urls = [site.url, *site.scope, *(c.url for c in site.columns)]
-    return frozenset(hostname(u).lower() for u in urls)
-
-
-def partition(
-    hosts: Sequence[Collection[str]], weights: Sequence[int], processes: int
-) -> list[list[int]]:
-    """Split items ``0 … len(hosts) - 1`` (sites, with the hosts each one crawls) into at most
-    ``processes`` non-empty groups of indices, each sorted.
-
-    Items that share a host, directly or through others, form one *site group* and stay
-    together. Site groups are placed heaviest first (by the sum of their ``weights``) on the
-    lightest process so far (then the one with fewest site groups, then the first): the
-    heaviest and lightest process differ by at most the weight of one site group, and with
-    equal weights the processes differ by at most one site group.
-    """
-    if processes < 1:
-        raise ValueError("processes must be at least 1")
-    if len(weights) != len(hosts):
-        raise ValueError("one weight per item")
-    parent = list(range(len(hosts)))
-
-    def find(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    first_with: dict[str, int] = {}
-    for i, item_hosts in enumerate(hosts):
-        for h in sorted(item_hosts):
-            j = first_with.setdefault(h, i)
-            a, b = find(i), find(j)
-            if a != b:
-                parent[max(a, b)] = min(a, b)
-    members: dict[int, list[int]] = {}
-    for i in range(len(hosts)):
-        members.setdefault(find(i), []).append(i)
-    groups = sorted(members.values(), key=lambda g: (-sum(weights[i] for i in g), g[0]))
-    load = [0] * processes
-    count = [0] * processes
-    out: list[list[int]] = [[] for _ in range(processes)]
-    for g in groups:
-        k = min(range(processes), key=lambda p: (load[p], count[p], p))
-        out[k].extend(g)
-        load[k] += sum(weights[i] for i in g)
-        count[k] += 1
-    return sorted((sorted(o) for o in out if o), key=lambda o: o[0])
-
-
-def size_weights(sites: Sequence[Site], sizes: Mapping[str, int]) -> list[int]:
-    """Each site's weight: its requests in an earlier scan; a site that scan did not have
-    counts as the median of those it had; with no earlier scan every site counts 1."""
-    known = [sizes[s.id] for s in sites if s.id in sizes]
-    if not known:
-        return [1] * len(sites)
-    default = max(1, round(median(known)))
-    return [max(1, sizes.get(s.id, default)) for s in sites]
-
-
-def plan(sites: Sequence[Site], processes: int, sizes: Mapping[str, int]) -> list[tuple[Site, ...]]:
-    """The sites of each process, in config order (fewer than ``processes`` when fewer site
-    groups)."""
-    groups = partition([site_hosts(s) for s in sites], size_weights(sites, sizes), processes)
-    return [tuple(sites[i] for i in g) for g in groups]
-
-
-async def previous_sizes(store: Store) -> dict[str, int]:
-    """Requests per site id in the newest complete scan of the store (empty: none)."""
-    for info in await store.scans():
-        if info.status == "complete":
-            return await store.site_sizes(info.id)
-    return {}
-
-
-# -- a child ------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class ChildSpec:
-    """What a child process needs (pickled to it)."""
-
-    number: int
-    config: Config
-    site_ids: tuple[str, ...]
-    scan_id: int
-    id_base: int
-    as_of: str
-    db: str
-    proxy: str | None
-    log_level: str
-
-
-def child_main(spec: ChildSpec, conn: Connection) -> None:
-    """The child process: one event loop, one joined :class:`Scan`; its outcome goes back over
-    ``conn`` as ``("result", dict)`` or ``("error", text)``."""
-    stop_requested: list[bool] = []
-
-    def early_stop(signum: int, frame: object) -> None:  # until the loop's handlers are in
-        stop_requested.append(True)
-
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, early_stop)
-    from crawler.core.logs import configure
-
-    configure(spec.log_level)
-    code = 0
-    try:
-        result = _run(_child(spec, conn, stop_requested))
-        _send(conn, ("result", result))
-    except BaseException as exc:  # every failure goes to the parent, in words
-        text = str(exc) if isinstance(exc, StoreError) else f"{type(exc).__name__}: {exc}"
-        log.error("multiproc.child_failed", process=spec.number, error=text)
-        _send(conn, ("error", text))
-        code = 1
-    finally:
-        conn.close()
-    sys.exit(code)
-
-
-def _run(coro: Coroutine[Any, Any, dict[str, Any]]) -> dict[str, Any]:
-    try:
-        import uvloop
-    except ImportError:  # pragma: no cover - uvloop is a dependency, but not on every platform
-        return asyncio.run(coro)
-    return uvloop.run(coro)
-
-
-def _send(conn: Connection, message: tuple[str, Any]) -> bool:
-    try:
-        conn.send(message)
-    except (OSError, ValueError):  # the parent is gone: nobody to tell
-        return False
-    return True
-
-
-async def _child(spec: ChildSpec, conn: Connection, stop_requested: list[bool]) -> dict[str, Any]:
-    from crawler.core import JoinQueued, Scan
-    from storage.open import open_store
-
-    # nothing can resume a scan run by several processes: no journal to write
-    config = dataclasses.replace(
-        spec.config, crawl=dataclasses.replace(spec.config.crawl, resumable=False)
-    )
-    sites = tuple(s for s in config.sites if s.id in spec.site_ids)
-    store = await open_store(spec.db)
-    loop = asyncio.get_running_loop()
-    reporting = [True]
-    last = [0.0]
-
-    def progress(scan: Scan) -> None:
-        now = time.monotonic()
-        if not reporting[0] or now - last[0] < 1.0:
-            return
-        last[0] = now
-        s, f = scan.stats, scan.frontier
-        snapshot = (s.pages, s.requests, f.queued + f.delayed, s.broken, s.blocked,
-                    tuple((st.site.id, st.pages) for st in scan.sites))  # fmt: skip
-        reporting[0] = _send(conn, ("progress", snapshot))
-        if not reporting[0]:  # the parent is gone: nobody can finish the scan, stop
-            log.warning("multiproc.parent_lost", process=spec.number)
-            scan.stop()
-
-    try:
-        scan = Scan(
-            config,
-            store,
-            sites=sites,
-            as_of=dt.datetime.fromisoformat(spec.as_of),
-            progress=progress,
-            proxy=spec.proxy,
-            start=JoinQueued(spec.scan_id, id_base=spec.id_base),
-        )
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, scan.stop)
-        if stop_requested:
-            scan.stop()
-        try:
-            result = await scan.run()
-        finally:
-            for sig in (signal.SIGTERM, signal.SIGINT):
-                loop.remove_signal_handler(sig)
-    finally:
-        await store.close()
-    s = scan.stats
-    from checks.builtin import doc_to_json, policy_documents
-
-    policies, interpretations = policy_documents(scan.checks)
-    return {
-        "policies": {k: [doc_to_json(d) for d in v] for k, v in policies.items()},
-        "interpretations": [doc_to_json(d) for d in interpretations],
-        "status": result.status,
-        "pages": result.pages,
-        "requests": result.requests,
-        "broken": result.broken,
-        "blocked": result.blocked,
-        "retries": s.retries,
-        "rechecks": s.rechecks,
-        "elapsed": result.elapsed,
-        "sites": [(st.site.id, st.pages, st.errors) for st in scan.sites],
-        "max_rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
-    }
-
-
-# -- the parent ---------------------------------------------------------------------------------
 
 
 @dataclass
@@ -332,11 +123,6 @@ async def run_processes(
     progress_stream: TextIO | None = None,
 ) -> Outcome:
     """Begin a scan of ``sites`` in ``db`` and crawl it with up to ``processes`` processes."""
-    import multiprocessing
-
-    from crawler.core import config_digest, scan_settings
-    from storage.open import open_store
-
     started = time.monotonic()
     as_of = as_of or config.as_of or dt.datetime.now(config.tz)  # as Scan does
     store = await open_store(db)
@@ -550,8 +336,6 @@ async def _reconcile(
 ) -> None:
     """Match every process's policies against the interpretations all of them read, and
     withdraw the ``policy.no_interpretation`` findings another process's sites explain."""
-    from checks.builtin import doc_from_json, reconcile_interpretations, withdraw_explained
-
     policies = {
         site: [doc_from_json(d) for d in docs]
         for r in results

@@ -16,7 +16,7 @@ start), sampling stops, the writer is flushed, and the process exits 0.
 
 On PostgreSQL (``--db postgresql://…``) any number of daemons may run the same config on
 several machines: one leads (a PostgreSQL advisory lock,
-:class:`crawler.scale.jobqueue.Leadership`) and
+:class:`crawler.scale.Leadership`) and
 samples and scans, the others stand by and take over when it dies. With ``--queue`` the leader
 does not crawl itself: it submits each planned scan to the queue, one job per site, for
 ``govmon worker`` processes, waits for it to complete, then warns as usual.
@@ -105,7 +105,7 @@ class Daemon:
             async with MetricsServer(self.metrics, self.health, host=host, port=port):
                 log.info("daemon.start", metrics=f"http://{host}:{port}/metrics", db=shown(self.db))
                 if is_server_url(self.db):
-                    from crawler.scale.jobqueue import Leadership
+                    from crawler.scale import Leadership
 
                     leadership = Leadership(self.db, config_digest(self.config))
                     self.role = "standby"
@@ -239,7 +239,7 @@ class Daemon:
     async def _queued_scan(self, store: Store) -> None:
         """Submit the scan to the workers (or find the one a previous leader submitted), wait
         for it, then warn."""
-        from crawler.scale import jobqueue as queue
+        from crawler import scale as queue
 
         digest = config_digest(self.config)
         now = self.clock.now()
