@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
+import json
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -11,9 +13,59 @@ from checks.readers.encoding import decode_html
 from checks.readers.extract import UnreadablePage, parse_html
 from checks.readers.listing import Item, extract_items, pagination
 from checks.readers.scripted import ScriptedPages
-from crawler.config import Config, CrawlSettings
+from crawler.cli.common import EXIT_FAILURE, EXIT_OK, Subparsers, UsageError
+from crawler.config import Config, CrawlSettings, load_config, parse_when
 from crawler.net.fetcher import GovResolver, HttpFetcher
 from crawler.net.urls import canonicalize
+from crawler.service.scans import run_coroutine
+
+__all__ = ["add_inspect", "inspect_url"]
+
+
+def add_inspect(sub: Subparsers) -> None:
+    inspect = sub.add_parser("inspect", help="show what the crawler sees on one page")
+    inspect.add_argument("url")
+    inspect.add_argument("--as-of", dest="as_of", metavar="WHEN")
+    inspect.add_argument("--format", default="text", choices=("text", "json"))
+    inspect.add_argument("--config", help="use this config's [crawl] settings (resolve, timeout)")
+    inspect.set_defaults(run=lambda args: run_coroutine(_inspect(args)))
+
+
+async def _inspect(args: argparse.Namespace) -> int:
+    config = load_config(args.config) if args.config else None
+    as_of = None
+    if args.as_of:
+        tz = config.tz if config is not None else ZoneInfo("Asia/Shanghai")
+        try:
+            as_of = parse_when(args.as_of, tz).date()
+        except ValueError as exc:
+            raise UsageError(f"--as-of: {exc}") from None
+    elif config is not None and config.as_of is not None:
+        as_of = config.as_of.date()
+    result = await inspect_url(args.url, config, as_of)
+    if args.format == "json":
+        print(json.dumps(result, ensure_ascii=False, indent=2))
+    else:
+        _print_text(result)
+    return EXIT_OK if result["status"] is not None else EXIT_FAILURE
+
+
+def _print_text(result: dict[str, Any]) -> None:
+    for key in ("url", "status", "charset", "title", "published"):
+        print(f"{key:>10}: {result[key]}")
+    print(f"{'list':>10}: {'yes' if result['is_list'] else 'no'} ({result['why']})")
+    if result.get("script"):
+        print(f"{'script':>10}: {result['script']}")
+    print(f"{'items':>10}: {len(result['items'])}")
+    for item in result["items"]:
+        print(f"            {item['date'] or '----------'}  {item['title']}  {item['url']}")
+    if result["pagination"]:
+        print(f"{'pages':>10}: {len(result['pagination'])} more list pages")
+        for more in result["pagination"]:
+            print(f"            {more}")
+    print(f"{'links':>10}: {len(result['links'])}")
+    for link in result["links"]:
+        print(f"            {link}")
 
 
 async def inspect_url(

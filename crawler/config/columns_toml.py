@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from checks.categories import CATEGORY_NAMES
-from crawler.config import Site
+from crawler.config.model import Site
 
 
 def _q(text: str) -> str:

@@ -23,13 +23,29 @@ import posixpath
 import re
 import shutil
 import sys
+import tempfile
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 from aiohttp import web
+
+from crawler.config import load_config
+from crawler.core.logs import configure
+from crawler.recordings.replay import INDEX
+from crawler.recordings.replay import make_app as replay_app
+from crawler.recordings.warc import WarcError
+from crawler.service.scans import (
+    FAILURES,
+    exit_status,
+    finish_scan,
+    report_bytes,
+    run_coroutine,
+    run_scan,
+    write_report,
+)
 
 __all__ = [
     "HOSTS",
@@ -257,8 +273,6 @@ def serve_recording(
     """Replay ``recording`` (the ``govmon replay`` application) on ``host:port`` in a background
     thread: a scan with ``--proxy http://HOST:PORT`` crawls the recorded district. Raises
     :class:`crawler.recordings.warc.WarcError` for a file that is not a recording."""
-    from crawler.recordings.replay import make_app as replay_app
-
     return DemoServer(recording, host, port, app=replay_app([recording])).start()
 
 
@@ -267,14 +281,48 @@ def demo_config(port: int, host: str = "127.0.0.1") -> str:
     return TEMPLATE.read_text(encoding="utf-8").replace(f"127.0.0.1:{_PORT}", f"{host}:{port}")
 
 
-def _call(main: Callable[[list[str]], int], argv: list[str]) -> int:
-    """``main(argv)``, from a worker thread when this thread already runs an event loop."""
+def _call(run: Callable[[], int]) -> int:
+    """``run()``, from a worker thread when this thread already runs an event loop."""
     try:
         asyncio.get_running_loop()
     except RuntimeError:
-        return main(argv)
+        return run()
     with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(main, argv).result()
+        return pool.submit(run).result()
+
+
+def _command(work: Callable[[], Coroutine[Any, Any, int]]) -> int:
+    """Run ``work()`` as a govmon command would: on its own event loop (in a worker thread when
+    this one runs a loop), logging warnings only, a failure said on stderr as its exit status."""
+    configure("warning")
+
+    def run() -> int:
+        try:
+            return run_coroutine(work())
+        except FAILURES as exc:
+            return exit_status(exc)
+
+    return _call(run)
+
+
+def _scan(config: Path, db: str, *, proxy: str | None = None, record: str | None = None) -> int:
+    """``govmon scan CONFIG --db DB [--proxy PROXY]`` (``govmon record`` with ``record``)."""
+
+    async def work() -> int:
+        loaded = load_config(str(config))
+        outcome = await run_scan(loaded, db, record=record, proxy=proxy)
+        return finish_scan(outcome, config_path=str(config), db=db, record=record)
+
+    return _command(work)
+
+
+def _report(db: Path, fmt: str, target: Path) -> int:
+    """``govmon report --db DB --format FMT --output TARGET``."""
+
+    async def work() -> int:
+        return await write_report(await report_bytes(str(db), fmt), str(target))
+
+    return _command(work)
 
 
 def _summary(report: Path) -> list[str]:
@@ -310,15 +358,11 @@ def run_demo(output: Path, *, live: bool = False, recording: Path = RECORDING) -
     Writes ``govmon.toml``, ``govmon.db`` and ``report.{json,md,csv}``; returns the exit status
     (0 when the scan and every report succeeded, otherwise the first failure's status).
     """
-    from crawler import cli  # lazily: crawler.cli imports this module for `govmon demo`
-    from crawler.recordings.replay import INDEX
-    from crawler.recordings.warc import WarcError
-
     output = Path(output)
     output.mkdir(parents=True, exist_ok=True)
     config = output / "govmon.toml"
     db = output / "govmon.db"
-    scan = ["scan", str(config), "--db", str(db)]
+    proxy = None
     try:
         server = serve(SITE_ROOT) if live else serve_recording(recording)
     except WarcError as exc:
@@ -331,8 +375,7 @@ def run_demo(output: Path, *, live: bool = False, recording: Path = RECORDING) -
         else:
             proxy = f"http://127.0.0.1:{server.port}"
             print(f"govmon demo: replaying {recording} ({', '.join(HOSTS)}) on {proxy}")
-            scan += ["--proxy", proxy]
-        status = _call(cli.main, scan)
+        status = _scan(config, str(db), proxy=proxy)
         if not live and server.app[INDEX].misses:
             print(
                 f"govmon demo: {server.app[INDEX].misses} requests were not in the recording:"
@@ -344,8 +387,7 @@ def run_demo(output: Path, *, live: bool = False, recording: Path = RECORDING) -
             return status
         for fmt in ("json", "md", "csv"):
             target = output / f"report.{fmt}"
-            argv = ["report", "--db", str(db), "--format", fmt, "--output", str(target)]
-            rc = _call(cli.main, argv)
+            rc = _report(db, fmt, target)
             if rc != 0:
                 print(f"govmon demo: the {fmt} report failed (exit status {rc})", file=sys.stderr)
                 status = status or rc
@@ -361,18 +403,13 @@ def run_demo(output: Path, *, live: bool = False, recording: Path = RECORDING) -
 def record_demo(warc: Path = RECORDING) -> int:
     """Record a scan of the static demo district into ``warc`` (``govmon record``), replacing
     it only once the recording is complete; returns the exit status."""
-    import tempfile
-
-    from crawler import cli
-
     warc = Path(warc)
     with tempfile.TemporaryDirectory(prefix="govmon-demo-record-") as tmp:
         config = Path(tmp) / "govmon.toml"
         partial = Path(tmp) / warc.name
         with serve(SITE_ROOT) as server:
             config.write_text(demo_config(server.port), encoding="utf-8")
-            argv = ["record", str(config), "--warc", str(partial), "--db", f"{tmp}/govmon.db"]
-            status = _call(cli.main, argv)
+            status = _scan(config, f"{tmp}/govmon.db", record=str(partial))
         if status != 0:
             print(f"govmon demo: the recording failed (exit status {status})", file=sys.stderr)
             return status
