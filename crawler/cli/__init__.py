@@ -328,7 +328,7 @@ async def _scan(args: argparse.Namespace) -> int:
                       file=sys.stderr)  # fmt: skip
         recorder = None
         if args.record:
-            from crawler.recordings.warc import WarcRecorder
+            from crawler.recordings import WarcRecorder
 
             recorder = WarcRecorder(args.record, append=resume is not None)
         scan = Scan(
@@ -383,7 +383,7 @@ def stopped_status(sig: int) -> int:
 def _close_recorder(recorder: Any) -> str | None:
     """Close a WARC recorder; what went wrong (a full disk), if anything. The store has
     everything the scan found either way."""
-    from crawler.recordings.warc import WarcError
+    from crawler.recordings import WarcError
 
     try:
         recorder.close()
@@ -452,8 +452,8 @@ async def _report(args: argparse.Namespace) -> int:
 
 
 async def _replay(args: argparse.Namespace) -> int:
+    from crawler.recordings import WarcError
     from crawler.recordings.replay import run_replay
-    from crawler.recordings.warc import WarcError
 
     try:
         await run_replay(args.warc, args.listen, token=_token(args))

@@ -256,7 +256,7 @@ def serve_recording(
 ) -> DemoServer:
     """Replay ``recording`` (the ``govmon replay`` application) on ``host:port`` in a background
     thread: a scan with ``--proxy http://HOST:PORT`` crawls the recorded district. Raises
-    :class:`crawler.recordings.warc.WarcError` for a file that is not a recording."""
+    :class:`crawler.recordings.WarcError` for a file that is not a recording."""
     from crawler.recordings.replay import make_app as replay_app
 
     return DemoServer(recording, host, port, app=replay_app([recording])).start()
@@ -311,8 +311,8 @@ def run_demo(output: Path, *, live: bool = False, recording: Path = RECORDING) -
     (0 when the scan and every report succeeded, otherwise the first failure's status).
     """
     from crawler import cli  # lazily: crawler.cli imports this module for `govmon demo`
+    from crawler.recordings import WarcError
     from crawler.recordings.replay import INDEX
-    from crawler.recordings.warc import WarcError
 
     output = Path(output)
     output.mkdir(parents=True, exist_ok=True)
