@@ -38,6 +38,7 @@ from checks.availability import summarize
 from crawler.config import Config
 from crawler.core.engine import Scan, config_digest
 from crawler.reports import build_report
+from crawler.scale import jobqueue
 from crawler.service.metrics import Metrics, MetricsServer
 from crawler.service.planner import Plan, daily_intervals, plan_scans, site_sizes
 from crawler.service.probe import SystemClock, run_sampling
@@ -105,9 +106,7 @@ class Daemon:
             async with MetricsServer(self.metrics, self.health, host=host, port=port):
                 log.info("daemon.start", metrics=f"http://{host}:{port}/metrics", db=shown(self.db))
                 if is_server_url(self.db):
-                    from crawler.scale.jobqueue import Leadership
-
-                    leadership = Leadership(self.db, config_digest(self.config))
+                    leadership = jobqueue.Leadership(self.db, config_digest(self.config))
                     self.role = "standby"
                     if not await leadership.acquire(self.stop_event):
                         return 0
@@ -238,15 +237,13 @@ class Daemon:
     async def _queued_scan(self, store: Store) -> None:
         """Submit the scan to the workers (or find the one a previous leader submitted), wait
         for it, then warn."""
-        from crawler.scale import jobqueue as queue
-
         digest = config_digest(self.config)
         now = self.clock.now()
         window = self.config.schedule.scan_window(now, self.config.tz)
-        found = await queue.queued_scan(self.db, digest, since=self._window_start(now))
+        found = await jobqueue.queued_scan(self.db, digest, since=self._window_start(now))
         if found is None:
             left = None if window is None else max(window[1] - self.clock.now(), DAY / 24)
-            scan_id, sites = await queue.submit(self.config.path, self.db, window=left)
+            scan_id, sites = await jobqueue.submit(self.config.path, self.db, window=left)
             log.info("daemon.submitted", scan=scan_id, sites=sites)
         elif found[1] != "running":
             log.info("daemon.scanned", scan=found[0], note="this window's scan is done already")
@@ -257,7 +254,7 @@ class Daemon:
             log.info("daemon.waiting", scan=scan_id, note="submitted before; workers go on")
         self.metrics.scan_running.set(1)
         try:
-            state = await queue.wait_for_scan(self.db, scan_id, self.stop_event)
+            state = await jobqueue.wait_for_scan(self.db, scan_id, self.stop_event)
         finally:
             self.metrics.scan_running.set(0)
         if state != "complete":

@@ -39,9 +39,14 @@ from crawler.net.serving import (
     is_loopback,
     token_matches,
 )
-from crawler.reports import ReportError, build_report, render
-from crawler.reports.htmlpage import environment, report_context
-from crawler.reports.model import FindingEntry
+from crawler.reports import (
+    FindingEntry,
+    ReportError,
+    build_report,
+    environment,
+    render,
+    report_context,
+)
 from storage.base import ScanInfo, Store, StoreError
 from storage.open import is_server_url, open_store
 from storage.sqlite import ReadOnlyStore
