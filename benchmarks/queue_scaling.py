@@ -75,8 +75,8 @@ import psutil
 import psycopg
 
 from benchmarks.district import District
+from benchmarks.harness import OUT, ROOT, machine
 from benchmarks.nginx import NginxServer, VirtualHost, find_nginx, free_port, interrupt_on_signals
-from benchmarks.run import OUT, ROOT, machine
 from benchmarks.suites import SOURCE_PACKAGES, _nginx_version
 from benchmarks.suites import source_digest as digest_of
 

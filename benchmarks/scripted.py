@@ -50,7 +50,7 @@ import psutil
 from aiohttp import web
 
 from benchmarks.district import District
-from benchmarks.run import ROOT, SynthServer, govmon_config
+from benchmarks.harness import ROOT, SynthServer, govmon_config
 
 OUT = ROOT / "benchmarks" / "out"
 JUDGED = (

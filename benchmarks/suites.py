@@ -59,6 +59,18 @@ from typing import Any
 import psutil
 
 from benchmarks.district import District
+from benchmarks.harness import (
+    OUT,
+    ROOT,
+    CountingServer,
+    Measurement,
+    SynthServer,
+    govmon_config,
+    machine,
+    measure,
+    normalise,
+    tail,
+)
 from benchmarks.nginx import (
     NginxServer,
     VirtualHost,
@@ -71,18 +83,6 @@ from benchmarks.nginx import (
 from benchmarks.pyspy_summary import load as load_profile
 from benchmarks.pyspy_summary import render as render_profile
 from benchmarks.pyspy_summary import summary as profile_summary
-from benchmarks.run import (
-    OUT,
-    ROOT,
-    CountingServer,
-    Measurement,
-    SynthServer,
-    _tail,
-    govmon_config,
-    machine,
-    measure,
-    normalise,
-)
 from benchmarks.synth import Site
 
 SUITES = ("standard", "linkheavy", "district", "growth")
@@ -149,9 +149,9 @@ def run_govmon(
     m.details["source"] = before if before == after else f"{before} -> {after}"
     if before != after:
         print(f"  warning: govmon's sources changed during the {tool} run", flush=True)
-    m.details["scan_output"] = _tail(stdout, 6)
+    m.details["scan_output"] = tail(stdout, 6)
     if m.exit_code != 0:
-        m.error = f"govmon scan exited with {m.exit_code}: {_tail(stderr)}"
+        m.error = f"govmon scan exited with {m.exit_code}: {tail(stderr)}"
     with contextlib.suppress(OSError):
         m.details["db_mb"] = round(sum(p.stat().st_size for p in work.glob(f"{tool}.db*")) / 2**20)
     read_govmon_report(m, args, db, logs / f"{tool}-report.json")
@@ -217,7 +217,7 @@ def run_scrapy(
     m = Measurement("scrapy", command)
     measure(m, server, logs / f"{name}.stdout", logs / f"{name}.stderr", args.timeout, sample_every)
     if m.exit_code != 0 or not result_path.exists():
-        m.error = f"the Scrapy peer exited with {m.exit_code}: {_tail(logs / f'{name}.stderr')}"
+        m.error = f"the Scrapy peer exited with {m.exit_code}: {tail(logs / f'{name}.stderr')}"
         return m
     data = json.loads(result_path.read_text())
     m.pages = data["pages"]

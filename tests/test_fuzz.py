@@ -14,7 +14,7 @@ What a crawled site (or a config file, or a WARC file) controls is thrown at eac
   safety net was not needed: a swallowed exception is a bug as much as an escaped one.
 * `crawler.config.parse_config`: valid configs mutated at random paths with random TOML values;
   only `ConfigError` may escape, and what it accepts is sane.
-* `crawler.recordings.warc.read_exchanges` (when the module exists): valid WARC files, plain
+* `crawler.recordings.read_exchanges` (when the module exists): valid WARC files, plain
   and gzip,
   cut and corrupted at random; only `WarcError` may escape.
 
@@ -483,9 +483,9 @@ def test_parse_config(data: dict[str, Any]) -> None:
 
 def _warc_module() -> ModuleType:
     try:
-        return importlib.import_module("crawler.recordings.warc")
+        return importlib.import_module("crawler.recordings")
     except ImportError:
-        pytest.skip("crawler.recordings.warc (the WARC reader) does not exist yet")
+        pytest.skip("crawler.recordings (the WARC reader) does not exist yet")
 
 
 def _record(kind: str, uri: str, block: bytes, extra: str = "") -> bytes:

@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from crawler.recordings.warc import (
+from crawler.recordings import (
     Located,
     StreamIndex,
     index_records,

@@ -14,8 +14,8 @@ from aiohttp import web
 
 from crawler.cli import main
 from crawler.demo import SITE_ROOT, demo_config, serve
+from crawler.recordings import RecordedFailure, index_records
 from crawler.recordings.replay import INDEX, make_app
-from crawler.recordings.warc import RecordedFailure, index_records
 from tests.govsite import GovSite
 from tests.localserver import serve as serve_app
 

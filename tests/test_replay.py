@@ -29,15 +29,7 @@ import pytest
 from aiohttp import web
 
 from crawler.net.fetcher import Exchange, Failure, FetchResult, GovResolver, HttpFetcher
-from crawler.recordings.replay import (
-    INDEX,
-    REPLAY_HEADER,
-    ReplayIndex,
-    make_app,
-    parse_listen,
-    run_replay,
-)
-from crawler.recordings.warc import (
+from crawler.recordings import (
     Located,
     RecordedResponse,
     WarcError,
@@ -45,6 +37,14 @@ from crawler.recordings.warc import (
     index_records,
     read_exchanges,
     read_response_at,
+)
+from crawler.recordings.replay import (
+    INDEX,
+    REPLAY_HEADER,
+    ReplayIndex,
+    make_app,
+    parse_listen,
+    run_replay,
 )
 from tests.realdata import REALDATA, needs_realdata
 

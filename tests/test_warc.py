@@ -26,7 +26,7 @@ from structlog.testing import capture_logs
 from crawler import __version__
 from crawler.net.fetcher import Exchange, Failure, Recorder
 from crawler.net.urls import canonicalize
-from crawler.recordings.warc import (
+from crawler.recordings import (
     FAILURE_TYPE,
     RecordedFailure,
     RecordedResponse,
@@ -319,7 +319,7 @@ def test_sigkilled_recorder_leaves_a_readable_file(tmp_path: Path) -> None:
         f"""
         import datetime as dt, sys
         from crawler.net.fetcher import Exchange, Recorder
-        from crawler.recordings.warc import WarcRecorder
+        from crawler.recordings import WarcRecorder
         recorder = WarcRecorder({str(path)!r})
         n = 0
         while True:

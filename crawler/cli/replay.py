@@ -6,8 +6,8 @@ import argparse
 import sys
 
 from crawler.cli.common import EXIT_FAILURE, EXIT_OK, Subparsers, UsageError, token
+from crawler.recordings import WarcError
 from crawler.recordings.replay import run_replay
-from crawler.recordings.warc import WarcError
 from crawler.service.scans import run_coroutine
 
 __all__ = ["add_replay"]

@@ -34,9 +34,9 @@ from aiohttp import web
 
 from crawler.config import load_config
 from crawler.core.logs import configure
+from crawler.recordings import WarcError
 from crawler.recordings.replay import INDEX
 from crawler.recordings.replay import make_app as replay_app
-from crawler.recordings.warc import WarcError
 from crawler.service.scans import (
     FAILURES,
     exit_status,
@@ -272,7 +272,7 @@ def serve_recording(
 ) -> DemoServer:
     """Replay ``recording`` (the ``govmon replay`` application) on ``host:port`` in a background
     thread: a scan with ``--proxy http://HOST:PORT`` crawls the recorded district. Raises
-    :class:`crawler.recordings.warc.WarcError` for a file that is not a recording."""
+    :class:`crawler.recordings.WarcError` for a file that is not a recording."""
     return DemoServer(recording, host, port, app=replay_app([recording])).start()
 
 

@@ -24,7 +24,7 @@ http://govmon:TOKEN@HOST:PORT``) or as ``Authorization: Bearer TOKEN``; others g
 Only an index is held in memory: for each method and URL, the file and offset of its last
 response record, read again (and decoded) when asked for, in every layout of file (a gzip file
 compressed as one stream through the checkpoints of
-:class:`crawler.recordings.warc.StreamIndex`); the
+:class:`crawler.recordings.stream.StreamIndex`); the
 failures are kept in memory (they have no body).
 """
 
@@ -45,17 +45,10 @@ from multidict import CIMultiDict
 
 from crawler.net.fetcher import FAILURE_HEADER, REPLAY_FAILED
 from crawler.net.fetcher import REPLAY_HEADER as _REPLAY_HEADER
+from crawler.net.serving import ServeError, check_listen, token_matches
 from crawler.net.urls import canonicalize
-from crawler.recordings.warc import (
-    Located,
-    RecordedFailure,
-    RecordedResponse,
-    WarcError,
-    body_digest,
-    index_records,
-    read_response_at,
-)
-from crawler.service.web import ServeError, check_listen, token_matches
+from crawler.recordings.model import RecordedFailure, RecordedResponse, WarcError, body_digest
+from crawler.recordings.reader import Located, index_records, read_response_at
 
 REPLAY_HEADER = _REPLAY_HEADER  # X-Govmon-Replay: miss, hit, from-get, from-head, failed, error
 DEFAULT_LISTEN = "127.0.0.1:8090"
@@ -97,8 +90,8 @@ class ReplayIndex:
 
     @classmethod
     def load(cls, paths: Iterable[str | os.PathLike[str]]) -> ReplayIndex:
-        """Index every file (raises :class:`crawler.recordings.warc.WarcError` for one that is not a
-        WARC/ARC file)."""
+        """Index every file (raises :class:`crawler.recordings.model.WarcError` for one that is
+        not a WARC/ARC file)."""
         index = cls()
         for path in paths:
             index.files += 1
@@ -163,7 +156,7 @@ def make_app(
     """An application serving the responses recorded in ``paths`` (WARC or ARC files); with
     ``token``, only to requests that carry it.
 
-    Raises :class:`crawler.recordings.warc.WarcError` for a file that cannot be read at all.
+    Raises :class:`crawler.recordings.model.WarcError` for a file that cannot be read at all.
     """
     index = ReplayIndex.load(paths)
     app = web.Application(middlewares=[_replay])

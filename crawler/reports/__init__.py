@@ -4,12 +4,14 @@ one file per format (:mod:`~crawler.reports.formats`: JSON, CSV, Markdown, HTML,
 
 from crawler.reports.build import ReportError, assemble, availability, build_report, comparison
 from crawler.reports.formats import FORMATS, render
-from crawler.reports.model import Report
+from crawler.reports.htmlpage import environment, report_context
+from crawler.reports.model import FindingEntry, Report
 from crawler.reports.words import CHECK_NAMES, describe
 
 __all__ = [
     "CHECK_NAMES",
     "FORMATS",
+    "FindingEntry",
     "Report",
     "ReportError",
     "assemble",
@@ -17,5 +19,7 @@ __all__ = [
     "build_report",
     "comparison",
     "describe",
+    "environment",
     "render",
+    "report_context",
 ]

@@ -35,6 +35,7 @@ import aiohttp
 import structlog
 
 from checks.availability import summarize
+from crawler import scale
 from crawler.config import Config
 from crawler.core import Resume, Scan, config_digest
 from crawler.reports import build_report
@@ -105,9 +106,7 @@ class Daemon:
             async with MetricsServer(self.metrics, self.health, host=host, port=port):
                 log.info("daemon.start", metrics=f"http://{host}:{port}/metrics", db=shown(self.db))
                 if is_server_url(self.db):
-                    from crawler.scale import Leadership
-
-                    leadership = Leadership(self.db, config_digest(self.config))
+                    leadership = scale.Leadership(self.db, config_digest(self.config))
                     self.role = "standby"
                     if not await leadership.acquire(self.stop_event):
                         return 0
@@ -239,15 +238,13 @@ class Daemon:
     async def _queued_scan(self, store: Store) -> None:
         """Submit the scan to the workers (or find the one a previous leader submitted), wait
         for it, then warn."""
-        from crawler import scale as queue
-
         digest = config_digest(self.config)
         now = self.clock.now()
         window = self.config.schedule.scan_window(now, self.config.tz)
-        found = await queue.queued_scan(self.db, digest, since=self._window_start(now))
+        found = await scale.queued_scan(self.db, digest, since=self._window_start(now))
         if found is None:
             left = None if window is None else max(window[1] - self.clock.now(), DAY / 24)
-            scan_id, sites = await queue.submit(self.config.path, self.db, window=left)
+            scan_id, sites = await scale.submit(self.config.path, self.db, window=left)
             log.info("daemon.submitted", scan=scan_id, sites=sites)
         elif found[1] != "running":
             log.info("daemon.scanned", scan=found[0], note="this window's scan is done already")
@@ -258,7 +255,7 @@ class Daemon:
             log.info("daemon.waiting", scan=scan_id, note="submitted before; workers go on")
         self.metrics.scan_running.set(1)
         try:
-            state = await queue.wait_for_scan(self.db, scan_id, self.stop_event)
+            state = await scale.wait_for_scan(self.db, scan_id, self.stop_event)
         finally:
             self.metrics.scan_running.set(0)
         if state != "complete":

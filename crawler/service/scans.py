@@ -22,7 +22,7 @@ from typing import Any
 from crawler.config import Config, ConfigError, Site
 from crawler.core import Resume, Scan, config_digest
 from crawler.core.logs import ProgressLine
-from crawler.recordings.warc import WarcError, WarcRecorder
+from crawler.recordings import WarcError, WarcRecorder
 from crawler.reports import ReportError, build_report, render
 from storage.base import StoreError
 from storage.dburl import shown

@@ -24,10 +24,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
-import hmac
-import ipaddress
 import logging
-import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 from urllib.parse import quote
@@ -35,9 +32,21 @@ from urllib.parse import quote
 from aiohttp import web
 from yarl import URL
 
-from crawler.reports import ReportError, build_report, render
-from crawler.reports.htmlpage import environment, report_context
-from crawler.reports.model import FindingEntry
+from crawler.net.serving import (
+    MIN_REMOTE_TOKEN,
+    ServeError,
+    check_listen,
+    is_loopback,
+    token_matches,
+)
+from crawler.reports import (
+    FindingEntry,
+    ReportError,
+    build_report,
+    environment,
+    render,
+    report_context,
+)
 from storage.base import ScanInfo, Store, StoreError
 from storage.open import is_server_url, open_store
 from storage.sqlite import ReadOnlyStore
@@ -58,7 +67,6 @@ __all__ = [
 log = logging.getLogger("govmon.web")
 
 DEFAULT_LISTEN = "127.0.0.1:8080"
-MIN_REMOTE_TOKEN = 16  # characters of a token that guards a non-loopback address
 DB_KEY = web.AppKey("db_path", str)
 PG_KEY = web.AppKey("pg_store", dict[str, Store])  # the PostgreSQL store, once opened
 TOKEN_KEY = web.AppKey("token", str)  # absent: no token required
@@ -86,10 +94,6 @@ _SECURITY_HEADERS = {
 }
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-
-class ServeError(ValueError):
-    """``govmon serve`` cannot start as asked (bad --listen, no token off loopback, no store)."""
 
 
 class _NotFound(Exception):
@@ -414,54 +418,6 @@ def parse_listen(listen: str) -> tuple[str, int]:
     if not port_text.isdigit() or not 0 <= int(port_text) <= 65535:
         raise ServeError(f"--listen {listen!r}: the port must be a number from 0 to 65535")
     return host, int(port_text)
-
-
-def _loopback_ip(address: str) -> bool:
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        return ip.ipv4_mapped.is_loopback
-    return ip.is_loopback
-
-
-async def is_loopback(host: str) -> bool:
-    """Whether every address ``host`` stands for is a loopback one (``""``: every interface)."""
-    if not host:
-        return False
-    try:
-        return _loopback_ip(host)
-    except ValueError:
-        pass
-    try:
-        infos = await asyncio.get_running_loop().getaddrinfo(host, None, type=socket.SOCK_STREAM)
-    except OSError as exc:
-        raise ServeError(f"--listen: cannot resolve {host!r}: {exc}") from None
-    return bool(infos) and all(_loopback_ip(str(info[4][0])) for info in infos)
-
-
-async def check_listen(host: str, token: str | None, what: str) -> None:
-    """Raises :class:`ServeError` unless ``what`` (a server of govmon's) may listen on ``host``
-    with ``token``: a non-loopback address needs a token of at least 16 characters."""
-    if token is not None and not token.strip():
-        raise ServeError("the token is empty")
-    if not await is_loopback(host):
-        where = host or "every interface"
-        if token is None:
-            raise ServeError(
-                f"refusing to listen on {where}: {what} binds to loopback unless it is"
-                " given a token (every request must then carry it)"
-            )
-        if len(token) < MIN_REMOTE_TOKEN:
-            raise ServeError(
-                f"refusing to listen on {where}: a token that guards a non-loopback address must"
-                f" have at least {MIN_REMOTE_TOKEN} characters"
-            )
-
-
-def token_matches(given: str | None, expected: str) -> bool:
-    """Whether ``given`` is ``expected``, compared in constant time."""
-    return given is not None and hmac.compare_digest(
-        given.encode("utf-8", "surrogateescape"), expected.encode("utf-8", "surrogateescape")
-    )
 
 
 async def run_server(db_path: str, listen: str, token: str | None) -> None:
