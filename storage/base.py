@@ -17,6 +17,10 @@ class StoreError(Exception):
     """The store cannot be opened or written (locked, read-only, full disk, newer schema)."""
 
 
+class NotInStore(StoreError):
+    """What was asked for is not there: no such store, no such scan (a user's mistake)."""
+
+
 @dataclass(frozen=True, slots=True)
 class PageRow:
     url_id: int

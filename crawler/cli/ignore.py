@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from crawler.cli.common import EXIT_OK, Subparsers, UsageError
+from crawler.cli.common import EXIT_OK, Subparsers, UsageError, examples, store_option
 from crawler.service.scans import run_coroutine
 from storage.open import open_store
 
@@ -13,12 +13,22 @@ __all__ = ["add_ignore"]
 
 def add_ignore(sub: Subparsers) -> None:
     ignore = sub.add_parser(
-        "ignore", help="mark a finding as a false positive or accepted exception (or --undo)"
+        "ignore",
+        help="mark a finding as a false positive or accepted exception (or --undo)",
+        description="Keep a finding out of verdicts and reports (listed apart) in this and every"
+        " later scan, until undone: a false positive (误报) or an accepted exception.",
+        epilog=examples(
+            (
+                "govmon ignore 3f2a9c1e5b7d4a60 --reason '外链为上级单位网站，已核实'",
+                "ignore the finding with this id (the report's id column)",
+            ),
+            ("govmon ignore --undo 3f2a9c1e5b7d4a60", "count it again"),
+        ),
     )
     ignore.add_argument("finding", metavar="FINDING", help="the finding's id (see the report)")
     ignore.add_argument("--reason", help="why (required unless --undo)")
     ignore.add_argument("--undo", action="store_true", help="count the finding again")
-    ignore.add_argument("--db", default="govmon.db")
+    store_option(ignore, writes=False)
     ignore.set_defaults(run=lambda args: run_coroutine(_ignore(args)))
 
 

@@ -13,7 +13,14 @@ from checks.readers.encoding import decode_html
 from checks.readers.extract import UnreadablePage, parse_html
 from checks.readers.listing import Item, extract_items, pagination
 from checks.readers.scripted import ScriptedPages
-from crawler.cli.common import EXIT_FAILURE, EXIT_OK, Subparsers, UsageError
+from crawler.cli.common import (
+    EXIT_FAILURE,
+    EXIT_OK,
+    Subparsers,
+    UsageError,
+    as_of_argument,
+    command,
+)
 from crawler.config import Config, CrawlSettings, load_config, parse_when
 from crawler.net.fetcher import GovResolver, HttpFetcher
 from crawler.net.urls import canonicalize
@@ -23,11 +30,41 @@ __all__ = ["add_inspect", "inspect_url"]
 
 
 def add_inspect(sub: Subparsers) -> None:
-    inspect = sub.add_parser("inspect", help="show what the crawler sees on one page")
-    inspect.add_argument("url")
-    inspect.add_argument("--as-of", dest="as_of", metavar="WHEN")
-    inspect.add_argument("--format", default="text", choices=("text", "json"))
-    inspect.add_argument("--config", help="use this config's [crawl] settings (resolve, timeout)")
+    inspect = command(
+        sub,
+        "inspect",
+        summary="show what the crawler sees on one page",
+        description="""
+            Fetch one page once and show what a scan reads there: its status, encoding,
+            title, publication date, whether it is taken for a column's list (and why), the
+            list's items and dates, further list pages and links. For a site whose names are
+            resolved by the config ([crawl] resolve), give --config.
+        """,
+        example=(
+            ("govmon inspect http://www.example.gov.cn/xxgk/", "how a scan reads this list page"),
+            (
+                "govmon inspect http://www.district.test/ --config govmon.toml",
+                "with the config's [crawl] settings (resolve, timeout, user agent)",
+            ),
+            (
+                "govmon inspect http://www.example.gov.cn/ --format json | jq .items",
+                "the items as JSON",
+            ),
+        ),
+    )
+    inspect.add_argument("url", metavar="URL", help="the page (http:// or https://)")
+    as_of_argument(inspect, "the config's as_of, else today")
+    inspect.add_argument(
+        "--format",
+        default="text",
+        choices=("text", "json"),
+        help="text for a person, json for a program (default: %(default)s)",
+    )
+    inspect.add_argument(
+        "--config",
+        metavar="CONFIG",
+        help="use this config's [crawl] settings: resolve, timeout, user agent (default: none)",
+    )
     inspect.set_defaults(run=lambda args: run_coroutine(_inspect(args)))
 
 

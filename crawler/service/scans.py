@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import shlex
 import signal
 import sys
 from collections.abc import Coroutine, Sequence
@@ -24,16 +25,19 @@ from crawler.core import Resume, Scan, config_digest
 from crawler.core.logs import ProgressLine
 from crawler.recordings import WarcError, WarcRecorder
 from crawler.reports import ReportError, build_report, render
-from storage.base import StoreError
+from storage.base import NotInStore, StoreError
 from storage.dburl import shown
 from storage.open import open_store
 
 __all__ = [
     "EXIT_FAILURE",
     "EXIT_OK",
+    "EXIT_SIGINT",
+    "EXIT_SIGTERM",
     "EXIT_USAGE",
     "FAILURES",
     "ScanOutcome",
+    "command_line",
     "exit_status",
     "finish_scan",
     "report_bytes",
@@ -45,11 +49,20 @@ __all__ = [
     "write_report",
 ]
 
+# govmon's exit statuses; what each means is the table in crawler/cli/common.py (EXIT_CODES),
+# shown by `govmon --help` and in the README
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
+EXIT_SIGINT, EXIT_SIGTERM = 128 + signal.SIGINT, 128 + signal.SIGTERM
 
 #: The errors a scan or a report may end with, each with its message and exit status
 #: (:func:`exit_status`); anything else is a bug.
 FAILURES = (ConfigError, ReportError, StoreError, KeyboardInterrupt)
+
+
+def command_line(*words: str) -> str:
+    """A govmon command to suggest in a message, each word quoted for a POSIX shell, so it
+    pastes as it is (a config path with a space, a store URL with ``&``)."""
+    return " ".join(shlex.quote(w) for w in ("govmon", *words))
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,10 +153,11 @@ def finish_scan(outcome: ScanOutcome, *, config_path: str, db: str, record: str 
         print(f"govmon: recording {record}: {outcome.recording_error}", file=sys.stderr)
         return EXIT_FAILURE
     if outcome.status != "complete":
+        again = command_line("scan", config_path, "--db", shown(db), "--resume")
         print(
             f"govmon: scan {outcome.scan_id} stopped ({outcome.status}); everything done so far"
-            f" is stored: continue it with `govmon scan {config_path} --db {shown(db)} --resume`."
-            " Its report says 检查未完成 and gives the sites not finished no verdict (unchecked).",
+            " is stored. Its report says 检查未完成 and gives the sites not finished no verdict"
+            f" (unchecked). Continue it with:\n  {again}",
             file=sys.stderr,
         )
         return stopped_status(outcome.stopped_by or signal.SIGTERM)
@@ -197,7 +211,8 @@ def scan_summary(scan: Scan, scan_id: int, db: str) -> str:
     scripted = getattr(scan, "scripted", None)
     if scripted is not None:
         out.append(script_summary(scripted))
-    out.append(f"report: govmon report --db {shown(db)} --scan {scan_id} --format md\n")
+    again = command_line("report", "--db", shown(db), "--scan", str(scan_id), "--format", "md")
+    out.append(f"report: {again}\n")
     return "".join(out)
 
 
@@ -233,12 +248,15 @@ def exit_status(exc: BaseException) -> int:
     if isinstance(exc, ConfigError):
         print(f"govmon: config error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    if isinstance(exc, NotInStore):  # no such store, no such scan: the command's mistake
+        print(f"govmon: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     if isinstance(exc, StoreError):
         print(f"govmon: store error: {exc}", file=sys.stderr)
         return EXIT_FAILURE
     if isinstance(exc, KeyboardInterrupt):
         print("govmon: interrupted", file=sys.stderr)
-        return 130
+        return EXIT_SIGINT
     print(f"govmon: {exc}", file=sys.stderr)  # a report that cannot be made as asked
     return EXIT_USAGE
 
