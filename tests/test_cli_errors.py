@@ -4,6 +4,7 @@ traceback; and the same mistake gets the same status from every command."""
 from __future__ import annotations
 
 import asyncio
+import shlex
 import subprocess
 import sys
 import textwrap
@@ -13,6 +14,7 @@ import pytest
 
 from crawler.cli import main
 from crawler.cli.common import EXIT_FAILURE, EXIT_USAGE
+from crawler.cli.inspect_page import _no_answer
 from storage.sqlite import SQLiteStore
 
 CONFIG = """
@@ -115,3 +117,39 @@ def test_a_broken_store_is_a_failure_while_running(
     assert code == EXIT_FAILURE
     assert err.startswith("govmon: store error: ")
     assert len(err.splitlines()) == 1
+
+
+def test_inspect_of_a_name_that_does_not_resolve_suggests_the_config(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # (the reasoning alone, on the result a failed DNS lookup gives: no query leaves the machine)
+    failed = {"url": "http://www.district.test/", "error": "dns", "status": None}
+    monkeypatch.chdir(tmp_path)
+    said = _no_answer(failed, "http://www.district.test/", None)
+    assert said.startswith("no answer from http://www.district.test/: the name did not resolve")
+    assert said.endswith("\n  govmon inspect http://www.district.test/ --config CONFIG")
+    (tmp_path / "govmon.toml").write_text("", encoding="utf-8")
+    said = _no_answer(failed, "http://www.district.test/a b", None)
+    # quoted, so that it pastes into any shell as it is
+    assert said.endswith("\n  govmon inspect 'http://www.district.test/a b' --config govmon.toml")
+    assert shlex.split(said.splitlines()[-1])[2] == "http://www.district.test/a b"
+    # other failures say what happened, without a command
+    said = _no_answer({**failed, "error": "timeout"}, "http://x.test/", None)
+    assert said == "no answer from http://www.district.test/: no answer in time"
+
+
+def test_inspect_with_a_config_that_does_not_map_the_name(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "my config.toml"
+    config.write_text(
+        '[crawl]\nresolve_only = true\nresolve = { "www.district.test" = "127.0.0.1:9" }\n'
+        '[[site]]\nid = "a"\nname = "测试站"\nurl = "http://www.district.test/"\n',
+        encoding="utf-8",
+    )
+    code, err = _run(["inspect", "http://elsewhere.test/", "--config", str(config)], capsys)
+    assert code == EXIT_FAILURE
+    assert err == (
+        "govmon: no answer from http://elsewhere.test/: the name did not resolve, neither by DNS"
+        f" nor by [crawl] resolve in {config}\n"
+    )

@@ -21,7 +21,7 @@ from crawler.cli.common import (
 from crawler.config import load_config
 from crawler.config.columns_toml import render_columns
 from crawler.core import Scan
-from crawler.core.logs import ProgressLine
+from crawler.core.logs import ScanProgress
 from crawler.service.scans import run_coroutine
 from storage.sqlite import SQLiteStore
 
@@ -68,7 +68,7 @@ async def _columns(args: argparse.Namespace) -> int:
     sites = selected_sites(config, args.site)
     shallow = dataclasses.replace(config.crawl, max_depth=max(1, args.depth))
     config = dataclasses.replace(config, crawl=shallow)
-    progress = ProgressLine()
+    progress = ScanProgress()
     with tempfile.TemporaryDirectory(prefix="govmon-columns-") as tmp:
         store = await SQLiteStore.open(Path(tmp) / "columns.db")
         try:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import sys
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -20,6 +22,7 @@ from crawler.cli.common import (
     UsageError,
     as_of_argument,
     command,
+    command_line,
 )
 from crawler.config import Config, CrawlSettings, load_config, parse_when
 from crawler.net.fetcher import GovResolver, HttpFetcher
@@ -84,13 +87,48 @@ async def _inspect(args: argparse.Namespace) -> int:
         print(json.dumps(result, ensure_ascii=False, indent=2))
     else:
         _print_text(result)
-    return EXIT_OK if result["status"] is not None else EXIT_FAILURE
+    if result["status"] is None:
+        print(f"govmon: {_no_answer(result, args.url, args.config)}", file=sys.stderr)
+        return EXIT_FAILURE
+    return EXIT_OK
+
+
+#: what a failed request's reason means, in words
+_REASONS = {
+    "dns": "the name did not resolve",
+    "connect": "nothing accepted the connection",
+    "timeout": "no answer in time",
+    "tls": "the TLS (https) handshake failed",
+    "private address": "the name resolves to a private address",
+    "invalid url": "not a URL that can be requested",
+}
+
+
+def _no_answer(result: dict[str, Any], url: str, config: str | None) -> str:
+    """Why ``inspect`` got no answer, and what to try: for a name that did not resolve, the
+    config whose ``[crawl] resolve`` maps it (the command to paste, quoted)."""
+    reason = str(result.get("error") or "error")
+    said = f"no answer from {result['url']}: {_REASONS.get(reason, reason)}"
+    if reason != "dns":
+        return said
+    if config is not None:
+        return f"{said}, neither by DNS nor by [crawl] resolve in {config}"
+    guess = "govmon.toml" if Path("govmon.toml").is_file() else "CONFIG"
+    again = command_line("inspect", url, "--config", guess)
+    return (
+        f"{said}. A site whose names the config maps ([crawl] resolve) is inspected with"
+        f" its config:\n  {again}"
+    )
 
 
 def _print_text(result: dict[str, Any]) -> None:
     for key in ("url", "status", "charset", "title", "published"):
-        print(f"{key:>10}: {result[key]}")
-    print(f"{'list':>10}: {'yes' if result['is_list'] else 'no'} ({result['why']})")
+        value = result[key]
+        if key == "status" and value is None:
+            value = f"no answer ({result.get('error') or 'error'})"
+        print(f"{key:>10}: {value}")
+    if result["status"] is not None:
+        print(f"{'list':>10}: {'yes' if result['is_list'] else 'no'} ({result['why']})")
     if result.get("script"):
         print(f"{'script':>10}: {result['script']}")
     print(f"{'items':>10}: {len(result['items'])}")

@@ -22,10 +22,10 @@ from typing import Any
 
 from crawler.config import Config, ConfigError, Site
 from crawler.core import Resume, Scan, config_digest
-from crawler.core.logs import ProgressLine
+from crawler.core.logs import ScanProgress
 from crawler.recordings import WarcError, WarcRecorder
 from crawler.reports import ReportError, build_report, render
-from storage.base import NotInStore, StoreError
+from storage.base import NotInStore, Store, StoreError
 from storage.dburl import shown
 from storage.open import open_store
 
@@ -40,6 +40,7 @@ __all__ = [
     "command_line",
     "exit_status",
     "finish_scan",
+    "last_sizes",
     "report_bytes",
     "run_coroutine",
     "run_scan",
@@ -94,10 +95,13 @@ async def run_scan(
     when resuming); ``proxy``: send every request through it (``govmon replay``).
     """
     store = await open_store(db)
-    progress = ProgressLine()
+    chosen = tuple(sites) if sites is not None else config.sites
+    progress = ScanProgress()
     loop = asyncio.get_running_loop()
     recording_error: str | None = None
     try:
+        sizes = await last_sizes(store)
+        progress.expected = sum(sizes.get(site.id, 0) for site in chosen) or None
         resumed = None
         if resume:
             # (a scan shared out to several processes or queue workers is never resumable)
@@ -111,7 +115,7 @@ async def run_scan(
         scan = Scan(
             config,
             store,
-            sites=tuple(sites) if sites is not None else config.sites,
+            sites=chosen,
             as_of=as_of if as_of is not None else config.as_of,
             progress=progress,
             start=Resume(resumed) if resumed is not None else None,
@@ -143,6 +147,15 @@ async def run_scan(
         stopped_by=stopped_by[0] if stopped_by else None,
         recording_error=recording_error,
     )
+
+
+async def last_sizes(store: Store) -> dict[str, int]:
+    """Each site's size in the store's newest complete scan, in requests (pages fetched and
+    targets checked): what the next scan of it may need."""
+    for info in await store.scans():
+        if info.status == "complete":
+            return await store.site_sizes(info.id)
+    return {}
 
 
 def finish_scan(outcome: ScanOutcome, *, config_path: str, db: str, record: str | None) -> int:
