@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import shlex
+import signal
 import subprocess
 import sys
 import textwrap
@@ -13,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from crawler.cli import main
-from crawler.cli.common import EXIT_FAILURE, EXIT_USAGE
+from crawler.cli.common import EXIT_FAILURE, EXIT_OK, EXIT_USAGE
 from crawler.cli.inspect_page import _no_answer
 from storage.sqlite import SQLiteStore
 
@@ -153,3 +154,45 @@ def test_inspect_with_a_config_that_does_not_map_the_name(
         "govmon: no answer from http://elsewhere.test/: the name did not resolve, neither by DNS"
         f" nor by [crawl] resolve in {config}\n"
     )
+
+
+def test_more_mistakes_are_one_line_each(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("", encoding="utf-8")
+    code, err = _run(["demo", "--output", str(blocker / "out")], capsys)
+    assert (code, err) == (
+        EXIT_FAILURE,
+        f"govmon: demo: cannot write {blocker / 'out'}: Not a directory\n",
+    )
+    code, err = _run(["inspect", "ftp://example.gov.cn/"], capsys)
+    assert (code, err) == (
+        EXIT_USAGE,
+        "govmon: inspect: 'ftp://example.gov.cn/' is not an http:// or https:// URL\n",
+    )
+    code, err = _run(["scan", str(_config(tmp_path)), "--as-of", "yesterday"], capsys)
+    assert code == EXIT_USAGE
+    assert err == "govmon: --as-of: not a date (YYYY-MM-DD) or an ISO 8601 time: 'yesterday'\n"
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_serve_stopped_as_asked_exits_0(tmp_path: Path, sig: signal.Signals) -> None:
+    db = _store(tmp_path)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "crawler", "serve", "--db", str(db), "--listen", "127.0.0.1:0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        assert proc.stdout.readline().startswith("govmon serve: http://127.0.0.1:")  # listening
+        proc.send_signal(sig)
+        _, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == EXIT_OK, err
+    assert err == ""

@@ -4,13 +4,15 @@ defaults, examples), the global options, bad usage, ``--site``, ``--as-of`` and 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import datetime as dt
 import os
 import shutil
+import signal
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from pathlib import Path
-from typing import TypeAlias
+from typing import Any, TypeAlias
 
 from crawler.config import Config, Site, parse_when
 from crawler.service.scans import (
@@ -47,6 +49,7 @@ __all__ = [
     "store_option",
     "token",
     "token_option",
+    "until_stopped",
 ]
 
 #: What ``add_subparsers`` returns: each command module adds its parser to it.
@@ -241,3 +244,20 @@ def token(args: argparse.Namespace) -> str | None:
     if db is not None and not is_server_url(db) and not Path(db).exists():
         raise UsageError(f"{args.db}: no such store (run `govmon scan` first)")  # as the store says
     return found
+
+
+async def until_stopped(server: Coroutine[Any, Any, None]) -> None:
+    """Run a server (``serve``, ``replay``) until SIGTERM or SIGINT (Ctrl-C): being stopped is
+    its normal end (exit 0), not an interruption."""
+    task = asyncio.ensure_future(server)
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, task.cancel)
+    try:
+        await task
+    except asyncio.CancelledError:
+        if not task.cancelled():  # this command itself was cancelled, not the server
+            raise
+    finally:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(sig)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import argparse
+import sys
 from pathlib import Path
 
-from crawler.cli.common import Subparsers, command
+from crawler.cli.common import EXIT_FAILURE, Subparsers, command
 from crawler.demo import run_demo
 
 __all__ = ["add_demo"]
@@ -39,4 +41,14 @@ def add_demo(sub: Subparsers) -> None:
         action="store_true",
         help="serve the district's static files instead of replaying its bundled recording",
     )
-    demo.set_defaults(run=lambda args: run_demo(Path(args.output), live=args.live))
+    demo.set_defaults(run=_demo)
+
+
+def _demo(args: argparse.Namespace) -> int:
+    output = Path(args.output)
+    try:
+        output.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        print(f"govmon: demo: cannot write {output}: {exc.strerror}", file=sys.stderr)
+        return EXIT_FAILURE
+    return run_demo(output, live=args.live)

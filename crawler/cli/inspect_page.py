@@ -82,6 +82,8 @@ async def _inspect(args: argparse.Namespace) -> int:
             raise UsageError(f"--as-of: {exc}") from None
     elif config is not None and config.as_of is not None:
         as_of = config.as_of.date()
+    if canonicalize(args.url) is None:
+        raise UsageError(f"inspect: {args.url!r} is not an http:// or https:// URL")
     result = await inspect_url(args.url, config, as_of)
     if args.format == "json":
         print(json.dumps(result, ensure_ascii=False, indent=2))

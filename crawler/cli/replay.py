@@ -13,6 +13,7 @@ from crawler.cli.common import (
     command,
     token,
     token_option,
+    until_stopped,
 )
 from crawler.recordings import WarcError
 from crawler.recordings.replay import run_replay
@@ -55,7 +56,7 @@ def add_replay(sub: Subparsers) -> None:
 
 async def _replay(args: argparse.Namespace) -> int:
     try:
-        await run_replay(args.warc, args.listen, token=token(args))
+        await until_stopped(run_replay(args.warc, args.listen, token=token(args)))
     except (WarcError, OSError) as exc:  # an unreadable file, a port already in use
         print(f"govmon: replay: {exc}", file=sys.stderr)
         return EXIT_FAILURE

@@ -12,6 +12,7 @@ from crawler.cli.common import (
     store_option,
     token,
     token_option,
+    until_stopped,
 )
 from crawler.service.scans import run_coroutine
 from crawler.service.web import ServeError, run_server
@@ -50,7 +51,7 @@ def add_serve(sub: Subparsers) -> None:
 
 async def _serve(args: argparse.Namespace, access_token: str | None) -> int:
     try:
-        await run_server(args.db, args.listen, access_token)
+        await until_stopped(run_server(args.db, args.listen, access_token))
     except ServeError as exc:
         raise UsageError(f"serve: {exc}") from None
     return EXIT_OK
