@@ -10,12 +10,14 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from typing import Any, cast
 
 import pytest
 
 from crawler.cli import main
 from crawler.cli.common import EXIT_FAILURE, EXIT_OK, EXIT_USAGE
 from crawler.cli.inspect_page import _no_answer
+from crawler.service.scans import ScanOutcome, finish_scan
 from storage.sqlite import SQLiteStore
 
 CONFIG = """
@@ -196,3 +198,18 @@ def test_serve_stopped_as_asked_exits_0(tmp_path: Path, sig: signal.Signals) -> 
             proc.communicate()
     assert proc.returncode == EXIT_OK, err
     assert err == ""
+
+
+def test_suggested_commands_paste_into_a_shell(capsys: pytest.CaptureFixture[str]) -> None:
+    config, db = "my district/govmon.toml", "postgresql://govmon@db/govmon?schema=a"
+    outcome = ScanOutcome(scan=cast(Any, None), scan_id=4, status="interrupted",
+                          stopped_by=signal.SIGINT, recording_error=None)  # fmt: skip
+    assert finish_scan(outcome, config_path=config, db=db, record=None) == 130
+    said = capsys.readouterr().err.splitlines()
+    assert said[0].startswith("govmon: scan 4 stopped (interrupted); everything done so far")
+    again = said[-1].strip()
+    assert again == (
+        "govmon scan 'my district/govmon.toml' --db"
+        " 'postgresql://govmon@db/govmon?schema=a' --resume"
+    )
+    assert shlex.split(again) == ["govmon", "scan", config, "--db", db, "--resume"]
