@@ -30,8 +30,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+from checks.base import Judgement
 from checks.columns import ColumnState
-from checks.messages import Judgement
 from checks.readers.listing import Item
 from checks.search import comparable
 

@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 from zoneinfo import ZoneInfo
 
-from checks.messages import Judgement
+from checks.base import Judgement
 from checks.search import comparable
 
 BACKDATED: Final = "content.backdated"

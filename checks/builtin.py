@@ -27,17 +27,11 @@ from checks.interpretation import (
     read_doc,
     unmatched_policies,
 )
-from checks.lexicon import Lexicon, page_lines
-from checks.messages import (
-    FaqIndex,
-    Message,
-    ReplyRules,
-    judge_message,
-    merge_message,
-    read_message_detail,
-    read_message_list,
-)
+from checks.lexicon import Lexicon
+from checks.messages import FaqIndex, ReplyRules, judge_message
 from checks.pii import find_pii
+from checks.readers.boards import Message, merge_message, read_message_detail, read_message_list
+from checks.readers.text import page_lines
 from crawler.config import Site
 from storage.base import Store
 

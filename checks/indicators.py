@@ -17,11 +17,10 @@ from dataclasses import dataclass, field
 
 from checks.activity import ActivityRules, judge_activity
 from checks.backdated import find_backdated, judge_backdated
-from checks.base import BrowserTools, Finding, PageView, ScanContext, SiteTools
+from checks.base import BrowserTools, Finding, Judgement, PageView, ScanContext, SiteTools
 from checks.columns import ColumnCheck
 from checks.hijack import TargetSnapshot, judge_hijack, read_target, severity_of, snapshot
 from checks.ipv6 import judge_ipv6, judge_literal
-from checks.messages import Judgement
 from checks.readers.encoding import decode_html
 from checks.readers.extract import UnreadablePage, parse_tree
 from checks.readers.jsread import inline_scripts

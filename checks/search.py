@@ -54,10 +54,10 @@ from urllib.parse import parse_qsl, quote_plus
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from checks.lexicon import is_chrome_element, page_lines
-from checks.messages import Judgement
+from checks.base import Judgement
 from checks.readers.encoding import normalise_charset
 from checks.readers.listing import Item
+from checks.readers.text import is_chrome_element, page_lines
 from crawler.net.urls import canonicalize, hostname
 
 NO_SEARCH: Final = "site.no_search"

@@ -465,7 +465,7 @@ def _checks(r: _Reader) -> ChecksSettings:
 
 
 def _content(r: _Reader, base: Path) -> ContentSettings:
-    from checks.lexicon import LexiconError, read_typo_lexicon, read_word_list
+    from checks.readers.wordlists import LexiconError, read_typo_lexicon, read_word_list
 
     r.check_unknown({"typo_lexicon", "sensitive_lexicon", "allow_lexicon", "allow"})
     out: dict[str, Path | None] = {}
@@ -530,7 +530,7 @@ def _column(r: _Reader) -> Column:
         isinstance(v, str) for v in selectors.values()
     ):
         raise r.error("selectors", 'must be a table of key = "CSS selector"')
-    from checks.messages import check_selectors
+    from checks.readers.boards import check_selectors
 
     problems = check_selectors(selectors)
     if problems:
