@@ -33,7 +33,7 @@ from typing import Any, Final
 from checks.base import Judgement
 from checks.columns import ColumnState
 from checks.readers.listing import Item
-from checks.search import comparable
+from checks.readers.text import comparable
 
 TOO_FEW: Final = "column.too_few"
 SURVEY: Final = "survey"

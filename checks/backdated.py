@@ -36,7 +36,7 @@ from typing import Any, Final
 from zoneinfo import ZoneInfo
 
 from checks.base import Judgement
-from checks.search import comparable
+from checks.readers.text import comparable
 
 BACKDATED: Final = "content.backdated"
 NOT_LISTED_BEFORE: Final = "not_listed_before"

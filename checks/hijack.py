@@ -54,8 +54,7 @@ from checks.hidden import DEFAULT_TRUSTED_HOSTS
 from checks.lexicon import SENSITIVE, Hit, Lexicon, shipped_lexicon
 from checks.readers.encoding import decode_html
 from checks.readers.extract import UnreadablePage, parse_tree
-from checks.readers.text import page_lines
-from checks.search import comparable
+from checks.readers.text import comparable, page_lines
 from crawler.net.urls import canonicalize, hostname
 
 HIJACKED: Final = "link.hijacked"

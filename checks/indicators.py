@@ -23,17 +23,15 @@ from checks.hijack import TargetSnapshot, judge_hijack, read_target, severity_of
 from checks.ipv6 import judge_ipv6, judge_literal
 from checks.readers.encoding import decode_html
 from checks.readers.extract import UnreadablePage, parse_tree
-from checks.readers.jsread import inline_scripts
-from checks.search import (
+from checks.readers.forms import (
     FORM_CONTENT_TYPE,
     SearchForm,
     SearchLink,
     build_request,
     find_search,
-    judge_search,
-    pick_query,
-    read_results,
 )
+from checks.readers.jsread import inline_scripts
+from checks.search import judge_search, pick_query, read_results
 from checks.statistics import MessageStats, judge_statistics, read_stats_page, stats_links
 from checks.zhaocuo import ZhaocuoEntry, find_zhaocuo, judge_zhaocuo
 from crawler.config import Site

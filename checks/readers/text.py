@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -396,3 +397,9 @@ def table_header_pairs(root: LexborHTMLParser | LexborNode, table: LabelTable) -
                 if key:
                     out.append(Labelled(key, label, (value,) if value else (), -1))
     return out
+
+
+def comparable(text: str) -> str:
+    """``text`` for comparison: NFKC width folding, lower case, only letters and digits kept."""
+    folded = unicodedata.normalize("NFKC", text).lower()
+    return "".join(c for c in folded if unicodedata.category(c)[:1] in ("L", "N"))
