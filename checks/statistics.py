@@ -42,8 +42,9 @@ from typing import Any, Final
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from checks.base import Judgement
-from checks.readers.dates import fold, published_date, scan
+from checks.readers.dates import fold, scan
 from checks.readers.listing import extract_items
+from checks.readers.published import published_date
 from checks.readers.text import page_lines
 from crawler.net.urls import canonicalize, hostname
 

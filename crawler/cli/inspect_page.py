@@ -6,10 +6,10 @@ import datetime as dt
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from checks.readers.dates import published_date
 from checks.readers.encoding import decode_html
 from checks.readers.extract import UnreadablePage, parse_html
 from checks.readers.listing import Item, extract_items, pagination
+from checks.readers.published import published_date
 from checks.readers.scripted import ScriptedPages
 from crawler.config import Config, CrawlSettings
 from crawler.net.fetcher import GovResolver, HttpFetcher
