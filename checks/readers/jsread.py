@@ -33,7 +33,7 @@ from urllib.parse import urlsplit
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from checks.readers.listing import _PAGER_MARKS, _PAGER_OTHER
+from checks.readers.pagination import PAGER_MARKS, PAGER_OTHER
 from crawler.net.urls import canonicalize
 
 MAX_GROUP_PAGES = 2000  # list pages linked from one gkmlpt catalogue page, at most
@@ -293,7 +293,7 @@ def gkmlpt_list_html(url: str, data: object, tz: dt.tzinfo) -> str | None:
 # pagers that exist only as script
 
 # the words of a pager link (the list reader's)
-PAGER_WORDS = frozenset((*_PAGER_MARKS, *_PAGER_OTHER))
+PAGER_WORDS = frozenset((*PAGER_MARKS, *PAGER_OTHER))
 _CALL = re.compile(
     r"^\s*(?:javascript\s*:)?\s*(?:return\s+)?([A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*)"
     r"\s*\(([^()]{0,200})\)\s*;?\s*(?:return\s+false\s*;?\s*)?$",
