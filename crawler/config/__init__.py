@@ -512,7 +512,7 @@ def _schedule(r: _Reader, rules: Rules) -> Schedule:
 
 def _scoring(r: _Reader) -> dict[str, float]:
     """``[scoring]``: per-finding deductions by check code and indicator points."""
-    from checks.registry import declare_checks
+    from checks.catalogue import declare_checks
     from checks.scoring import ScoringTable
 
     if r.table:

@@ -114,7 +114,7 @@ class QueueDB(QueueSQL):
     async def keep_docs(self, scan_id: int, site: str, scan: Scan) -> None:
         """Keep a finished site job's policy documents and interpretations for
         :meth:`reconcile`."""
-        from checks.builtin import doc_to_json, policy_documents
+        from checks.page_checks import doc_to_json, policy_documents
 
         policies, interpretations = policy_documents(scan.checks)
         if not policies and not interpretations:
@@ -128,7 +128,8 @@ class QueueDB(QueueSQL):
     async def reconcile(self, scan_id: int) -> int:
         """Withdraw the ``policy.no_interpretation`` findings that an interpretation read by
         another site's job explains; how many went. Idempotent."""
-        from checks.builtin import doc_from_json, reconcile_interpretations, withdraw_explained
+        from checks.page_checks import doc_from_json, reconcile_interpretations
+        from crawler.core.reconcile import withdraw_explained
 
         rows = await self.docs(scan_id)
         if not rows:

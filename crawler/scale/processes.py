@@ -252,7 +252,7 @@ async def _child(spec: ChildSpec, conn: Connection, stop_requested: list[bool]) 
     finally:
         await store.close()
     s = scan.stats
-    from checks.builtin import doc_to_json, policy_documents
+    from checks.page_checks import doc_to_json, policy_documents
 
     policies, interpretations = policy_documents(scan.checks)
     return {
@@ -551,7 +551,8 @@ async def _reconcile(
 ) -> None:
     """Match every process's policies against the interpretations all of them read, and
     withdraw the ``policy.no_interpretation`` findings another process's sites explain."""
-    from checks.builtin import doc_from_json, reconcile_interpretations, withdraw_explained
+    from checks.page_checks import doc_from_json, reconcile_interpretations
+    from crawler.core.reconcile import withdraw_explained
 
     policies = {
         site: [doc_from_json(d) for d in docs]

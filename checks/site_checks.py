@@ -1,4 +1,4 @@
-"""The remaining indicators (issue 9), wired to the crawl: site search, IPv6, the 找错 entry,
+"""The site-level indicator checks wired to the crawl: site search, IPv6, the 找错 entry,
 survey and interview activity, message statistics, backdated items and hijacked external links.
 
 The judgements live in :mod:`checks.search`, :mod:`checks.ipv6`, :mod:`checks.zhaocuo`,
@@ -14,6 +14,7 @@ import datetime as dt
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 from checks.activity import ActivityRules, judge_activity
 from checks.backdated import find_backdated, judge_backdated
@@ -110,6 +111,7 @@ class IndicatorsCheck:
     """site.no_search / site.search_broken, site.no_ipv6, site.no_zhaocuo, column.too_few,
     message.no_statistics, content.backdated and link.hijacked."""
 
+    needs_columns: ClassVar[bool] = True  # reads the columns check's model of the site
     codes: tuple[str, ...] = (
         "site.no_search",
         "site.search_broken",
