@@ -17,7 +17,8 @@ from checks import catalogue
 from checks.base import Finding, PageView, ScanContext
 from checks.catalogue import CheckSpec, Rule
 from checks.registry import builtin_checks
-from checks.scoring import ScoringTable, judge
+from checks.scoring import ScoringTable
+from checks.scoring import site_verdict as judge
 from crawler.cli import main as govmon
 from crawler.config import Site, load_config
 from tests.localserver import serve

@@ -40,12 +40,12 @@ from checks.base import (
 from checks.ipv6 import Ipv6Probe
 from checks.links import (
     Fingerprint,
-    Verdict,
     classify,
     head_is_enough,
     is_soft_404,
     shingles,
 )
+from checks.links import LinkVerdict as Verdict
 from checks.readers.encoding import decode_html
 from checks.readers.extract import (
     ParsedPage,
