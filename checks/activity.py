@@ -30,7 +30,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from checks.base import Judgement
+from checks.catalogue import Judgement
 from checks.columns import ColumnState
 from checks.readers.listing import Item
 from checks.readers.text import comparable

@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 from zoneinfo import ZoneInfo
 
-from checks.base import Judgement
+from checks.catalogue import Judgement
 from checks.readers.text import comparable
 
 BACKDATED: Final = "content.backdated"

@@ -11,7 +11,7 @@ import hashlib
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from checks import catalogue
 
@@ -50,14 +50,6 @@ class Finding:
 
     def detail_json(self) -> str:
         return json.dumps(self.detail, ensure_ascii=False, sort_keys=True)
-
-
-class Judgement(NamedTuple):
-    """What a judging function found: a finding's code and its detail, before the check that
-    called it names the site, unit and subject (:class:`Finding`)."""
-
-    code: str
-    detail: dict[str, Any]
 
 
 def _ignore(url: str) -> None:

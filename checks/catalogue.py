@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
-from typing import Any
+from typing import Any, NamedTuple
 
 __all__ = [
     "ENTRY_POINT_GROUP",
@@ -30,6 +30,7 @@ __all__ = [
     "SEVERITIES",
     "SEVERITY_ORDER",
     "CheckSpec",
+    "Judgement",
     "Rule",
     "all_specs",
     "declare",
@@ -46,6 +47,14 @@ Detail = Mapping[str, Any]
 
 #: Severities, worst first.
 SEVERITY_ORDER = ("veto", "deduction", "warning", "info")
+
+
+class Judgement(NamedTuple):
+    """What a judging function found: a finding's code and its detail, before the check that
+    called it names the site, unit and subject (:class:`checks.base.Finding`)."""
+
+    code: str
+    detail: dict[str, Any]
 
 
 @dataclass(frozen=True, slots=True)

@@ -49,7 +49,7 @@ from typing import Any, Final
 
 from selectolax.lexbor import LexborHTMLParser
 
-from checks.base import Judgement
+from checks.catalogue import Judgement
 from checks.hidden import DEFAULT_TRUSTED_HOSTS
 from checks.lexicon import SENSITIVE, Hit, Lexicon, shipped_lexicon
 from checks.readers.encoding import decode_html

@@ -25,7 +25,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
-from checks.base import Judgement
+from checks.catalogue import Judgement
 from checks.readers.boards import UNKNOWN, Message
 from checks.workdays import CalendarGap, CountFrom, working_days_between
 

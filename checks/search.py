@@ -51,7 +51,7 @@ from typing import Any, Final
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from checks.base import Judgement
+from checks.catalogue import Judgement
 from checks.readers.forms import Found, SearchForm, SearchLink, attribute, collapse
 from checks.readers.listing import Item
 from checks.readers.text import comparable, is_chrome_element, page_lines

@@ -18,7 +18,8 @@ from typing import ClassVar
 
 from checks.activity import ActivityRules, judge_activity
 from checks.backdated import find_backdated, judge_backdated
-from checks.base import BrowserTools, Finding, Judgement, PageView, ScanContext, SiteTools
+from checks.base import BrowserTools, Finding, PageView, ScanContext, SiteTools
+from checks.catalogue import Judgement
 from checks.columns import ColumnCheck
 from checks.hijack import TargetSnapshot, judge_hijack, read_target, severity_of, snapshot
 from checks.ipv6 import judge_ipv6, judge_literal

@@ -41,7 +41,7 @@ from typing import Any, Final
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from checks.base import Judgement
+from checks.catalogue import Judgement
 from checks.readers.dates import fold, scan
 from checks.readers.listing import extract_items
 from checks.readers.published import published_date
