@@ -11,7 +11,7 @@ A check brings its own entries: a class attribute ``catalogue`` (a sequence of
 :class:`CheckSpec`) on its class or factory, declared when its module is imported
 (``catalogue.declare(MyCheck)``) or, for a third-party check registered under the
 ``govmon.checks`` entry-point group, when the group is loaded
-(:func:`checks.registry.declare_checks`). Its codes are then named, described and scored like the
+(:func:`declare_checks`). Its codes are then named, described and scored like the
 shipped ones (``[scoring] "content.no_title" = 1`` works once the plug-in declares the code).
 
 This module imports nothing of govmon's: everything may import it.
@@ -21,16 +21,20 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from importlib.metadata import entry_points
+from typing import Any, NamedTuple
 
 __all__ = [
+    "ENTRY_POINT_GROUP",
     "NAMES",
     "SEVERITIES",
     "SEVERITY_ORDER",
     "CheckSpec",
+    "Judgement",
     "Rule",
     "all_specs",
     "declare",
+    "declare_checks",
     "describe",
     "markdown_table",
     "name_of",
@@ -43,6 +47,14 @@ Detail = Mapping[str, Any]
 
 #: Severities, worst first.
 SEVERITY_ORDER = ("veto", "deduction", "warning", "info")
+
+
+class Judgement(NamedTuple):
+    """What a judging function found: a finding's code and its detail, before the check that
+    called it names the site, unit and subject (:class:`checks.base.Finding`)."""
+
+    code: str
+    detail: dict[str, Any]
 
 
 @dataclass(frozen=True, slots=True)
@@ -346,6 +358,19 @@ def declare(factory: object) -> None:
         if not isinstance(entry, CheckSpec):
             raise TypeError(f"{factory!r}: catalogue entries must be CheckSpec, not {entry!r}")
         register(entry)
+
+
+def declare_checks() -> list[str]:
+    """Declare every installed plug-in's catalogue entries (the shipped ones are declared above)
+    before any scan, so that a config can score their codes. Returns the plug-ins that failed
+    to load (a scan's loader reports them)."""
+    failed: list[str] = []
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        try:
+            declare(ep.load())
+        except Exception:  # any plug-in error: the scan's loader reports it
+            failed.append(ep.name)
+    return failed
 
 
 def spec(code: str) -> CheckSpec | None:

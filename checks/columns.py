@@ -38,11 +38,12 @@ from dataclasses import dataclass, field
 
 from checks.base import Finding, PageView, ScanContext
 from checks.categories import classify_column, is_column_name
-from checks.readers.dates import parse_date, published_date
+from checks.readers.dates import parse_date
 from checks.readers.extract import ATTACHMENT_EXTENSIONS, IMAGE_EXTENSIONS
 from checks.readers.listing import Item, extract_items, pagination
+from checks.readers.published import published_date
 from checks.readers.scripted import ScriptNote
-from crawler.config import Column, Rules, Site
+from crawler.config.model import Column, Rules, Site
 from crawler.net.urls import canonicalize, in_scope, path_extension
 from storage.base import ColumnRow, ItemRow
 

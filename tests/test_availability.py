@@ -11,14 +11,14 @@ from hypothesis import strategies as st
 from checks.availability import (
     AVAILABILITY,
     UNREACHABLE,
-    Judgement,
     describe,
-    judge,
     summarize,
     to_finding,
 )
+from checks.availability import AvailabilityJudgement as Judgement
+from checks.availability import judge_availability as judge
 from checks.base import Finding
-from checks.scoring import judge as verdict
+from checks.scoring import site_verdict as verdict
 from storage.base import SampleRow
 
 TZ = dt.timezone(dt.timedelta(hours=8))

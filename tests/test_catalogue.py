@@ -15,9 +15,10 @@ from openpyxl import load_workbook  # type: ignore[import-untyped]
 
 from checks import catalogue
 from checks.base import Finding, PageView, ScanContext
-from checks.builtin import builtin_checks
 from checks.catalogue import CheckSpec, Rule
-from checks.scoring import ScoringTable, judge
+from checks.registry import builtin_checks
+from checks.scoring import ScoringTable
+from checks.scoring import site_verdict as judge
 from crawler.cli import main as govmon
 from crawler.config import Site, load_config
 from tests.localserver import serve
@@ -124,7 +125,7 @@ def test_a_new_check_is_named_scored_and_described_everywhere(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     shipped = builtin_checks
-    # the one registration line: the check joins the built-in list (checks/builtin.py)
+    # the one registration line: the check joins the built-in list (checks/registry.py)
     monkeypatch.setattr(
         "checks.registry.builtin_checks", lambda ctx: [*shipped(ctx), NoTitleCheck(ctx)]
     )

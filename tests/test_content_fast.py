@@ -24,22 +24,20 @@ from checks.hidden import (
     hidden_links,
     hiding_reason,
 )
-from checks.lexicon import (
+from checks.lexicon import Lexicon, _any_word_pattern, shipped_lexicon
+from checks.readers.text import (
     _BLOCK_TAGS,
     _CHROME_HINTS,
     _CHROME_LINE,
     _SKIP_TAGS,
-    _SPACES,
-    Lexicon,
-    _any_word_pattern,
     _ascii_word,
     _collapse,
     _start_node,
     is_chrome_element,
     is_chrome_line,
     page_lines,
-    shipped_lexicon,
 )
+from checks.readers.text import SPACES as _SPACES
 from crawler.net.urls import canonicalize
 from tests.strategies import MARKUP_FRAGMENTS
 

@@ -16,10 +16,10 @@ from checks.readers.dates import (
     fold,
     latest_on_or_before,
     parse_date,
-    published_date,
     resolve_sequence,
     scan,
 )
+from checks.readers.published import published_date
 from tests.realdata import REALDATA, needs_realdata
 
 D = dt.date(2020, 6, 15)

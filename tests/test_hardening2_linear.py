@@ -26,9 +26,10 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from checks import guides, messages
+from checks import guides
 from checks.base import PageCheck, PageView, ScanContext
 from checks.readers import nesting
+from checks.readers.boards import fields as messages
 from checks.readers.encoding import decode_html
 from checks.readers.extract import UnreadablePage, parse_html
 from checks.readers.listing import pagination

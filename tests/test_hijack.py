@@ -21,7 +21,8 @@ from checks.hijack import (
     snapshot,
     title_similarity,
 )
-from checks.lexicon import Lexicon, shipped_sensitive
+from checks.lexicon import Lexicon
+from checks.readers.wordlists import shipped_sensitive
 
 LINK = "http://www.partner-assoc.test/"
 

@@ -16,7 +16,6 @@ from hypothesis import strategies as st
 
 from checks import interpretation
 from checks.base import PageView, ScanContext
-from checks.builtin import PolicyCheck
 from checks.interpretation import (
     _MENTION,
     MIN_TITLE_CONTAINED,
@@ -31,6 +30,7 @@ from checks.interpretation import (
     normalize_title,
     unmatched_policies,
 )
+from checks.page_checks import PolicyCheck
 from checks.readers.extract import parse_html
 from crawler.config import load_config
 from crawler.net.urls import canonicalize

@@ -18,8 +18,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("crawler", "checks", "storage")
 
@@ -179,21 +177,14 @@ def test_every_module_has_a_layer() -> None:
         layer_of(module)
 
 
-# issue 17 in progress: these three turn into plain tests when the last violation is gone
-IN_PROGRESS = pytest.mark.xfail(reason="issue 17: layers being untangled", strict=False)
-
-
-@IN_PROGRESS
 def test_imports_flow_down_the_layers() -> None:
     assert upward(all_imports()) == []
 
 
-@IN_PROGRESS
 def test_no_import_cycles() -> None:
     assert cycles(all_imports()) == []
 
 
-@IN_PROGRESS
 def test_function_level_imports_only_for_optional_dependencies() -> None:
     """Product modules import each other at the top of the file, where a reader sees them."""
     lazy = [f"{_where(i)}: {i.source} imports {i.target}" for i in all_imports() if i.in_function]

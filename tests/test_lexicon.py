@@ -11,20 +11,13 @@ import pytest
 from hypothesis import given, settings
 from selectolax.lexbor import LexborHTMLParser
 
-from checks.lexicon import (
-    SENSITIVE,
-    TYPO,
-    LabelTable,
-    Lexicon,
+from checks.lexicon import SENSITIVE, TYPO, Lexicon, looks_like_name, shipped_lexicon
+from checks.readers.text import LabelTable, is_chrome_line, page_lines, scan_labels
+from checks.readers.wordlists import (
     LexiconError,
     TypoEntry,
-    is_chrome_line,
-    looks_like_name,
-    page_lines,
     parse_typo_lexicon,
     parse_word_list,
-    scan_labels,
-    shipped_lexicon,
     shipped_sensitive,
     shipped_typos,
 )

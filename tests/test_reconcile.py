@@ -8,8 +8,8 @@ import datetime as dt
 from hypothesis import given
 from hypothesis import strategies as st
 
-from checks.builtin import doc_from_json, doc_to_json, reconcile_interpretations
 from checks.interpretation import Doc, unmatched_policies
+from checks.page_checks import doc_from_json, doc_to_json, reconcile_interpretations
 
 AS_OF = dt.date(2020, 6, 16)
 

@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 
-from checks.scoring import ScoringTable, judge
+from checks.scoring import ScoringTable
+from checks.scoring import site_verdict as judge
 
 
 def f(check: str, severity: str = "deduction", **detail: Any) -> dict[str, Any]:

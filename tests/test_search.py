@@ -14,20 +14,22 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from selectolax.lexbor import LexborHTMLParser
 
-from checks.readers.listing import Item
-from checks.search import (
+from checks.readers.forms import (
     FORM_CONTENT_TYPE,
+    SearchBox,
+    SearchForm,
+    SearchLink,
+    build_request,
+    find_search,
+)
+from checks.readers.listing import Item
+from checks.readers.text import comparable
+from checks.search import (
     NO_CATEGORIES,
     NO_SEARCH,
     NOT_FOUND,
     SEARCH_BROKEN,
     ResultsReading,
-    SearchBox,
-    SearchForm,
-    SearchLink,
-    build_request,
-    comparable,
-    find_search,
     judge_results,
     judge_search,
     pick_query,

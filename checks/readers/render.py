@@ -2,7 +2,7 @@
 Chromium (Debian's ``chromium`` package; Playwright's own browser download is not needed).
 
 :func:`open_renderer` starts the browser once, for the first page that needs it, and says why
-when it cannot (:class:`~checks.readers.scripted.RenderUnavailable`: Playwright not installed, no
+when it cannot (:class:`~checks.readers.rendering.RenderUnavailable`: Playwright not installed, no
 Chromium, or it would not start). Each page renders in a fresh browser context:
 
 * every request the page makes goes through govmon's own fetcher (``page.route``), that is the
@@ -34,11 +34,11 @@ import structlog
 from selectolax.lexbor import LexborHTMLParser
 
 from checks.readers import jsread
-from checks.readers.scripted import FetchAside, Rendered, RenderUnavailable
+from checks.readers.rendering import FetchAside, Rendered, RenderUnavailable
 from crawler.net.fetcher import FetchResult
 
 if TYPE_CHECKING:
-    from crawler.config import CrawlSettings
+    from crawler.config.model import CrawlSettings
 
 log = structlog.get_logger("govmon.render")
 
@@ -138,7 +138,7 @@ class _Capture:
 
 
 class BrowserRenderer:
-    """:class:`~checks.readers.scripted.Renderer` over one Chromium (see the module's doc)."""
+    """:class:`~checks.readers.rendering.Renderer` over one Chromium (see the module's doc)."""
 
     def __init__(
         self, crawl: CrawlSettings, fetch: FetchAside, playwright: Any, executable: str

@@ -19,8 +19,9 @@ from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from checks.lexicon import LexiconError, read_typo_lexicon, read_word_list
-from checks.messages import check_selectors
+from checks.catalogue import declare_checks
+from checks.readers.boards import check_selectors
+from checks.readers.wordlists import LexiconError, read_typo_lexicon, read_word_list
 from checks.scoring import ScoringTable
 from crawler.config.errors import ConfigError, describe
 from crawler.config.model import (
@@ -338,10 +339,6 @@ def _schedule(r: _Reader, rules: Rules) -> Schedule:
 def _scoring(r: _Reader) -> dict[str, float]:
     """``[scoring]``: per-finding deductions by check code and indicator points."""
     if r.table:
-        # in a function until declare_checks moves below the config (issue 17): checks.registry
-        # imports every check, and the checks import crawler.config
-        from checks.registry import declare_checks
-
         declare_checks()  # a plug-in's codes can be scored too
     table = ScoringTable()
     known = set(table.rules) | {f"points.{k}" for k in table.indicators}

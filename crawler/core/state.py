@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from checks.base import Finding
-from checks.links import Verdict
+from checks.links import LinkVerdict
 from crawler.config import Config, Site
 from crawler.core.frontier import Frontier, Request
 from crawler.core.scheduler import Scheduler
@@ -75,7 +75,7 @@ class SiteState:
             entry["error"] = result.error_detail[:300]
         self.home_attempts.append(entry)
 
-    def unreachable(self, req: Request, result: FetchResult, verdict: Verdict) -> Finding:
+    def unreachable(self, req: Request, result: FetchResult, verdict: LinkVerdict) -> Finding:
         """``site.unreachable`` (veto): the home page never answered during the scan, after its
         retries and the confirming re-check; every attempt is the evidence. Nothing else is
         claimed about the site (its site-level checks do not run; reports withhold the rest)."""

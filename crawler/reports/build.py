@@ -17,8 +17,9 @@ from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from checks.availability import UNREACHABLE, Period, judge_period, scan_period, to_finding
-from checks.registry import declare_checks
-from checks.scoring import ScoringTable, judge
+from checks.catalogue import declare_checks
+from checks.scoring import ScoringTable
+from checks.scoring import site_verdict as judge
 from crawler.core.coverage import public as public_coverage
 from crawler.core.coverage import unchecked_reason
 from crawler.reports.model import (

@@ -18,7 +18,7 @@ from typing import Any
 
 import structlog
 
-from checks.builtin import doc_to_json, policy_documents
+from checks.page_checks import doc_to_json, policy_documents
 from crawler.config import Config
 from crawler.core import JoinQueued, Scan
 from crawler.core.logs import configure

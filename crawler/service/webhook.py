@@ -42,7 +42,7 @@ from tenacity import (
 
 from checks.availability import SiteAvailability, exact_rate
 from checks.scoring import BLANK_VETO, GUIDES_VETO, KEY_STALE_VETO, STALE_VETO
-from checks.scoring import judge as verdict
+from checks.scoring import site_verdict as verdict
 from crawler import __version__
 from crawler.service.planner import VETO_FAILURE_RATE, Schedule
 

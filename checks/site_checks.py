@@ -1,4 +1,4 @@
-"""The remaining indicators (issue 9), wired to the crawl: site search, IPv6, the 找错 entry,
+"""The site-level indicator checks wired to the crawl: site search, IPv6, the 找错 entry,
 survey and interview activity, message statistics, backdated items and hijacked external links.
 
 The judgements live in :mod:`checks.search`, :mod:`checks.ipv6`, :mod:`checks.zhaocuo`,
@@ -14,30 +14,29 @@ import datetime as dt
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 from checks.activity import ActivityRules, judge_activity
 from checks.backdated import find_backdated, judge_backdated
 from checks.base import BrowserTools, Finding, PageView, ScanContext, SiteTools
+from checks.catalogue import Judgement
 from checks.columns import ColumnCheck
 from checks.hijack import TargetSnapshot, judge_hijack, read_target, severity_of, snapshot
 from checks.ipv6 import judge_ipv6, judge_literal
-from checks.messages import Judgement
 from checks.readers.encoding import decode_html
 from checks.readers.extract import UnreadablePage, parse_tree
-from checks.readers.jsread import inline_scripts
-from checks.search import (
+from checks.readers.forms import (
     FORM_CONTENT_TYPE,
     SearchForm,
     SearchLink,
     build_request,
     find_search,
-    judge_search,
-    pick_query,
-    read_results,
 )
+from checks.readers.jsread import inline_scripts
+from checks.search import judge_search, pick_query, read_results
 from checks.statistics import MessageStats, judge_statistics, read_stats_page, stats_links
 from checks.zhaocuo import ZhaocuoEntry, find_zhaocuo, judge_zhaocuo
-from crawler.config import Site
+from crawler.config.model import Site
 from crawler.net.fetcher import FetchResult
 from crawler.net.urls import hostname, is_ip_literal
 
@@ -113,6 +112,7 @@ class IndicatorsCheck:
     """site.no_search / site.search_broken, site.no_ipv6, site.no_zhaocuo, column.too_few,
     message.no_statistics, content.backdated and link.hijacked."""
 
+    needs_columns: ClassVar[bool] = True  # reads the columns check's model of the site
     codes: tuple[str, ...] = (
         "site.no_search",
         "site.search_broken",

@@ -1,11 +1,13 @@
-"""The built-in checks of issue 4, wired to the crawl: replies to messages, policy
-interpretations, service guides, and page content (lexicons, personal data, hidden links).
+"""The page checks wired to the crawl: replies to messages, policy interpretations, service
+guides, and page content (lexicons, personal data, hidden links).
 
 They share the columns check's model of each site: which page is a column's list page, which
 page is an item of which column (a message of a 政务咨询 board, a document of a 政策文件 column,
 a guide of a 办事指南 column). The domain logic lives in :mod:`checks.messages`,
 :mod:`checks.interpretation`, :mod:`checks.guides`, :mod:`checks.lexicon`, :mod:`checks.pii` and
 :mod:`checks.hidden`; this module only routes pages to it and turns its answers into findings.
+Each check that reads the columns check's model declares ``needs_columns``: the registry
+(:mod:`checks.registry`) then runs the columns check before it.
 """
 
 from __future__ import annotations
@@ -13,13 +15,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
-from checks.base import Finding, PageCheck, PageView, ScanContext
+from checks.base import Finding, PageView, ScanContext
 from checks.columns import ColumnCheck, ColumnState
 from checks.guides import guide_missing, is_incomplete
 from checks.hidden import hidden_links
-from checks.indicators import IndicatorsCheck
 from checks.interpretation import (
     Doc,
     Interpretations,
@@ -27,19 +28,12 @@ from checks.interpretation import (
     read_doc,
     unmatched_policies,
 )
-from checks.lexicon import Lexicon, page_lines
-from checks.messages import (
-    FaqIndex,
-    Message,
-    ReplyRules,
-    judge_message,
-    merge_message,
-    read_message_detail,
-    read_message_list,
-)
+from checks.lexicon import Lexicon
+from checks.messages import FaqIndex, ReplyRules, judge_message
 from checks.pii import find_pii
-from crawler.config import Site
-from storage.base import Store
+from checks.readers.boards import Message, merge_message, read_message_detail, read_message_list
+from checks.readers.text import page_lines
+from crawler.config.model import Site
 
 
 def _finding(code: str, site: Site, column: ColumnState | None, url: str,
@@ -64,6 +58,8 @@ class _Listed:
 
 class MessageCheck:
     """互动回应: late, overdue, unanswered and incomplete replies on consultation boards."""
+
+    needs_columns: ClassVar[bool] = True  # reads the columns check's model of the site
 
     codes: tuple[str, ...] = (
         "message.unanswered",
@@ -135,6 +131,8 @@ class MessageCheck:
 class PolicyCheck:
     """政策解读: every policy document of the look-back year has its interpretation."""
 
+    needs_columns: ClassVar[bool] = True  # reads the columns check's model of the site
+
     codes: tuple[str, ...] = ("policy.no_interpretation",)
 
     def __init__(self, context: ScanContext, columns: ColumnCheck) -> None:
@@ -199,17 +197,6 @@ def policy_documents(checks: Iterable[object]) -> tuple[dict[str, list[Doc]], li
     return policy.documents() if policy is not None else ({}, [])
 
 
-async def withdraw_explained(store: Store, scan_id: int, explained: dict[str, set[str]]) -> int:
-    """Withdraw the ``policy.no_interpretation`` findings :func:`reconcile_interpretations`
-    found explained; how many went."""
-    gone = 0
-    for site, urls in explained.items():
-        gone += await store.withdraw_findings(
-            scan_id, "policy.no_interpretation", site, sorted(urls)
-        )
-    return gone
-
-
 def reconcile_interpretations(
     policies: dict[str, list[Doc]], interpretations: list[Doc], as_of: dt.date
 ) -> dict[str, set[str]]:
@@ -257,6 +244,8 @@ def doc_from_json(data: dict[str, Any]) -> Doc:
 class GuideCheck:
     """办事指南: a guide missing 4 or more of the 10 key elements."""
 
+    needs_columns: ClassVar[bool] = True  # reads the columns check's model of the site
+
     codes: tuple[str, ...] = ("service.guide_incomplete",)
 
     def __init__(self, context: ScanContext, columns: ColumnCheck) -> None:
@@ -283,6 +272,10 @@ class GuideCheck:
 class ContentCheck:
     """Content of every in-scope page: typos and sensitive words (lexicons), leaked personal
     data, and hidden links pointing off the site (暗链)."""
+
+    # the columns check follows list pages and column links: run with it, the content checks
+    # read every page a full scan reaches
+    needs_columns: ClassVar[bool] = True
 
     context: ScanContext
     lexicon: Lexicon = field(init=False)
@@ -335,17 +328,3 @@ class ContentCheck:
 
     def finish(self, site: Site) -> Iterable[Finding]:
         return ()
-
-
-def builtin_checks(context: ScanContext) -> list[PageCheck]:
-    """The shipped checks, in the order they see each page (columns first: the others read
-    its model of the site)."""
-    columns = ColumnCheck(context)
-    return [
-        columns,
-        MessageCheck(context, columns),
-        PolicyCheck(context, columns),
-        GuideCheck(context, columns),
-        IndicatorsCheck(context, columns),
-        ContentCheck(context),
-    ]
