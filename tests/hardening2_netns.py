@@ -21,6 +21,8 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
+from crawler.cli import main
+
 # IPv4 addresses put on lo: the metadata services and the private ranges
 TRAP_V4 = (
     "100.100.100.200",  # Alibaba Cloud metadata (shared address space 100.64.0.0/10)
@@ -174,7 +176,6 @@ url = "{site}"
 
 
 def scan(cfg: Path, db: Path, out: Path, proxy: str | None) -> list[dict[str, Any]]:
-    from crawler.cli import main
 
     argv = ["scan", str(cfg), "--db", str(db)] + (["--proxy", proxy] if proxy else [])
     if main(argv) != 0:

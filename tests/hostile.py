@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import hashlib
 import random
 import socket
@@ -860,7 +861,6 @@ class HostileServer:
 
     async def _case_calendar(self, req: Request, out: _Out, case: str, rest: str) -> bool:
         """An endless calendar: every day links the day, month and year before and after."""
-        import datetime as dt
 
         if rest != "cal/":
             return await _not_found(req, out)

@@ -17,7 +17,7 @@ from checks import catalogue
 from checks.base import Finding, PageView, ScanContext
 from checks.catalogue import CheckSpec, Rule
 from checks.registry import builtin_checks
-from checks.scoring import ScoringTable
+from checks.scoring import DEFAULT_TABLE, ScoringTable
 from checks.scoring import site_verdict as judge
 from crawler.cli import main as govmon
 from crawler.config import Site, load_config
@@ -161,7 +161,6 @@ def test_a_new_check_is_named_scored_and_described_everywhere(
 
 
 def test_the_shipped_point_table_is_the_2015_table_as_practised() -> None:
-    from checks.scoring import DEFAULT_TABLE
 
     table = {key: (r.indicator, r.points) for key, r in DEFAULT_TABLE.items()}
     assert table == {

@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import re
 from pathlib import Path
 
 import pytest
 
 from crawler.cli import main
-from crawler.config import ConfigError, load_config, parse_config
+from crawler.config import (
+    ConfigError,
+    ContentSettings,
+    CrawlSettings,
+    Rules,
+    load_config,
+    parse_config,
+)
+from crawler.service.planner import Schedule
 
 GOOD = """
 as_of = 2020-06-16
@@ -134,11 +144,6 @@ def test_a_time_zone_name_too_long_for_a_file_is_a_config_error() -> None:
 def test_the_documented_example_config_loads_and_names_every_key(tmp_path: Path) -> None:
     """docs/config.md is the users' reference: its example is a valid config, and every key the
     config reader knows appears in it."""
-    import dataclasses
-    import re
-
-    from crawler.config import ContentSettings, CrawlSettings, Rules
-    from crawler.service.planner import Schedule
 
     text = (Path(__file__).resolve().parents[1] / "docs" / "config.md").read_text("utf-8")
     match = re.search(r"```toml\n(.*?)```", text, re.S)

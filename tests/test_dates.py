@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from selectolax.lexbor import LexborHTMLParser
 
+from benchmarks.dates_realdata import evaluate
 from checks.readers.dates import (
     RawDate,
     find_dates,
@@ -496,7 +497,6 @@ def test_no_date_at_all() -> None:
 
 @needs_realdata
 def test_real_pages_labelled_day_at_least_90_percent() -> None:
-    from benchmarks.dates_realdata import evaluate
 
     assert REALDATA is not None
     result = evaluate(REALDATA)

@@ -25,6 +25,7 @@ from storage.base import StoreError
 from storage.dburl import masked, shown, split_db_url
 from storage.postgres import parse_url
 from tests.localserver import serve
+from tests.test_daemon import _site, daemon_config
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -101,7 +102,6 @@ def test_redacted_webhook_urls() -> None:
 
 def test_daemon_webhook_failure_is_logged_without_the_token(tmp_path: Path) -> None:
     """``daemon.webhook_failed``: a real daemon, a webhook that refuses (403)."""
-    from tests.test_daemon import _site, daemon_config
 
     app = _site()
     hook = _receiver()

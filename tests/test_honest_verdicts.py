@@ -14,7 +14,9 @@ them to the server):
 from __future__ import annotations
 
 import asyncio
+import csv as csv_module
 import datetime as dt
+import io
 import json
 import signal
 import socket
@@ -22,12 +24,18 @@ import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, cast
+from zoneinfo import ZoneInfo
 
 import pytest
 from aiohttp import web
 from openpyxl import load_workbook  # type: ignore[import-untyped]
 
+from checks.availability import scan_period
+from checks.ipv6 import judge_literal
 from crawler.cli import main as govmon
+from crawler.core.coverage import unchecked_reason
+from crawler.reports import render
+from crawler.reports.model import Report
 from tests.localserver import serve
 from tests.scanproc import start_scan, wait_for_pages
 
@@ -482,12 +490,6 @@ def test_a_column_of_undated_items_is_stale(district: tuple[dict[str, Any], Path
 
 
 def test_csv_cells_are_escaped_and_never_formulas() -> None:
-    import csv as csv_module
-    import io
-
-    from crawler.reports import render
-    from crawler.reports.model import Report
-
     nasty = ["=HYPERLINK(\"http://x\")", "+1", "-1", "@SUM(A1)", "\tcmd", "\rcmd",
              'a "quoted", field\nwith a line']  # fmt: skip
     findings = [
@@ -511,7 +513,6 @@ def test_csv_cells_are_escaped_and_never_formulas() -> None:
 
 
 def test_ipv6_claims_only_from_evidence() -> None:
-    from checks.ipv6 import judge_literal
 
     v4 = judge_literal("http://59.37.12.8:8080/", "59.37.12.8")
     assert v4 is not None
@@ -522,9 +523,6 @@ def test_ipv6_claims_only_from_evidence() -> None:
 
 
 def test_the_schedule_window_is_the_sampling_period() -> None:
-    from zoneinfo import ZoneInfo
-
-    from checks.availability import scan_period
 
     tz = ZoneInfo("Asia/Shanghai")
     window = ["2020-06-16T00:00:00+08:00", "2020-06-21T00:00:00+08:00"]
@@ -553,7 +551,6 @@ def test_a_home_page_like_the_not_found_page_is_still_read(
 
 
 def test_a_home_page_that_cannot_be_parsed_leaves_the_site_unchecked() -> None:
-    from crawler.core.coverage import unchecked_reason
 
     row = {"done": True, "home": "unreadable", "pages_found": 1}
     why = unchecked_reason(row, "complete")

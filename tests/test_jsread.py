@@ -10,6 +10,7 @@ import pytest
 from selectolax.lexbor import LexborHTMLParser
 
 from checks.readers import jsread
+from checks.readers.jsread import inline_scripts
 from crawler.config import ConfigError, parse_config
 
 BASE = "http://www.example.gov.cn/col/col12/index.html"
@@ -140,7 +141,6 @@ def test_a_gkmlpt_catalogue_by_fragment_is_a_config_error() -> None:
 
 
 def test_inline_scripts_reads_a_page_as_a_browser_does() -> None:
-    from checks.readers.jsread import inline_scripts
 
     page = (
         '<script src="a.js"></script><script>var a=1;</script><p>x</p>'

@@ -3,6 +3,7 @@ mobile numbers outside longer digit runs; masked numbers and published contacts 
 
 from __future__ import annotations
 
+import datetime as _dt
 import datetime as dt
 
 import pytest
@@ -11,6 +12,7 @@ from hypothesis import strategies as st
 from selectolax.lexbor import LexborHTMLParser
 
 from checks.pii import ID_NUMBER, MOBILE, find_pii, id_check_char, is_valid_id, mask, scan_page
+from checks.pii import find_pii as _find
 from tests.realdata import manifest, needs_realdata
 from tests.strategies import RANDOM_MARKUP
 
@@ -163,9 +165,6 @@ def test_any_markup_reads_without_error(html: str) -> None:
 
 
 def test_no_number_is_repeated_in_clear_in_any_context() -> None:
-    import datetime as _dt
-
-    from checks.pii import find_pii as _find
 
     text = "申请人身份证号11010519491231002X，本人号码13812345678，办公电话075012345678。"
     hits = _find(text, today=_dt.date(2020, 6, 16))

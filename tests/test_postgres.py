@@ -25,6 +25,11 @@ import pytest
 from psycopg import errors
 
 from checks.base import Finding
+from crawler.cli import main
+from crawler.config import load_config
+from crawler.core.engine import Scan
+from crawler.demo import SITE_ROOT, demo_config, serve
+from crawler.service.web import ReadOnlyStore
 from storage.base import (
     BodyRow,
     ColumnRow,
@@ -648,7 +653,6 @@ async def test_open_store_chooses_by_the_db_argument(pg: PG, tmp_path: Path) -> 
     with pytest.raises(StoreError, match=r"mysql://u@h/db: unknown kind of store 'mysql'"):
         await open_store("mysql://u:pw@h/db")
     # read-only, for the web view: SQLite's ReadOnlyStore, PostgreSQL's read-only sessions
-    from crawler.service.web import ReadOnlyStore
 
     reader = await open_store(str(tmp_path / "x.db"), read_only=True, busy_timeout=5.0)
     assert isinstance(reader, ReadOnlyStore)
@@ -676,7 +680,6 @@ def test_parse_url_keeps_other_parameters_and_hides_the_password() -> None:
 
 @pytest.fixture(scope="module")
 def demo_server() -> Iterator[Any]:
-    from crawler.demo import SITE_ROOT, serve
 
     with serve(SITE_ROOT) as server:
         yield server
@@ -755,7 +758,6 @@ async def _read(db: str, scans: Sequence[int]) -> dict[str, Any]:
 def _commands(db: str, config: Path, out: Path) -> dict[str, Any]:
     """``govmon scan`` twice (the second compares with the first, as `link.hijacked` and
     `content.backdated` do), ``govmon ignore`` one finding, ``govmon report --compare 1``."""
-    from crawler.cli import main
 
     assert main(["scan", str(config), "--db", db]) == 0
     assert main(["scan", str(config), "--db", db]) == 0
@@ -772,8 +774,6 @@ def _commands(db: str, config: Path, out: Path) -> dict[str, Any]:
 async def _daemon_scans(db: str, config_path: Path) -> dict[str, Any]:
     """Two scans through one store, as the daemon runs them (the writer goes on from one scan
     to the next); the store must still close promptly."""
-    from crawler.config import load_config
-    from crawler.core.engine import Scan
 
     config = load_config(config_path)
     store = await open_store(db)
@@ -791,7 +791,6 @@ async def _daemon_scans(db: str, config_path: Path) -> dict[str, Any]:
 def test_the_demo_scan_gives_identical_reports_through_both_stores(
     server: str, demo_server: Any, tmp_path: Path
 ) -> None:
-    from crawler.demo import demo_config
 
     config = tmp_path / "district.toml"
     config.write_text(demo_config(demo_server.port), encoding="utf-8")

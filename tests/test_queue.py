@@ -19,6 +19,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.request
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,12 +27,17 @@ from typing import Any
 
 import pytest
 from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
 from hypothesis import given
 from hypothesis import strategies as st
 
+from benchmarks.district import District
 from crawler import scale as queue
 from crawler.demo import demo_config, make_app
+from crawler.service.web import make_app as web_app
+from tests.localserver import serve
 from tests.pgserver import PG, admin, rows
+from tests.test_daemon import POSTS, _site, daemon_config
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_SITE = ROOT / "crawler" / "demo" / "site"
@@ -279,7 +285,6 @@ def test_submit_with_a_bad_config_starts_nothing(pg: PG, tmp_path: Path) -> None
 
 @pytest.mark.timeout(600)
 def test_a_worker_killed_mid_site_loses_nothing(pg: PG, tmp_path: Path) -> None:
-    from benchmarks.district import District
 
     channels = 30
     port = _free_port()
@@ -356,9 +361,6 @@ def test_a_worker_killed_mid_site_loses_nothing(pg: PG, tmp_path: Path) -> None:
 
 @pytest.mark.timeout(300)
 async def test_serve_reads_a_postgresql_store(pg: PG, demo: Path, tmp_path: Path) -> None:
-    from aiohttp.test_utils import TestClient, TestServer
-
-    from crawler.service.web import make_app as web_app
 
     scanned = await asyncio.to_thread(_govmon, "scan", str(demo), "--db", pg.url)
     assert scanned.returncode == 0
@@ -378,9 +380,6 @@ async def test_serve_reads_a_postgresql_store(pg: PG, demo: Path, tmp_path: Path
 
 def test_serve_on_an_unreachable_postgresql_is_503(tmp_path: Path) -> None:
     async def run() -> int:
-        from aiohttp.test_utils import TestClient, TestServer
-
-        from crawler.service.web import make_app as web_app
 
         url = f"postgresql://postgres@127.0.0.1:{_free_port()}/none"
         async with TestClient(TestServer(web_app(url, None), host="127.0.0.1")) as client:
@@ -397,7 +396,6 @@ def _daemon(config: Path, db: str, metrics: int, log: Path) -> subprocess.Popen[
 
 
 def _role(port: int) -> str | None:
-    import urllib.request
 
     try:
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as resp:
@@ -418,8 +416,6 @@ def _until(what: Any, timeout: float, message: str) -> Any:
 
 @pytest.mark.timeout(300)
 def test_daemons_elect_one_leader_that_submits_to_workers(pg: PG, tmp_path: Path) -> None:
-    from tests.localserver import serve
-    from tests.test_daemon import POSTS, _site, daemon_config
 
     app = _site()
     with serve(app) as port:
@@ -515,7 +511,6 @@ async def test_a_worker_holds_its_pool_not_a_connection_per_site_job(
     """Ten site jobs at once on a pool of three: the worker's connections, counted by the
     server (``pg_stat_activity``), never pass the pool's bound plus procrastinate's LISTEN
     connection (one store per site job, as before, held at least one connection each)."""
-    from benchmarks.district import District
 
     jobs, pool = 10, 3
     port = _free_port()

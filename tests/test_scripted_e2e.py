@@ -37,6 +37,7 @@ import pytest
 
 from checks.readers.render import find_chromium
 from crawler.cli import main as govmon
+from crawler.cli.inspect_page import inspect_url
 from crawler.recordings.replay import make_app
 from tests.localserver import serve
 from tests.scriptsites import (
@@ -60,7 +61,7 @@ def require_browser() -> None:
     """Skip (or, with GOVMON_REQUIRE_BROWSER=1, fail) when no browser can render."""
     missing = []
     try:
-        import playwright  # noqa: F401
+        import playwright  # noqa: F401, PLC0415  optional dependency
     except ImportError:
         missing.append("Playwright")
     if find_chromium() is None:
@@ -368,7 +369,6 @@ def test_a_killed_scan_resumes_without_reading_again(tmp_path: Path) -> None:
 
 
 def test_inspect_reads_a_page_as_the_scan_does(sites: ScriptSites) -> None:
-    from crawler.cli.inspect_page import inspect_url
 
     hanweb = asyncio.run(inspect_url(sites.url("hanweb", "/col/col1202/index.html")))
     assert hanweb["script"] == "built by script (hanweb), read static"

@@ -10,7 +10,7 @@ from typing import get_args
 import pytest
 
 from checks.base import Finding
-from storage.base import FindingRow, PageRow, Progress, Record, StoreError
+from storage.base import FindingRow, PageRow, Progress, Record, SampleRow, StoreError
 from storage.postgres import _numbered
 from storage.rows import _ROWS
 from storage.sqlite import MIGRATIONS, SCHEMA_VERSION, SQLiteStore
@@ -105,7 +105,6 @@ async def test_locked_store_gives_a_clear_error_and_loses_nothing(tmp_path: Path
 
 
 async def test_samples_round_trip(tmp_path: Path) -> None:
-    from storage.base import SampleRow
 
     store = await SQLiteStore.open(tmp_path / "s.db")
     rows = [

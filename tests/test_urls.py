@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from urllib.parse import quote
+from urllib.parse import quote, urljoin
 
 import pytest
 from hypothesis import assume, example, given
@@ -143,7 +143,6 @@ _rel_part = st.sampled_from(
 def test_fast_join_agrees_with_urljoin(href: str, base_path: str) -> None:
     """The fast join matches urljoin, except where urljoin drops empty segments ("a//b"),
     which browsers keep (and so does govmon)."""
-    from urllib.parse import urljoin
 
     assume("//" not in href.split("?", maxsplit=1)[0][1:])
     assume(not href.lstrip().startswith("#"))  # a same-page anchor is not a link to check

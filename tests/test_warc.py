@@ -12,6 +12,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import textwrap
 import threading
 import time
@@ -642,8 +643,6 @@ def test_warcinfo_names_the_version(tmp_path: Path) -> None:
 def _valid_recording() -> bytes:
     """A small gzip recording (built once per process)."""
     if not hasattr(_valid_recording, "data"):
-        import tempfile
-
         with tempfile.TemporaryDirectory() as folder:
             path = Path(folder) / "r.warc.gz"
             record_all(path, exchanges())

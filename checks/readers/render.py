@@ -102,7 +102,7 @@ def find_chromium(configured: str = "") -> str | None:
 async def open_renderer(crawl: CrawlSettings, fetch: FetchAside) -> BrowserRenderer:
     """A renderer with its browser started, or :class:`RenderUnavailable` saying why not."""
     try:
-        from playwright.async_api import async_playwright
+        from playwright.async_api import async_playwright  # noqa: PLC0415  optional dependency (govmon[browser])
     except ImportError as exc:
         raise RenderUnavailable("Playwright is not installed") from exc
     executable = find_chromium(crawl.browser)

@@ -72,7 +72,7 @@ def child_main(spec: ChildSpec, conn: Connection) -> None:
 
 def _run(coro: Coroutine[Any, Any, dict[str, Any]]) -> dict[str, Any]:
     try:
-        import uvloop
+        import uvloop  # noqa: PLC0415  optional: not built on every platform
     except ImportError:  # pragma: no cover - uvloop is a dependency, but not on every platform
         return asyncio.run(coro)
     return uvloop.run(coro)
