@@ -191,6 +191,18 @@ def test_function_level_imports_only_for_optional_dependencies() -> None:
     assert lazy == []
 
 
+def test_the_architecture_document_names_every_package() -> None:
+    """docs/architecture.md describes the whole tree: every package has its section."""
+    text = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    packages = sorted(
+        "/".join(p.parent.relative_to(ROOT).parts)
+        for name in PACKAGES
+        for p in (ROOT / name).rglob("__init__.py")
+    )
+    missing = [p for p in packages if f"`{p}`" not in text and f"`{p}/`" not in text]
+    assert missing == []
+
+
 # The contract's own traps: each rule fails on the import it exists to refuse.
 
 
