@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import re
 import sqlite3
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -32,7 +33,7 @@ SITES = [
     {"id": "a", "name": "甲局网站", "unit": "甲局", "kind": "department", "url": "http://a.test/"},
     {"id": "b", "name": "乙镇网站", "unit": "乙镇", "kind": "town", "url": "http://b.test/"},
 ]
-VETO = Finding(check="column.empty", site="a", unit="甲局", column="通知公告",
+VETO = Finding(check="column.blank", site="a", unit="甲局", column="通知公告",
                url="http://a.test/tzgg/", severity="veto", detail={"items": 0})  # fmt: skip
 MINOR = Finding(check="link.broken", site="b", unit="乙镇", column=None, url="http://b.test/x.html",
                 page="http://b.test/", detail={"status": 404})  # fmt: skip
@@ -165,6 +166,9 @@ async def test_false_positive_marked_and_undone_from_the_page(crafted: Path) -> 
         assert len(csrf) > 30
         for bad_form, headers in (({**form, "csrf": "forged"}, origin),
                                   ({**form, "csrf": csrf}, {"Origin": "http://evil.test"}),
+                                  ({**form, "csrf": csrf}, {"Origin": "null"}),
+                                  ({**form, "csrf": csrf},
+                                   {"Origin": "null", "Sec-Fetch-Site": "cross-site"}),
                                   ({**form, "csrf": csrf}, {})):  # fmt: skip
             resp = await client.post(f"/findings/{VETO.identity}/ignore", data=bad_form,
                                      headers=headers)  # fmt: skip
@@ -178,13 +182,14 @@ async def test_false_positive_marked_and_undone_from_the_page(crafted: Path) -> 
             assert resp.headers["Location"] == site
         assert logs == [{"event": "web.ignore", "finding": VETO.identity, "who": "王小明",
                          "remote": "127.0.0.1", "reason": "栏目已改版", "changed": True,
-                         "log_level": "info"}]  # fmt: skip
+                         "log_level": "warning"}]  # fmt: skip
         page = await (await client.get(site)).text()
         root = parse_html(page)
         assert root.find("dd", id="site-verdict").text().strip() == "合格"  # dropped out
         ignored = root.find("table", id="ignored").find("tbody").find_all("tr")
         assert [r.attrs["data-id"] for r in ignored] == [VETO.identity]
         assert "栏目已改版（王小明，网页标记）" in ignored[0].text()
+        assert re.search(r"\d{4}年\d{1,2}月\d{1,2}日 \d\d:\d\d", ignored[0].text())  # not ISO
         dash = await (await client.get("/")).text()
         assert _counts(dash) == {"qualified": "2", "unqualified": "0", "unchecked": "0"}
         # undone: back to 不合格

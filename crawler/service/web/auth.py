@@ -5,8 +5,9 @@ and refuses every change (403). With a token, every request must carry it: ``Aut
 Bearer TOKEN``, ``?token=TOKEN``, or the session cookie that ``/login`` gives for it. Only a
 session may write (mark a finding as a false positive, undo it), and each change must come
 from a form of this view: it carries the session's own CSRF token (compared in constant time),
-the request's ``Origin`` (or, lacking one, ``Referer``) names this server, and the cookie is
-``HttpOnly; SameSite=Strict``. The name given at login is the *who* of every change logged.
+the request comes from this server's own pages (``Origin``, ``Sec-Fetch-Site``, ``Referer``),
+and the cookie is ``HttpOnly; SameSite=Strict``. The name given at login is the *who* of
+every change logged.
 
 Sessions live in the server's memory (a restart logs everyone out), for :data:`SESSION_HOURS`
 hours, at most :data:`MAX_SESSIONS` at once (the oldest go first).
@@ -83,9 +84,15 @@ def session_of(request: web.Request) -> Session | None:
 
 
 def _same_origin(request: web.Request) -> bool:
-    """Whether the request's ``Origin`` (else ``Referer``) is this server (host and port)."""
-    source = request.headers.get("Origin") or request.headers.get("Referer")
-    if not source or source == "null":
+    """Whether the request comes from a page of this server: its ``Origin`` names this host and
+    port; or, where the browser hides the origin (``Origin: null`` under the pages'
+    ``no-referrer`` policy), it says ``Sec-Fetch-Site: same-origin`` (a header no other site's
+    page can set); or, lacking both, its ``Referer`` names this host and port."""
+    origin = request.headers.get("Origin")
+    if origin in (None, "null") and request.headers.get("Sec-Fetch-Site") == "same-origin":
+        return True
+    source = origin if origin not in (None, "null") else request.headers.get("Referer")
+    if not source:
         return False
     parts = urlsplit(source)
     return parts.scheme in ("http", "https") and parts.netloc.lower() == request.host.lower()

@@ -50,7 +50,8 @@ async def _change(request: web.Request, ignore: bool) -> web.StreamResponse:
         raise web.HTTPNotFound(text=f"数据库中没有问题 {identity}。") from None
     finally:
         await store.close()
-    log.info(
+    # an audit line: at warning, so that govmon serve's default level (warning) writes it
+    log.warning(
         "web.ignore" if ignore else "web.unignore",
         finding=identity,
         who=session.name,

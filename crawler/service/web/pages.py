@@ -240,7 +240,9 @@ async def scan_page(request: web.Request) -> web.Response:
         whole=whole,
         units=[u for u in units if u["problems"]],
         unit_overview=_unit_overview(summary["sites"], built["units"]),
-        ignored_shown=[f for f in built["ignored"] if f["site"] in chosen_ids][:PER_PAGE],
+        ignored_shown=_local_times(
+            [f for f in built["ignored"] if f["site"] in chosen_ids][:PER_PAGE], zone
+        ),
         times={k: cn_time(getattr(info, k), zone) for k in ("as_of", "started_at", "finished_at")},
         **filters,
         **context,
@@ -262,6 +264,17 @@ def _unit_overview(
         row["columns"] = u["problem_columns"] if u else 0
         row["problems"] = len(u["problems"]) if u else 0
     return sorted(rows.values(), key=lambda r: (-r["problems"], -r["bad"], r["unit"]))
+
+
+def _local_times(findings: Sequence[Mapping[str, Any]], zone: dt.tzinfo) -> list[dict[str, Any]]:
+    """Findings (or ignored findings) with their times as a clerk reads them, in ``zone``."""
+    out = []
+    for f in findings:
+        g = {**f, "observed_at": cn_time(f.get("observed_at"), zone)}
+        if "ignored" in f:
+            g["ignored"] = {**f["ignored"], "since": cn_time(f["ignored"].get("since"), zone)}
+        out.append(g)
+    return out
 
 
 def _matches(
@@ -299,11 +312,11 @@ async def site_page(request: web.Request) -> web.Response:
         request,
         "site.html",
         site=site,
-        findings=shown,
+        findings=_local_times(shown, zone),
         matching=len(matching),
         pager=pager,
         total=len(mine),
-        ignored=[f for f in built["ignored"] if f["site"] == site_id],
+        ignored=_local_times([f for f in built["ignored"] if f["site"] == site_id], zone),
         columns=[c for c in built["columns"] if c["site"] == site_id],
         options={
             "check": sorted({str(f["check"]) for f in mine} | set(checks)),
