@@ -306,3 +306,15 @@ class Store(Protocol):
     async def samples(
         self, site: str | None = None, since: str | None = None, until: str | None = None
     ) -> list[SampleRow]: ...
+
+    # -- read-only queries of the web view (issue 18) ------------------------------------------
+
+    async def scan_activity(self, scan_id: int) -> str | None:
+        """When the scan last wrote a page or a link (ISO), or ``None``."""
+        ...
+
+    async def sample_days(
+        self, site: str | None = None, since: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Availability samples counted per day: day, samples, ok, avg_ms, max_ms."""
+        ...

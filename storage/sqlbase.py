@@ -363,6 +363,45 @@ class SQLStore(BatchWriter):
                 out[int(r[0])] = str(r[1])
         return out
 
+    # -- read-only queries of the web view (issue 18) ------------------------------------------
+
+    async def scan_activity(self, scan_id: int) -> str | None:
+        """When scan ``scan_id`` last wrote a page or a link (its own ISO time), or ``None``:
+        how the web view tells a running scan from one whose process has died."""
+        rows = await self._fetch(
+            "SELECT (SELECT MAX(fetched_at) FROM pages WHERE scan_id = ?),"
+            " (SELECT MAX(checked_at) FROM links WHERE scan_id = ?)",
+            (scan_id, scan_id),
+        )
+        times = [str(t) for t in (rows[0] if rows else ()) if t]
+        return max(times, key=lambda t: dt.datetime.fromisoformat(t).timestamp()) if times else None
+
+    async def sample_days(
+        self, site: str | None = None, since: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Availability samples counted per day (the date of each sample's own local time, the
+        config's zone), oldest first: ``day``, ``samples``, ``ok``, and ``avg_ms`` and ``max_ms``
+        of the samples that loaded. ``site`` narrows to one site, ``since`` to days from it."""
+        where, args = [], []
+        if site is not None:
+            where.append("site = ?")
+            args.append(site)
+        if since is not None:
+            where.append("at >= ?")
+            args.append(since)
+        sql = (
+            "SELECT SUBSTR(at, 1, 10) AS day, COUNT(*), SUM(CASE WHEN ok THEN 1 ELSE 0 END),"
+            " AVG(CASE WHEN ok THEN total_ms END), MAX(CASE WHEN ok THEN total_ms END)"
+            f" FROM samples {'WHERE ' + ' AND '.join(where) if where else ''}"
+            " GROUP BY SUBSTR(at, 1, 10) ORDER BY day"
+        )
+        return [
+            {"day": str(r[0]), "samples": int(r[1]), "ok": int(r[2] or 0),
+             "avg_ms": None if r[3] is None else round(float(r[3])),
+             "max_ms": None if r[4] is None else int(r[4])}
+            for r in await self._fetch(sql, args)
+        ]  # fmt: skip
+
 
 def _chunks(values: list[Any]) -> list[list[Any]]:
     return [values[i : i + _CHUNK] for i in range(0, len(values), _CHUNK)]

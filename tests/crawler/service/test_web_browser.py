@@ -228,9 +228,11 @@ async def test_browser_renders_the_scan_page(
 
     root = parse_html(dom)
     verdicts = root.find("table", id="verdicts").find("tbody").find_all("tr")
-    assert [r.attrs["data-site"] for r in verdicts] == [s["id"] for s in report["sites"]]
-    for row, site in zip(verdicts, report["sites"], strict=True):
-        assert row.cells()[4] == {"qualified": "合格", "unqualified": "不合格"}[site["verdict"]]
+    rank = {"unqualified": 0, "unchecked": 1, "qualified": 2}  # worst first
+    ordered = sorted(report["sites"], key=lambda s: (rank[s["verdict"]], s["score"] or 0))
+    assert [r.attrs["data-site"] for r in verdicts] == [s["id"] for s in ordered]
+    for row, site in zip(verdicts, ordered, strict=True):
+        assert row.cells()[3] == {"qualified": "合格", "unqualified": "不合格"}[site["verdict"]]
     problems = [r.attrs["data-id"] for r in root.find("table", id="units").find_all("tr")
                 if "data-id" in r.attrs]  # fmt: skip
     assert problems == [p["id"] for u in report["units"] for p in u["problems"]]
