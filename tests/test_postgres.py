@@ -347,10 +347,11 @@ def _ignores_are_right(got: dict[str, Any], broken: str) -> None:
     assert (got["unignore"], got["unignore_again"], got["ignores_after"]) == (True, False, {})
     assert got["ignore_unknown"] == "<db>: no finding '0000' in the store"
     assert got["update_unknown"] == "finding 0000 is not ignored: nothing to update"
-    assert got["rule"]["id"] == "r1" and got["rule"]["check"] == "link.broken"
+    assert (got["rule"]["id"], got["rule"]["check"]) == ("r1", "link.broken")
     assert (got["rule_site"]["id"], got["rule_site"]["site"]) == ("r2", "中")
     assert got["rule_again"].startswith("rule r1 (http://x/* (link.broken, every site)) is")
-    assert [(r["id"], r["reason"]) for r in got["rules"]] == [("r1", "页脚公共链接"), ("r2", "首页")]
+    rules = [(r["id"], r["reason"]) for r in got["rules"]]
+    assert rules == [("r1", "页脚公共链接"), ("r2", "首页")]
     assert (got["unignore_rule"], got["unignore_rule_again"]) == (True, False)
     assert got["rule_next"]["id"] == "r3"  # a rule's id is never reused
     log = [(e["by"], e["action"], e["target"], e["reason"], e["previous"]) for e in got["log"]]

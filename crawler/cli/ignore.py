@@ -32,6 +32,7 @@ from crawler.reports.ignores import (
 from crawler.reports.model import FindingEntry, IgnoreNote
 from crawler.service.scans import run_coroutine
 from storage.base import IgnoreError, Store, StoreError
+from storage.dburl import shown
 from storage.open import open_store
 
 __all__ = ["add_ignore"]
@@ -60,9 +61,10 @@ def add_ignore(sub: Subparsers) -> None:
     ignore = sub.add_parser(
         "ignore",
         help="set findings aside as false positives or accepted exceptions (one, or by URL)",
-        description="Set findings aside as false positives or accepted exceptions: they leave"
-        " the verdicts and scores of every report, past and future, and are listed apart with"
-        " the reason. Every change is recorded with who and why.",
+        description="Set findings aside as false positives or accepted exceptions: they leave\n"
+        "the verdicts and scores of every report, past and future, and are listed apart with\n"
+        "the reason and the ignore that set them aside. Every change is recorded with who and\n"
+        "why.",
         epilog=_EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -100,9 +102,9 @@ async def _ignore(args: argparse.Namespace) -> int:
     store = await open_store(args.db, create=False)
     try:
         if args.list:
-            print(await _listing(store, args.db))
+            print(await _listing(store, shown(args.db)))
         elif args.history:
-            print(await _history(store, args.db))
+            print(await _history(store, shown(args.db)))
         elif args.url is not None:
             await _by_url(store, args, by)
         elif _RULE_ID.match(args.target):
@@ -156,7 +158,7 @@ def _again(args: argparse.Namespace, target: str, *flags: str) -> str:
     """A command line to paste: ``govmon ignore TARGET FLAGS --db DB``, quoted for a shell."""
     words = ["govmon", "ignore", target, *flags]
     if args.db != "govmon.db":
-        words += ["--db", args.db]
+        words += ["--db", shown(args.db)]  # (a server URL without its password)
     return " ".join(shlex.quote(w) for w in words)
 
 
@@ -176,7 +178,7 @@ async def _by_finding(store: Store, args: argparse.Namespace, by: str) -> None:
         where = "among the ignored findings (see govmon ignore --list)" if changing else "in"
         raise UsageError(
             f"ignore: no finding id starts with {target} "
-            + (where if changing else f"{where} {args.db}")
+            + (where if changing else f"{where} {shown(args.db)}")
         )
     if len(found) > 1:
         more = " (and more)" if len(found) > 10 else ""
@@ -272,7 +274,7 @@ def _known_check(code: str) -> str:
         codes = [s.code for s in all_specs()]
         close = difflib.get_close_matches(code, codes, n=3)
         hint = f" (did you mean {', '.join(close)}?)" if close else ""
-        raise UsageError(f"ignore --check: no check {code!r}{hint}; see README.md, 'Checks'")
+        raise UsageError(f"ignore --check: no check {code!r}{hint}; see 'Check codes' in README.md")
     return code
 
 
@@ -325,7 +327,7 @@ async def _listing(store: Store, db: str) -> str:
         scope = f"{f['check']} · {f['site']}"
         rows.append([f["id"], scope, f["url"], f["reason"], f["by"], _dates(f, tz)])
     summary = f"{len(rules)} 条规则 rules, {len(singles)} 个单项忽略 findings"
-    return _table(rows) + "\n" + summary
+    return _table(rows, wrap=(3,)) + "\n" + summary
 
 
 async def _history(store: Store, db: str) -> str:
@@ -339,7 +341,7 @@ async def _history(store: Store, db: str) -> str:
     for e in log:
         rows.append([_when(e["at"], tz), e["by"], words.get(e["action"], e["action"]),
                      e["target"], e["subject"], e["reason"], e["previous"] or ""])  # fmt: skip
-    return _table(rows)
+    return _table(rows, wrap=(5, 6))
 
 
 async def _zone(store: Store) -> dt.tzinfo:
@@ -364,11 +366,15 @@ def _when(iso: str, tz: dt.tzinfo) -> str:
     return f"{moment.year}年{moment.month}月{moment.day}日 {moment:%H:%M}"
 
 
-def _table(rows: list[list[str]]) -> str:
-    """Rows as aligned columns (a Chinese character is two columns wide); a cell wider than 48
-    columns is wrapped onto further lines."""
-    wrapped = [[_wrap(str(cell or "—") if i else str(cell)) for cell in row]
-               for i, row in enumerate(rows)]  # fmt: skip
+def _table(rows: list[list[str]], wrap: tuple[int, ...] = ()) -> str:
+    """Rows as aligned columns (a Chinese character is two columns wide); a cell of a ``wrap``
+    column wider than 40 is wrapped onto further lines (ids and URLs never are: they are
+    copied from here)."""
+    wrapped = [
+        [_wrap(str(cell)) if i and c in wrap else [str(cell or "—") if i else str(cell)]
+         for c, cell in enumerate(row)]
+        for i, row in enumerate(rows)
+    ]  # fmt: skip
     widths = [max(_width(line) for row in wrapped for line in row[c]) for c in range(len(rows[0]))]
     out = []
     for i, row in enumerate(wrapped):
@@ -383,7 +389,9 @@ def _table(rows: list[list[str]]) -> str:
     return "\n".join(out)
 
 
-def _wrap(text: str, width: int = 48) -> list[str]:
+def _wrap(text: str, width: int = 40) -> list[str]:
+    if not text:
+        return ["—"]
     if _width(text) <= width:
         return [text]
     lines, line = [], ""
