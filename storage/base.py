@@ -17,6 +17,16 @@ class StoreError(Exception):
     """The store cannot be opened or written (locked, read-only, full disk, newer schema)."""
 
 
+class IgnoreError(StoreError):
+    """An ignore that cannot be changed as asked (``govmon ignore``): no such finding or rule,
+    or one already ignored with another reason. ``existing`` is the ignore already there, if
+    any."""
+
+    def __init__(self, message: str, existing: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.existing = existing
+
+
 @dataclass(frozen=True, slots=True)
 class PageRow:
     url_id: int
@@ -270,7 +280,45 @@ class Store(Protocol):
 
     async def scans(self) -> list[ScanInfo]: ...
 
-    async def ignore(self, identity: str, reason: str) -> dict[str, Any]: ...
+    async def ignore(
+        self, identity: str, reason: str, *, by: str = "", update: bool = False
+    ) -> dict[str, Any]:
+        """Set the finding ``identity`` aside (a false positive or an accepted exception), or
+        with ``update`` change the reason of one set aside; the ignore as stored (with
+        ``change``: ``added``, ``updated`` or ``none``)."""
+        ...
+
+    async def ignore_rule(
+        self,
+        pattern: str,
+        reason: str,
+        *,
+        check: str | None = None,
+        site: str | None = None,
+        by: str = "",
+        update: bool = False,
+    ) -> dict[str, Any]:
+        """A rule that sets aside every finding whose URL matches ``pattern`` (of ``check``,
+        of ``site``: every one when None); with ``update``, change the reason of the rule
+        already there. As :meth:`ignore`."""
+        ...
+
+    async def ignore_rules(self) -> list[dict[str, Any]]:
+        """Every rule, oldest first (ids ``r1``, ``r2``, …)."""
+        ...
+
+    async def unignore_rule(self, rule: int, *, by: str = "", reason: str = "") -> bool:
+        """Delete rule ``r<rule>``; whether there was one."""
+        ...
+
+    async def ignore_log(self) -> list[dict[str, Any]]:
+        """Every change of the ignores, oldest first: who, when, what and why."""
+        ...
+
+    async def identities(self, prefix: str, *, ignored: bool = False) -> list[dict[str, Any]]:
+        """The finding identities (with check, site and URL) that start with ``prefix``, in
+        any scan (``ignored``: among the ignored ones); at most 11."""
+        ...
 
     async def withdraw_findings(
         self, scan_id: int, check: str, site: str, urls: Sequence[str]
@@ -279,7 +327,7 @@ class Store(Protocol):
         reconciliation of its parts); how many went."""
         ...
 
-    async def unignore(self, identity: str) -> bool: ...
+    async def unignore(self, identity: str, *, by: str = "", reason: str = "") -> bool: ...
 
     async def ignores(self) -> dict[str, dict[str, Any]]: ...
 

@@ -1,12 +1,13 @@
 """The store protocol once, in SQL both backends speak.
 
 :class:`SQLStore` writes every method of :class:`storage.base.Store` with ``?`` placeholders
-and runs it through a few hooks a backend gives (:meth:`~SQLStore._rows`,
-:meth:`~SQLStore._execute`, :meth:`~SQLStore._executemany`, :meth:`~SQLStore._insert_id`,
-:meth:`~SQLStore._insert`): SQLite runs the statements as they are, PostgreSQL numbers the
-placeholders (``$1``, ``$2``, …). A backend keeps its connections, its schema and migrations,
-and the SQL that truly differs between the two. The batching writer is
-:class:`storage.writer.BatchWriter`; the rows it writes are grouped by :mod:`storage.rows`.
+and runs it through a few hooks a backend gives (:class:`storage.sqlhooks.SQLBackend`:
+``_rows``, ``_execute``, ``_executemany``, ``_insert_id``, ``_insert``): SQLite runs the
+statements as they are, PostgreSQL numbers the placeholders (``$1``, ``$2``, …). A backend
+keeps its connections, its schema and migrations, and the SQL that truly differs between the
+two. The batching writer is :class:`storage.writer.BatchWriter`; the rows it writes are grouped
+by :mod:`storage.rows`. The ignores (single findings, rules by URL pattern, the log of their
+changes) are :class:`storage.sqlignores.IgnoreSQL`.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import zlib
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from crawler import __version__
@@ -28,8 +29,9 @@ from storage.base import (
     StoreError,
     resumable_alone,
 )
-from storage.rows import IGNORES, SAMPLES, TARGETS, Row, Table, group, sample_row
-from storage.writer import BatchWriter
+from storage.rows import SAMPLES, TARGETS, group, sample_row
+from storage.sqlhooks import now_iso
+from storage.sqlignores import IgnoreSQL
 
 __all__ = ["SQLStore", "now_iso"]
 
@@ -40,47 +42,10 @@ _SCANS = (
 _CHUNK = 500  # ids or URLs in one IN (…) list
 
 
-def now_iso() -> str:
-    return dt.datetime.now(dt.UTC).astimezone().isoformat(timespec="seconds")
-
-
-class SQLStore(BatchWriter):
-    """What the SQLite and PostgreSQL stores share: every protocol method but the opening."""
-
-    # -- the backend's part ------------------------------------------------------------------
-
-    def _rows(self, sql: str, args: Sequence[Any] = ()) -> AsyncIterator[Sequence[Any]]:
-        """The rows of a query (a failure is a :class:`StoreError`: cannot read)."""
-        raise NotImplementedError
-
-    async def _execute(self, sql: str, args: Sequence[Any] = ()) -> int:
-        """Run and commit one statement; the rows it changed (a failure: cannot write)."""
-        raise NotImplementedError
-
-    async def _executemany(self, statements: list[tuple[str, list[Row]]], writer: bool) -> None:
-        """Run each statement for each of its rows, all in one transaction, undone when one
-        fails. The writer's batches (``writer``) raise the driver's own errors, for the
-        writer's retries; any other call raises a :class:`StoreError` (cannot write)."""
-        raise NotImplementedError
-
-    async def _insert_id(self, sql: str, args: Sequence[Any]) -> int:
-        """Run and commit an ``INSERT`` into a table with an ``id`` key; the new row's id."""
-        raise NotImplementedError
-
-    def _insert(self, table: Table) -> str:
-        """The statement that inserts a row into ``table`` as its ``conflict`` says."""
-        raise NotImplementedError
-
-    def _row(self, values: Row) -> Row:
-        """A row (or a statement's arguments) as the driver takes it."""
-        return values
-
-    async def _close_quietly(self) -> None:
-        """Close the connections; never raises."""
-        raise NotImplementedError
-
-    async def _fetch(self, sql: str, args: Sequence[Any] = ()) -> list[Sequence[Any]]:
-        return [row async for row in self._rows(sql, args)]
+class SQLStore(IgnoreSQL):
+    """What the SQLite and PostgreSQL stores share: every protocol method but the opening
+    (the backend's hooks: :class:`storage.sqlhooks.SQLBackend`; the ignores:
+    :class:`storage.sqlignores.IgnoreSQL`)."""
 
     # -- writing -----------------------------------------------------------------------------
 
@@ -145,23 +110,6 @@ class SQLStore(BatchWriter):
     async def join_scan(self, scan_id: int) -> None:
         """Write into ``scan_id`` without touching its status (a site job of a queued scan)."""
         await self._start_writer(scan_id)
-
-    async def ignore(self, identity: str, reason: str) -> dict[str, Any]:
-        """Mark the finding ``identity`` as a false positive or an accepted exception."""
-        rows = await self._fetch(
-            "SELECT site, check_code, url FROM findings WHERE identity = ?"
-            " ORDER BY scan_id DESC LIMIT 1",
-            (identity,),
-        )
-        if not rows:
-            raise StoreError(f"{self.path}: no finding {identity!r} in the store")
-        site, check, url = rows[0]
-        await self._execute(self._insert(IGNORES), (identity, site, check, url, reason, now_iso()))
-        return {"id": identity, "site": site, "check": check, "url": url, "reason": reason}
-
-    async def unignore(self, identity: str) -> bool:
-        """Undo :meth:`ignore`; whether there was anything to undo."""
-        return await self._execute("DELETE FROM ignores WHERE identity = ?", (identity,)) > 0
 
     async def withdraw_findings(
         self, scan_id: int, check: str, site: str, urls: Sequence[str]
@@ -233,17 +181,6 @@ class SQLStore(BatchWriter):
             finding["detail"] = json.loads(finding["detail"])
             out.append(finding)
         return out
-
-    async def ignores(self) -> dict[str, dict[str, Any]]:
-        """Every ignored finding identity with its reason."""
-        keys = ("id", "site", "check", "url", "reason", "since")
-        return {
-            str(r[0]): dict(zip(keys, r, strict=True))
-            async for r in self._rows(
-                "SELECT identity, site, check_code, url, reason, created_at FROM ignores"
-                " ORDER BY created_at, identity"
-            )
-        }
 
     async def journal(self, scan_id: int) -> Journal:
         """What a scan had done before it stopped: its frontier, the pages fetched (with their

@@ -22,6 +22,7 @@ from checks.scoring import ScoringTable
 from checks.scoring import site_verdict as judge
 from crawler.core.coverage import public as public_coverage
 from crawler.core.coverage import unchecked_reason
+from crawler.reports.ignores import Ignores, basis
 from crawler.reports.model import (
     AvailabilityPeriod,
     ColumnEntry,
@@ -53,7 +54,10 @@ async def build_report(
     """The report of one scan; with ``compare``, what changed since an earlier scan (an id, or
     ``previous``: the newest earlier complete scan of the same sites)."""
     info = await store.scan_info(scan_ref)
-    ignores = cast(dict[str, IgnoreNote], await store.ignores())
+    ignores = Ignores(
+        cast(dict[str, IgnoreNote], await store.ignores()),
+        cast(list[IgnoreNote], await store.ignore_rules()),
+    )
     report = await _scan_report(store, info, ignores, now)
     if compare is not None:
         old = await _earlier(store, info, compare)
@@ -63,7 +67,7 @@ async def build_report(
 
 
 async def _scan_report(
-    store: Store, info: ScanInfo, ignores: Mapping[str, IgnoreNote], now: dt.datetime | None
+    store: Store, info: ScanInfo, ignores: Ignores, now: dt.datetime | None
 ) -> Report:
     # the store's rows, as the report model declares them (crawler/reports/model.py)
     findings = cast(list[FindingEntry], await store.findings(info.id))
@@ -170,7 +174,7 @@ def _table(info: ScanInfo) -> ScoringTable:
 def assemble(
     info: ScanInfo,
     findings: list[FindingEntry],
-    ignores: Mapping[str, IgnoreNote] | None = None,
+    ignores: Ignores | Mapping[str, IgnoreNote] | None = None,
     columns: list[ColumnEntry] | None = None,
     *,
     coverage: dict[str, dict[str, Any]] | None = None,
@@ -181,9 +185,11 @@ def assemble(
     A site is judged from its findings unless the scan could not cover it (``unchecked``, with
     the reason: :mod:`crawler.core.coverage`); a site whose home page never answered during the scan
     is ``unqualified`` by ``site.unreachable`` and nothing else is claimed about it (its other
-    findings are withheld, and counted in ``withheld``).
+    findings are withheld, and counted in ``withheld``). A finding an ignore sets aside
+    (``ignores``: the store's, or single ignores by identity) is listed apart, with the ignore.
     """
-    ignores = ignores or {}
+    if not isinstance(ignores, Ignores):
+        ignores = Ignores(ignores or {})
     coverage = coverage or {}
     legacy = not coverage  # a scan made before coverage rows: judged as it was
     down = {f["site"] for f in findings if f["check"] == UNREACHABLE and _from_scan(f)}
@@ -194,8 +200,14 @@ def assemble(
             withheld[f["site"]] += 1
         else:
             shown.append(f)
-    kept = [f for f in shown if f["id"] not in ignores]
-    ignored = [_ignored(f, ignores[f["id"]]) for f in shown if f["id"] in ignores]
+    kept: list[FindingEntry] = []
+    ignored: list[IgnoredEntry] = []
+    for f in shown:
+        note = ignores.note_for(f)
+        if note is None:
+            kept.append(f)
+        else:
+            ignored.append(_ignored(f, note))
     table = _table(info)
     by_site: dict[str, list[FindingEntry]] = defaultdict(list)
     for f in kept:
@@ -263,7 +275,8 @@ def _ignored(f: FindingEntry, note: IgnoreNote) -> IgnoredEntry:
     return {
         "id": f["id"], "check": f["check"], "severity": f["severity"], "site": f["site"],
         "unit": f["unit"], "column": f["column"], "url": f["url"], "page": f["page"],
-        "detail": f["detail"], "observed_at": f["observed_at"], "ignored": note,
+        "detail": f["detail"], "observed_at": f["observed_at"],
+        "ignored": {**note, "basis": basis(note)},
     }  # fmt: skip
 
 

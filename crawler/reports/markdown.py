@@ -108,12 +108,15 @@ def render_markdown(report: Report) -> str:
         )
     if report["ignored"]:
         lines += ["", "## 已忽略 ignored", ""]
-        lines += ["| 编号 id | 检查项 check | 对象 url | 理由 reason |"]
-        lines += ["| --- | --- | --- | --- |"]
+        lines += [
+            "| 编号 id | 检查项 check | 对象 url | 理由 reason | 依据 set aside by | 操作人 by |"
+        ]
+        lines += ["| --- | --- | --- | --- | --- | --- |"]
         for f in report["ignored"]:
+            note = f["ignored"]
             lines.append(
-                f"| {f['id']} | {_md(f['check'])} | {_md(f['url'])} |"
-                f" {_md(f['ignored']['reason'])} |"
+                f"| {f['id']} | {_md(f['check'])} | {_md(f['url'])} | {_md(note['reason'])} |"
+                f" {_md(note.get('basis') or note['id'])} | {_md(note.get('by') or '')} |"
             )
     return "\n".join(lines) + "\n"
 

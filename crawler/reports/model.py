@@ -48,14 +48,20 @@ class FindingEntry(TypedDict):
 
 
 class IgnoreNote(TypedDict):
-    """Why a finding is marked a false positive or an accepted exception (``govmon ignore``)."""
+    """The ignore that sets a finding aside (``govmon ignore``): the finding's own, or a rule
+    matching its URL (:mod:`crawler.reports.ignores`)."""
 
-    id: str
-    site: str
-    check: str
-    url: str
+    id: str  # the finding's identity, or the rule's id ("r3")
+    kind: str  # finding | rule
+    site: str | None  # a rule of every site: None
+    check: str | None  # a rule of every check: None
+    url: str | None  # the finding's URL (a rule: None)
+    pattern: str | None  # the rule's URL pattern (a finding: None)
     reason: str
-    since: str  # when it was marked
+    by: str  # who set the reason (govmon ignore --by; the OS user by default)
+    since: str  # when it was ignored
+    changed: str | None  # when the reason last changed (govmon ignore --update)
+    basis: NotRequired[str]  # in a report: which ignore, in words (规则 r3：https://…/*)
 
 
 class IgnoredEntry(FindingEntry):

@@ -311,15 +311,18 @@ def _findings(ws: Any, report: Report) -> None:
 def _ignored(ws: Any, report: Report) -> None:
     names = {s["id"]: s["name"] for s in report["sites"]}
     sheet = _Sheet(ws)
-    sheet.header(IGNORED_HEADER)
+    # which ignore set each one aside: columns only where there is one (an empty sheet as before)
+    header = IGNORED_HEADER + (["忽略依据", "操作人"] if report["ignored"] else [])
+    sheet.header(header)
     for f in report["ignored"]:
         why = f.get("ignored") or {}
         sheet.put(
             [f["id"], CHECK_NAMES.get(f["check"], f["check"]), f["check"],
              names.get(f["site"], f["site"]), f["unit"], f["column"], describe(f), f["url"],
-             why.get("reason"), why.get("since")]
+             why.get("reason"), why.get("since"), why.get("basis") or why.get("id"),
+             why.get("by")]
         )  # fmt: skip
-    sheet.finish(columns=len(IGNORED_HEADER))
+    sheet.finish(columns=len(header))
 
 
 def render_xlsx(report: Report) -> bytes:

@@ -106,7 +106,7 @@ def _norm(value: Any, path: str) -> Any:
     if isinstance(value, dict):
         return {
             k: ("<now>" if v is not None else None)
-            if k in ("started_at", "finished_at", "since")
+            if k in ("started_at", "finished_at", "since", "changed", "at")
             else _norm(v, path)
             for k, v in value.items()
         }
@@ -239,13 +239,30 @@ async def exercise(opener: Callable[[], Awaitable[S]]) -> dict[str, Any]:
     out["items_none"] = await store.items(s1, "none")
 
     broken = Finding("link.broken", "a", "甲", "http://x/1").identity
-    out["ignore"] = await store.ignore(broken, "对方网站维护")
-    out["ignore_again"] = await store.ignore(broken, "已确认")  # replaces the reason
+    out["identities"] = await store.identities(broken[:4])
+    out["identities_none"] = await store.identities("ffff0")
+    out["ignore"] = await store.ignore(broken, "对方网站维护", by="张三")
+    out["ignore_same"] = await store.ignore(broken, "对方网站维护", by="李四")  # no change
+    out["ignore_again"] = await error(store.ignore(broken, "已确认"))  # never by accident
+    out["ignore_update"] = await store.ignore(broken, "已确认", by="李四", update=True)
+    out["update_unknown"] = await error(store.ignore("0000", "x", update=True))
     out["ignore_unknown"] = await error(store.ignore("0000", "x"))
+    out["identities_ignored"] = await store.identities(broken[:4], ignored=True)
     out["ignores"] = await store.ignores()
-    out["unignore"] = await store.unignore(broken)
+    out["unignore"] = await store.unignore(broken, by="王五", reason="已整改")
     out["unignore_again"] = await store.unignore(broken)
     out["ignores_after"] = await store.ignores()
+    out["rule"] = await store.ignore_rule("http://x/*", "页脚链接", check="link.broken", by="张三")
+    out["rule_site"] = await store.ignore_rule("http://中/*", "首页", site="中", by="张三")
+    out["rule_again"] = await error(store.ignore_rule("http://x/*", "另说", check="link.broken"))
+    out["rule_update"] = await store.ignore_rule(
+        "http://x/*", "页脚公共链接", check="link.broken", by="李四", update=True
+    )
+    out["rules"] = await store.ignore_rules()
+    out["unignore_rule"] = await store.unignore_rule(1, by="王五", reason="不再需要")
+    out["unignore_rule_again"] = await store.unignore_rule(1)
+    out["rule_next"] = await store.ignore_rule("http://x/*", "页脚链接", by="张三")  # not r1 again
+    out["log"] = await store.ignore_log()
 
     samples = [
         SampleRow("a", "http://a/", "2020-06-10T08:00:00+08:00", True, 200, 120, 1, 2, None, 50),
@@ -311,12 +328,48 @@ async def test_every_store_method_returns_what_sqlite_returns(pg: PG, tmp_path: 
     assert [c["top_level"] for c in got["columns"]] == [True, False]
     assert got["items_a"][0]["title"] == "通知一（改）"
     assert [i["site"] for i in got["items"]] == ["B", "a", "a"]
-    assert got["ignore_again"]["reason"] == "已确认"
-    assert got["ignores"][upserted["id"]]["reason"] == "已确认"
-    assert (got["unignore"], got["unignore_again"], got["ignores_after"]) == (True, False, {})
-    assert got["ignore_unknown"] == "<db>: no finding '0000' in the store"
+    _ignores_are_right(got, upserted["id"])
     assert [s["status"] for s in got["samples"]] == [200, 200, 301, None]
     assert [s["ok"] for s in got["samples_window"]] == [True, True, False]
+
+
+def _ignores_are_right(got: dict[str, Any], broken: str) -> None:
+    assert got["identities"] == [
+        {"id": broken, "check": "link.broken", "site": "a", "url": "http://x/1"}
+    ]
+    assert got["identities_none"] == []
+    assert got["identities_ignored"] == got["identities"]
+    assert (got["ignore"]["change"], got["ignore_same"]["change"]) == ("added", "none")
+    assert got["ignore_same"]["by"] == "张三"  # nothing changed
+    assert got["ignore_again"] == (
+        f"finding {broken} is already ignored, with another reason: '对方网站维护' (by 张三)"
+    )
+    assert got["ignore_update"]["change"] == "updated"
+    assert got["ignore_update"]["previous"] == "对方网站维护"
+    assert got["ignores"][broken]["reason"] == "已确认"
+    assert got["ignores"][broken]["by"] == "李四"
+    assert got["ignores"][broken]["changed"] == "<now>"
+    assert (got["unignore"], got["unignore_again"], got["ignores_after"]) == (True, False, {})
+    assert got["ignore_unknown"] == "<db>: no finding '0000' in the store"
+    assert got["update_unknown"] == "finding 0000 is not ignored: nothing to update"
+    assert (got["rule"]["id"], got["rule"]["check"]) == ("r1", "link.broken")
+    assert (got["rule_site"]["id"], got["rule_site"]["site"]) == ("r2", "中")
+    assert got["rule_again"].startswith("rule r1 (http://x/* (link.broken, every site)) is")
+    rules = [(r["id"], r["reason"]) for r in got["rules"]]
+    assert rules == [("r1", "页脚公共链接"), ("r2", "首页")]
+    assert (got["unignore_rule"], got["unignore_rule_again"]) == (True, False)
+    assert got["rule_next"]["id"] == "r3"  # a rule's id is never reused
+    log = [(e["by"], e["action"], e["target"], e["reason"], e["previous"]) for e in got["log"]]
+    assert log == [
+        ("张三", "ignore", broken, "对方网站维护", None),
+        ("李四", "update", broken, "已确认", "对方网站维护"),
+        ("王五", "undo", broken, "已整改", "已确认"),
+        ("张三", "ignore", "r1", "页脚链接", None),
+        ("张三", "ignore", "r2", "首页", None),
+        ("李四", "update", "r1", "页脚公共链接", "页脚链接"),
+        ("王五", "undo", "r1", "不再需要", "页脚公共链接"),
+        ("张三", "ignore", "r3", "页脚链接", None),
+    ]
 
 
 async def test_text_with_nul_is_kept_as_replacement_character(pg: PG) -> None:
@@ -426,7 +479,11 @@ async def test_tables_and_columns_match_sqlite(pg: PG, tmp_path: Path) -> None:
     with sqlite3.connect(tmp_path / "s.db") as lite:
         for version in sorted(SQLITE_MIGRATIONS):
             lite.executescript(SQLITE_MIGRATIONS[version])
-        tables = [r[0] for r in lite.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+        tables = [
+            r[0]
+            for r in lite.execute("SELECT name FROM sqlite_master WHERE type='table'")
+            if not r[0].startswith("sqlite_")  # SQLite's own (AUTOINCREMENT's sqlite_sequence)
+        ]
         expected = {t: [r[1] for r in lite.execute(f"PRAGMA table_info({t})")] for t in tables}
         text = {
             (t, r[1]) for t in tables for r in lite.execute(f"PRAGMA table_info({t})")

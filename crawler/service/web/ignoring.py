@@ -14,7 +14,7 @@ from aiohttp import web
 
 from crawler.service.web.auth import check_write, local_path
 from crawler.service.web.common import DB_KEY
-from storage.base import StoreError
+from storage.base import IgnoreError, StoreError
 from storage.open import open_store
 
 __all__ = ["add_ignoring", "ignore_reason"]
@@ -42,10 +42,12 @@ async def _change(request: web.Request, ignore: bool) -> web.StreamResponse:
         raise web.HTTPServiceUnavailable(text=f"数据库不可用：{exc}") from None
     try:
         if ignore:
-            await store.ignore(identity, ignore_reason(reason, session.name))
+            await store.ignore(identity, ignore_reason(reason, session.name), by=session.name)
             changed = True
         else:
-            changed = await store.unignore(identity)
+            changed = await store.unignore(identity, by=session.name, reason=reason)
+    except IgnoreError as exc:  # ignored meanwhile with another reason: say so, change nothing
+        raise web.HTTPConflict(text=f"没有改动：{exc}") from None
     except StoreError:
         raise web.HTTPNotFound(text=f"数据库中没有问题 {identity}。") from None
     finally:
