@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, TypedDict
 
 
 class StoreError(Exception):
@@ -25,6 +25,58 @@ class IgnoreError(StoreError):
     def __init__(self, message: str, existing: dict[str, Any] | None = None) -> None:
         super().__init__(message)
         self.existing = existing
+
+
+class FindingRecord(TypedDict):
+    """One finding as the store gives it back (:meth:`Store.findings`), and as a report lists
+    it (``findings``)."""
+
+    id: str  # its stable identity: the same problem has the same id in every scan
+    check: str
+    severity: str  # veto | deduction | warning | info
+    site: str
+    unit: str
+    column: str | None
+    url: str  # the subject
+    page: str | None  # where it was seen
+    detail: dict[str, Any]
+    observed_at: str | None
+
+
+class ColumnRecord(TypedDict):
+    """A column (栏目) as the store gives it back (:meth:`Store.columns`; written as a
+    :class:`ColumnRow`)."""
+
+    site: str
+    url: str
+    name: str
+    category: str
+    unit: str
+    top_level: bool
+    configured: bool
+    parent: str | None
+    items: int
+    dated_items: int
+    newest: str | None
+    pages: int
+    is_list: bool
+    why: str
+
+
+class CoverageRecord(TypedDict):
+    """How much of a site the scan read (:meth:`Store.coverage`; judged by
+    :mod:`crawler.core.coverage`)."""
+
+    pages_found: int
+    pages_read: int
+    pages_failed: int
+    pages_blocked: int
+    columns_found: int
+    columns_read: int
+    columns_failed: int
+    columns_unreadable: int
+    home: str | None  # read | unreachable | blocked | robots | pending
+    done: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -267,13 +319,13 @@ class Store(Protocol):
 
     async def scan_info(self, ref: str | int = "latest") -> ScanInfo: ...
 
-    async def findings(self, scan_id: int) -> list[dict[str, Any]]: ...
+    async def findings(self, scan_id: int) -> list[FindingRecord]: ...
 
     async def page_urls(self, scan_id: int, url_ids: Sequence[int]) -> dict[int, str]: ...
 
-    async def columns(self, scan_id: int) -> list[dict[str, Any]]: ...
+    async def columns(self, scan_id: int) -> list[ColumnRecord]: ...
 
-    async def coverage(self, scan_id: int) -> dict[str, dict[str, Any]]:
+    async def coverage(self, scan_id: int) -> dict[str, CoverageRecord]:
         """Site id -> the :class:`CoverageRow` written for it in ``scan_id`` (none for a scan
         made before govmon kept coverage)."""
         ...

@@ -20,6 +20,9 @@ from typing import Any
 
 from crawler import __version__
 from storage.base import (
+    ColumnRecord,
+    CoverageRecord,
+    FindingRecord,
     FrontierRow,
     ItemRow,
     Journal,
@@ -168,19 +171,27 @@ class SQLStore(IgnoreSQL):
         info = _scan_info(rows[0])
         return info if resumable_alone(info) else None
 
-    async def findings(self, scan_id: int) -> list[dict[str, Any]]:
-        keys = ("id", "check", "severity", "site", "unit", "column", "url", "page", "detail",
-                "observed_at")  # fmt: skip
-        out = []
-        async for r in self._rows(
-            "SELECT identity, check_code, severity, site, unit, column_name, url, page, detail,"
-            " observed_at FROM findings WHERE scan_id = ? ORDER BY site, check_code, url, identity",
-            (scan_id,),
-        ):
-            finding = dict(zip(keys, r, strict=True))
-            finding["detail"] = json.loads(finding["detail"])
-            out.append(finding)
-        return out
+    async def findings(self, scan_id: int) -> list[FindingRecord]:
+        return [
+            FindingRecord(
+                id=r[0],
+                check=r[1],
+                severity=r[2],
+                site=r[3],
+                unit=r[4],
+                column=r[5],
+                url=r[6],
+                page=r[7],
+                detail=json.loads(r[8]),
+                observed_at=r[9],
+            )
+            async for r in self._rows(
+                "SELECT identity, check_code, severity, site, unit, column_name, url, page,"
+                " detail, observed_at FROM findings WHERE scan_id = ?"
+                " ORDER BY site, check_code, url, identity",
+                (scan_id,),
+            )
+        ]
 
     async def journal(self, scan_id: int) -> Journal:
         """What a scan had done before it stopped: its frontier, the pages fetched (with their
@@ -266,28 +277,41 @@ class SQLStore(IgnoreSQL):
             async for r in self._rows(sql + " ORDER BY at, id", args)
         ]  # fmt: skip
 
-    async def columns(self, scan_id: int) -> list[dict[str, Any]]:
+    async def columns(self, scan_id: int) -> list[ColumnRecord]:
         """Every column of every site in a scan: category, items, newest date, how it was read."""
-        keys = ("site", "url", "name", "category", "unit", "top_level", "configured", "parent",
-                "items", "dated_items", "newest", "pages", "is_list", "why")  # fmt: skip
-        out = []
-        async for r in self._rows(
-            f"SELECT {', '.join(keys)} FROM columns WHERE scan_id = ? ORDER BY site, url",
-            (scan_id,),
-        ):
-            column = dict(zip(keys, r, strict=True))
-            for flag in ("top_level", "configured", "is_list"):
-                column[flag] = bool(column[flag])
-            out.append(column)
-        return out
-
-    async def coverage(self, scan_id: int) -> dict[str, dict[str, Any]]:
-        return {
-            str(r[0]): json.loads(r[1])
-            async for r in self._rows(
-                "SELECT site, detail FROM coverage WHERE scan_id = ? ORDER BY site", (scan_id,)
+        return [
+            ColumnRecord(
+                site=r[0],
+                url=r[1],
+                name=r[2],
+                category=r[3],
+                unit=r[4],
+                top_level=bool(r[5]),
+                configured=bool(r[6]),
+                parent=r[7],
+                items=r[8],
+                dated_items=r[9],
+                newest=r[10],
+                pages=r[11],
+                is_list=bool(r[12]),
+                why=r[13],
             )
-        }
+            async for r in self._rows(
+                "SELECT site, url, name, category, unit, top_level, configured, parent, items,"
+                " dated_items, newest, pages, is_list, why FROM columns WHERE scan_id = ?"
+                " ORDER BY site, url",
+                (scan_id,),
+            )
+        ]
+
+    async def coverage(self, scan_id: int) -> dict[str, CoverageRecord]:
+        """Site id -> how much of it the scan read (the JSON written from a CoverageRow)."""
+        out: dict[str, CoverageRecord] = {}
+        async for r in self._rows(
+            "SELECT site, detail FROM coverage WHERE scan_id = ? ORDER BY site", (scan_id,)
+        ):
+            out[str(r[0])] = json.loads(r[1])
+        return out
 
     async def page_urls(self, scan_id: int, url_ids: Sequence[int]) -> dict[int, str]:
         out: dict[int, str] = {}

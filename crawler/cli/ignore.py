@@ -29,7 +29,7 @@ from crawler.reports.ignores import (
     is_finding_prefix,
     normalise_pattern,
 )
-from crawler.reports.model import FindingEntry, IgnoreNote
+from crawler.reports.model import IgnoreNote
 from crawler.service.scans import run_coroutine
 from storage.base import IgnoreError, Store, StoreError
 from storage.dburl import shown
@@ -294,7 +294,7 @@ async def _effect(store: Store, rule: dict[str, Any]) -> str:
         info = await store.scan_info("latest")
     except StoreError:
         return "  (no scan in the store yet: it will apply to every scan's report)"
-    findings = cast(list[FindingEntry], await store.findings(info.id))
+    findings = await store.findings(info.id)
     matched = Ignores(rules=[cast(IgnoreNote, rule)]).matching(findings)
     if not matched:
         return (

@@ -13,7 +13,7 @@ import datetime as dt
 from collections import Counter, defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import cast
 from zoneinfo import ZoneInfo
 
 from checks.availability import UNREACHABLE, Period, judge_period, scan_period, to_finding
@@ -27,6 +27,7 @@ from crawler.reports.model import (
     AvailabilityPeriod,
     ColumnEntry,
     Comparison,
+    CoverageEntry,
     FindingEntry,
     IgnoredEntry,
     IgnoreNote,
@@ -70,10 +71,10 @@ async def _scan_report(
     store: Store, info: ScanInfo, ignores: Ignores, now: dt.datetime | None
 ) -> Report:
     # the store's rows, as the report model declares them (crawler/reports/model.py)
-    findings = cast(list[FindingEntry], await store.findings(info.id))
+    findings = await store.findings(info.id)
     coverage = await store.coverage(info.id)
     avail = await availability(store, info, findings, now=now)
-    columns = cast(list[ColumnEntry], await store.columns(info.id))
+    columns = await store.columns(info.id)
     return assemble(
         info, findings + avail.findings, ignores, columns, coverage=coverage, availability=avail
     )
@@ -177,7 +178,7 @@ def assemble(
     ignores: Ignores | Mapping[str, IgnoreNote] | None = None,
     columns: list[ColumnEntry] | None = None,
     *,
-    coverage: dict[str, dict[str, Any]] | None = None,
+    coverage: Mapping[str, CoverageEntry] | None = None,
     availability: Availability | None = None,
 ) -> Report:
     """The report (:class:`crawler.reports.model.Report`) from what the store holds of one scan.

@@ -8,9 +8,11 @@ this one declaration. A key that only some reports carry is ``NotRequired``.
 
 from __future__ import annotations
 
-from typing import Any, NotRequired, TypedDict
+from typing import NotRequired, TypedDict
 
-from crawler.core.coverage import CoverageEntry
+from storage.base import ColumnRecord as ColumnEntry
+from storage.base import CoverageRecord as CoverageEntry
+from storage.base import FindingRecord as FindingEntry
 
 __all__ = [
     "AvailabilityCounts",
@@ -30,21 +32,6 @@ __all__ = [
     "UnitChanges",
     "UnitEntry",
 ]
-
-
-class FindingEntry(TypedDict):
-    """One finding, as the store keeps it (``findings`` of a report)."""
-
-    id: str  # its stable identity: the same problem has the same id in every scan
-    check: str
-    severity: str  # veto | deduction | warning | info
-    site: str
-    unit: str
-    column: str | None
-    url: str  # the subject
-    page: str | None  # where it was seen
-    detail: dict[str, Any]
-    observed_at: str | None
 
 
 class IgnoreNote(TypedDict):
@@ -137,25 +124,6 @@ class UnitEntry(TypedDict):
     sites: list[str]
     problem_columns: int
     problems: list[Problem]
-
-
-class ColumnEntry(TypedDict):
-    """A column (栏目) as the scan found it (:class:`storage.base.ColumnRow`)."""
-
-    site: str
-    url: str
-    name: str
-    category: str
-    unit: str
-    top_level: bool
-    configured: bool
-    parent: str | None
-    items: int
-    dated_items: int
-    newest: str | None
-    pages: int
-    is_list: bool
-    why: str
 
 
 class ComparisonAgainst(TypedDict):

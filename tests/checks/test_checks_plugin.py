@@ -13,6 +13,7 @@ from checks.base import Finding, PageView, ScanContext
 from checks.registry import load_checks
 from crawler.config import Config, Site, load_config
 from crawler.core.engine import Scan
+from storage.base import FindingRecord
 from storage.sqlite import SQLiteStore
 from tests.support.localserver import serve
 
@@ -77,7 +78,7 @@ def _config(tmp_path: Path, port: int, disable: str = "") -> Config:
     return load_config(path)
 
 
-async def _scan(config: Config, db: Path) -> list[dict[str, object]]:
+async def _scan(config: Config, db: Path) -> list[FindingRecord]:
     store = await SQLiteStore.open(db)
     try:
         checks = load_checks(ScanContext(config, NOW), extra=[TitleCheck, Broken])
@@ -91,7 +92,7 @@ async def test_checks_run_on_every_page_and_errors_become_findings(tmp_path: Pat
     with serve(_app()) as port:
         config = _config(tmp_path, port)
         findings = await _scan(config, tmp_path / "a.db")
-    by_check: dict[str, list[dict[str, object]]] = {}
+    by_check: dict[str, list[FindingRecord]] = {}
     for f in findings:
         by_check.setdefault(str(f["check"]), []).append(f)
     typo = sorted(by_check["content.typo"], key=lambda f: str(f["url"]))
