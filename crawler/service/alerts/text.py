@@ -143,9 +143,9 @@ def _veto_sentence(event: Event) -> str:
 
 _WHAT = {
     "blank_columns": "空白栏目",
-    "stale_key_columns": "动态要闻、通知公告、政策文件类栏目未按时更新",
-    "stale_columns": "栏目未按时更新",
-    "incomplete_guides": "办事指南缺少 4 项及以上要素",
+    "stale_key_columns": "未按时更新的动态要闻、通知公告、政策文件类栏目",
+    "stale_columns": "未按时更新的栏目",
+    "incomplete_guides": "缺少 4 项及以上要素的办事指南",
 }
 
 
