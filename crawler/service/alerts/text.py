@@ -15,9 +15,8 @@ from __future__ import annotations
 
 import datetime as dt
 import html
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 from urllib.parse import quote
 
 from crawler.reports import Report
@@ -289,10 +288,3 @@ def html_page(message: Message) -> str:
         pointer = f'<a href="{e(message.pointer_url)}">{e(message.pointer)}</a>'
     out.append(f"<p>{pointer}</p><p>此邮件由 govmon 自动发送。</p></body></html>")
     return "\n".join(out)
-
-
-def counts(events: Iterable[Mapping[str, Any]]) -> dict[str, int]:
-    """How many vetoes and early warnings ``events`` hold (for the logs)."""
-    items = list(events)
-    vetoes = sum(1 for e in items if e.get("type") == "veto")
-    return {"veto": vetoes, "early_warning": len(items) - vetoes}
