@@ -23,6 +23,7 @@ from checks.catalogue import declare_checks
 from checks.readers.boards import check_selectors
 from checks.readers.wordlists import LexiconError, read_typo_lexicon, read_word_list
 from checks.scoring import ScoringTable
+from crawler.config.alerts import parse_alerts
 from crawler.config.errors import ConfigError, describe
 from crawler.config.model import (
     CATEGORIES,
@@ -420,6 +421,7 @@ def parse_config(data: Mapping[str, Any], path: str = "<config>") -> Config:
     top = _Reader(path, "", data)
     top.check_unknown(
         {"as_of", "timezone", "crawl", "rules", "checks", "content", "scoring", "schedule", "site"}
+        | {"alerts"}
     )
     timezone = top.string("timezone", "Asia/Shanghai")
     try:
@@ -449,6 +451,7 @@ def parse_config(data: Mapping[str, Any], path: str = "<config>") -> Config:
         content=_content(top.sub("content"), base),
         scoring=_scoring(top.sub("scoring")),
         schedule=_schedule(top.sub("schedule"), rules),
+        alerts=parse_alerts(data["alerts"], path) if "alerts" in data else (),
         timezone=timezone,
         as_of=as_of,
     )

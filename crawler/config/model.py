@@ -17,19 +17,26 @@ from zoneinfo import ZoneInfo
 from crawler import __version__
 
 __all__ = [
+    "ALERT_KINDS",
     "CATEGORIES",
     "DEFAULT_USER_AGENT",
     "LISTEN_ADDRESS",
     "SITE_KINDS",
+    "AlertChannel",
     "ChecksSettings",
     "Column",
     "Config",
     "ContentSettings",
     "CrawlSettings",
+    "DingTalkAlert",
+    "EmailAlert",
     "NewMedia",
     "Rules",
     "Schedule",
+    "SecretRef",
     "Site",
+    "WeComAlert",
+    "WebhookAlert",
     "daily_intervals",
     "window_moment",
 ]
@@ -232,6 +239,79 @@ class Schedule:
         return (m.group("v6") or m.group("host")), int(m.group("port"))
 
 
+#: ``[[alerts]] kind``: where an alert goes.
+ALERT_KINDS = ("webhook", "dingtalk", "wecom", "email")
+
+
+@dataclass(frozen=True, slots=True)
+class SecretRef:
+    """Where a secret is read from when the daemon starts: an environment variable or a file,
+    never the config file itself (nor the command line). ``key`` is the config key that named it
+    (``alerts[0].secret_env``), for the error when it cannot be read."""
+
+    key: str
+    env: str | None = None
+    file: Path | None = None
+
+    def __str__(self) -> str:
+        return f"${self.env}" if self.env is not None else f"file {self.file}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Alert:
+    """What every ``[[alerts]]`` entry has: ``key`` is where it is in the file (``alerts[1]``)."""
+
+    key: str
+    name: str
+    timeout: float = 10.0  # seconds for one attempt
+    retries: int = 5  # more attempts after the first, with exponential back-off
+    report_url: str | None = None  # where officials read the full report (the web view)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WebhookAlert(_Alert):
+    """A generic JSON webhook (the document of ``[schedule] webhook``)."""
+
+    kind: str = "webhook"
+    url: str | None = None  # inline, when it carries no credential
+    url_secret: SecretRef | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DingTalkAlert(_Alert):
+    """A 钉钉 custom robot (自定义机器人): its URL holds ``access_token=``; ``secret`` signs."""
+
+    kind: str = "dingtalk"
+    url_secret: SecretRef
+    secret: SecretRef | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WeComAlert(_Alert):
+    """A 企业微信 group robot (群机器人): its URL holds ``key=``."""
+
+    kind: str = "wecom"
+    url_secret: SecretRef
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EmailAlert(_Alert):
+    """E-mail through an SMTP server."""
+
+    kind: str = "email"
+    host: str
+    port: int
+    security: str = "starttls"  # starttls | ssl | none
+    user: str | None = None
+    password: SecretRef | None = None
+    sender: str  # the From address (``from`` in the file)
+    to: tuple[str, ...]
+    html: bool = False  # also an HTML part beside the plain text
+
+
+AlertChannel = WebhookAlert | DingTalkAlert | WeComAlert | EmailAlert
+
+
 def window_moment(value: dt.date | dt.datetime, tz: dt.tzinfo, *, end: bool) -> dt.datetime:
     """An end of the ``[schedule]`` window as an aware time: a bare date is 00:00 in ``tz`` of
     that day (``end``: of the next day, so that an end date is inclusive)."""
@@ -279,6 +359,7 @@ class Config:
     content: ContentSettings = ContentSettings()
     scoring: Mapping[str, float] = field(default_factory=dict)
     schedule: Schedule = Schedule()
+    alerts: tuple[AlertChannel, ...] = ()  # [[alerts]], beside [schedule] webhook
     timezone: str = "Asia/Shanghai"
     as_of: dt.datetime | None = None
     digest: str = ""  # of the file's bytes: the same config resumes across govmon versions

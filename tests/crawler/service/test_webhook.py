@@ -28,6 +28,7 @@ from crawler.service.webhook import (
     warnings,
 )
 from storage.base import SampleRow
+from tests.support.alerts import Sleeps
 from tests.support.localserver import serve
 
 pytestmark = pytest.mark.timeout(60)
@@ -100,17 +101,6 @@ async def session() -> AsyncIterator[aiohttp.ClientSession]:
         yield http
     finally:
         await http.close()
-
-
-class Sleeps:
-    """The injected back-off: records each wait, waits for nothing."""
-
-    def __init__(self) -> None:
-        self.delays: list[float] = []
-
-    async def __call__(self, delay: float) -> None:
-        self.delays.append(round(delay, 6))
-        await asyncio.sleep(0)
 
 
 PAYLOAD = build_payload(
