@@ -17,7 +17,7 @@ the TLS host logs each connection attempt as method "TLS" with an empty path, si
 handshake never becomes a request.
 
 `TARGETS` is the table of every link target on the site with the outcome a correct crawler
-reports for it, in the vocabulary of docs/contract.md.
+reports for it, in the vocabulary of the report JSON (README, "Reading a report").
 """
 
 from __future__ import annotations
