@@ -133,8 +133,12 @@ def _stale(name: str, d: Detail) -> str:
     return f"{name}：无可识别发布日期的信息"
 
 
+def _newmedia_stale(name: str, d: Detail) -> str:
+    return _stale(f"{name}（{d.get('account')}）", d)
+
+
 def _newmedia_unread(name: str, d: Detail) -> str:
-    return f"{name}：{d.get('account')}（{d.get('reason')}），未判定是否更新"
+    return f"{name}（{d.get('account')}）：{d.get('reason')}"
 
 
 def _irregular(name: str, d: Detail) -> str:
@@ -323,7 +327,7 @@ _SHIPPED = (
               "an item absent at an earlier scan that claims a publication date before it"),
     CheckSpec("newmedia.stale", "veto", "政务新媒体不更新", "new-media account not updated",
               "a new-media account with no post in the 14 days before as_of",
-              sentence=_stale, evidence={**_COLUMN_EVIDENCE, **_NEWMEDIA_EVIDENCE}),
+              sentence=_newmedia_stale, evidence={**_COLUMN_EVIDENCE, **_NEWMEDIA_EVIDENCE}),
     CheckSpec("newmedia.unreadable", "info", "政务新媒体未能读取，未判定",
               "new-media account not read",
               "a new-media account whose feed could not be read (RSSHub unreachable or "

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 import email.utils
+import html
 import io
 import re
 import time
@@ -133,7 +134,7 @@ def _error_text(body: bytes) -> str:
     elif "<" in text[:200]:
         title = re.search(r"<title[^>]*>(.*?)</title>", text, re.IGNORECASE | re.DOTALL)
         text = title.group(1) if title else ""
-    return " ".join(_TAG.sub(" ", text).split())[:200]
+    return " ".join(html.unescape(_TAG.sub(" ", text)).split())[:200]
 
 
 _STATUS_WORDS = {

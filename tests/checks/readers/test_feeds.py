@@ -95,6 +95,12 @@ def test_rsshub_answers() -> None:
     assert "访问密钥" in denied.unread
     assert denied.detail["message"] == "RejectError: Authentication failed."
     assert "路由" in rsshub_answer(404, None, "text/html", page, TZ).unread
+    quoted = page.replace(b"RejectError", b"FetchError: [GET] &quot;https://x/&quot;")
+    assert (
+        rsshub_answer(503, None, "text/html", quoted, TZ)
+        .detail["message"]
+        .startswith('FetchError: [GET] "https://x/"')
+    )
     failed = rsshub_answer(503, None, "text/html", page, TZ)
     assert "503" in failed.unread
     assert failed.status == 503
