@@ -133,6 +133,14 @@ def _stale(name: str, d: Detail) -> str:
     return f"{name}：无可识别发布日期的信息"
 
 
+def _newmedia_stale(name: str, d: Detail) -> str:
+    return _stale(f"{name}（{d.get('account')}）", d)
+
+
+def _newmedia_unread(name: str, d: Detail) -> str:
+    return f"{name}（{d.get('account')}）：{d.get('reason')}"
+
+
 def _irregular(name: str, d: Detail) -> str:
     return (
         f"{name}：{d.get('from')} 至 {d.get('to')} 间隔 {d.get('largest_gap_days')} 天"
@@ -198,6 +206,15 @@ _COLUMN_EVIDENCE = {
     "category": "栏目类别",
     "top_level": "一级栏目",
     "list_pages": "列表页数",
+}
+_NEWMEDIA_EVIDENCE = {
+    "account": "账号",
+    "route": "RSSHub 路由",
+    "posts": "条目数",
+    "reason": "原因",
+    "status": "HTTP 状态码",
+    "message": "RSSHub 的说明",
+    "error": "连接错误",
 }
 _MESSAGE_EVIDENCE = {
     "asked": "留言时间",
@@ -310,7 +327,12 @@ _SHIPPED = (
               "an item absent at an earlier scan that claims a publication date before it"),
     CheckSpec("newmedia.stale", "veto", "政务新媒体不更新", "new-media account not updated",
               "a new-media account with no post in the 14 days before as_of",
-              sentence=_stale, evidence=_COLUMN_EVIDENCE),
+              sentence=_newmedia_stale, evidence={**_COLUMN_EVIDENCE, **_NEWMEDIA_EVIDENCE}),
+    CheckSpec("newmedia.unreadable", "info", "政务新媒体未能读取，未判定",
+              "new-media account not read",
+              "a new-media account whose feed could not be read (RSSHub unreachable or "
+              "answering an error, a feed with no entries): never judged stale",
+              sentence=_newmedia_unread, evidence=_NEWMEDIA_EVIDENCE),
     CheckSpec("link.hijacked", "veto", "外链被劫持", "hijacked external link",
               "an external link whose target now serves sensitive content or another site"),
     CheckSpec("site.no_search", "deduction", "无站内搜索", "no site search",

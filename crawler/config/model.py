@@ -8,6 +8,7 @@ loader: a :class:`Config` (its sites and their columns, ``[crawl]``, ``[rules]``
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -31,6 +32,7 @@ __all__ = [
     "DingTalkAlert",
     "EmailAlert",
     "NewMedia",
+    "NewMediaSettings",
     "Rules",
     "Schedule",
     "SecretRef",
@@ -160,8 +162,28 @@ class Column:
 
 @dataclass(frozen=True, slots=True)
 class NewMedia:
+    """A new-media account (政务新媒体) of a site: ``url`` is the page or feed read for its posts;
+    for an account read through RSSHub, ``route`` is its RSSHub route and ``url`` the feed's
+    address at the configured instance (without the access key, which is added only when the
+    request is sent)."""
+
     name: str
     url: str
+    route: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NewMediaSettings:
+    """The ``[newmedia]`` section: the office's own RSSHub instance (``rsshub``, its base URL)
+    and the environment variable holding its access key (``rsshub_key_env``; the key itself is
+    never in the config, on a command line or in a log)."""
+
+    rsshub: str = ""
+    rsshub_key_env: str = ""
+
+    def rsshub_key(self) -> str:
+        """The access key from the environment ("" when none is configured or set)."""
+        return os.environ.get(self.rsshub_key_env, "") if self.rsshub_key_env else ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -360,6 +382,7 @@ class Config:
     scoring: Mapping[str, float] = field(default_factory=dict)
     schedule: Schedule = Schedule()
     alerts: tuple[AlertChannel, ...] = ()  # [[alerts]], beside [schedule] webhook
+    newmedia: NewMediaSettings = NewMediaSettings()
     timezone: str = "Asia/Shanghai"
     as_of: dt.datetime | None = None
     digest: str = ""  # of the file's bytes: the same config resumes across govmon versions

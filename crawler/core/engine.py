@@ -255,6 +255,8 @@ class Scan:
             if new:
                 self._enqueue(url, url_id, Kind.PAGE, st.index, 0, "page")
         for media in st.site.newmedia:
+            if media.route is not None:
+                continue  # read through RSSHub by the columns check itself, after the crawl
             # an account's page or feed is read for its dates, not crawled
             url_id, new = self.frontier.url_id(media.url)
             if new:

@@ -136,7 +136,9 @@ class Scopes:
         mine = {id(st.site) for st in sites}
         pairs += [(p, -1) for s in config.sites if id(s) not in mine for p in s.scope]
         self._scopes = sorted(pairs, key=lambda x: -len(x[0]))
-        self.trusted_hosts = frozenset(hostname(p) for p, _ in pairs)
+        # the configured sites' hosts, and the office's own RSSHub instance ([newmedia] rsshub)
+        rsshub = [config.newmedia.rsshub] if config.newmedia.rsshub else []
+        self.trusted_hosts = frozenset(hostname(p) for p in [*(p for p, _ in pairs), *rsshub])
 
     def origins(self) -> set[str]:
         """The origins the scopes cover."""

@@ -38,6 +38,10 @@ def _app() -> web.Application:
     async def stale(request: web.Request) -> web.Response:
         return web.Response(text=ATOM, content_type="application/atom+xml")
 
+    async def empty(request: web.Request) -> web.Response:
+        body = '<?xml version="1.0"?><rss version="2.0"><channel><title>空</title></channel></rss>'
+        return web.Response(text=body, content_type="application/rss+xml")
+
     async def posts(request: web.Request) -> web.Response:
         return web.Response(text=LIST, content_type="text/html")
 
@@ -46,6 +50,7 @@ def _app() -> web.Application:
     app.router.add_get("/wx/fresh.xml", fresh)
     app.router.add_get("/wx/stale.xml", stale)
     app.router.add_get("/wb/", posts)
+    app.router.add_get("/wx/empty.xml", empty)
     return app
 
 
@@ -73,6 +78,9 @@ url = "{base}/"
   [[site.newmedia]]
   name = "发改 微博 (list, 6 days old)"
   url = "{base}/wb/"
+  [[site.newmedia]]
+  name = "发改 抖音 (a feed with no posts)"
+  url = "{base}/wx/empty.xml"
 """,
             encoding="utf-8",
         )
@@ -89,6 +97,10 @@ url = "{base}/"
     # the feed's <updated> is not a post: the newest post is 2020-04-01
     assert stale[0]["detail"]["newest"] == "2020-04-01"
     assert stale[0]["detail"]["days_since"] == 76
+    # a feed with no posts is unread, never stale
+    unread = [f for f in report["findings"] if f["check"] == "newmedia.unreadable"]
+    assert [f["url"] for f in unread] == [f"{base}/wx/empty.xml"]
+    assert "没有任何条目" in unread[0]["detail"]["reason"]
     # the account pages' links are not crawled as the site's own
     assert not [f for f in report["findings"] if f["check"].startswith("link.")]
     # a fortnight later, every account is stale
