@@ -36,7 +36,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("crawler.config.model",),  # the validated config's types
     ("crawler.net",),  # URLs, HTTP fetching, per-host rate limits
     ("storage",),  # the store: rows, one writer, SQLite and PostgreSQL backends
-    ("checks.catalogue", "checks.categories", "crawler"),  # the vocabulary; the version
+    ("checks.catalogue", "checks.categories", "checks.wording", "crawler"),  # the vocabulary
 )
 
 

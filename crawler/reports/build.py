@@ -259,6 +259,7 @@ def assemble(
         "status": info.status,
         "pages": info.pages,
         "requests": info.requests,
+        "timezone": str(tz),  # the config's: the Chinese views show every time in it
     }
     if availability is not None:
         scan["availability"] = availability.describe(tz)

@@ -75,6 +75,7 @@ class ScanEntry(TypedDict):
     status: str  # complete | interrupted | running | incomplete
     pages: int
     requests: int
+    timezone: NotRequired[str]  # the config's ``[schedule] timezone`` (IANA name)
     availability: NotRequired[AvailabilityPeriod]
 
 

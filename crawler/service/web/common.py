@@ -15,6 +15,7 @@ from aiohttp import web
 from yarl import URL
 
 from crawler.reports import environment
+from crawler.reports.words import cn_time
 from storage.base import ScanInfo, Store, StoreError
 from storage.open import is_server_url, open_store
 from storage.sqlite import ReadOnlyStore
@@ -141,19 +142,6 @@ def scan_zone(info: ScanInfo | None) -> dt.tzinfo:
         return ZoneInfo(name)
     except (ValueError, KeyError):
         return ZoneInfo(DEFAULT_ZONE)
-
-
-def cn_time(value: str | dt.datetime | None, zone: dt.tzinfo) -> str:
-    """An ISO time as a clerk writes it, in ``zone``: ``2026年12月7日 08:00`` (``—`` if none)."""
-    if value is None or value == "":
-        return "—"
-    try:
-        moment = value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(value)
-    except ValueError:
-        return str(value)
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(zone)
-    return f"{moment.year}年{moment.month}月{moment.day}日 {moment:%H:%M}"
 
 
 def cn_duration(seconds: float) -> str:

@@ -11,9 +11,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from openpyxl import load_workbook  # type: ignore[import-untyped]
 
 from crawler.cli import main
-from crawler.demo import DemoServer, demo_config, serve
+from crawler.demo import REPORT_FORMATS, DemoServer, demo_config, serve
 from tests.support.paths import DEMO_SITE
 
 SITE = DEMO_SITE
@@ -136,8 +137,17 @@ def test_demo_writes_reports_with_the_planted_problems(
     }
     [late] = [f for f in report["findings"] if f["check"] == "message.late_reply"]
     assert late["detail"]["working_days"] == 12  # no holiday between 05-20 and 06-05
-    for name in ("report.md", "report.csv"):
-        assert (out / name).stat().st_size > 0
+    # every format, the page to open and the workbook for the notice among them
+    assert REPORT_FORMATS == ("json", "md", "csv", "html", "xlsx")
+    for fmt in REPORT_FORMATS:
+        assert (out / f"report.{fmt}").stat().st_size > 0
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert page.startswith("<!DOCTYPE html>")
+    assert "存在突出问题的栏目及责任单位名单" in page
+    workbook = load_workbook(out / "report.xlsx")
+    assert workbook.sheetnames[:2] == ["汇总", "问题栏目及责任单位"]
+    attachment = list(workbook["问题栏目及责任单位"].iter_rows(values_only=True))[1:]
+    assert len(attachment) == len(report["findings"])  # all 16 are deductions
 
 
 def test_the_replayed_demo_finds_exactly_what_the_live_demo_finds(

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 from aiohttp import web
+from openpyxl import load_workbook  # type: ignore[import-untyped]
 
 from crawler.cli import main
 from tests.support.localserver import serve
+
+CHANGE_WORDS = ("新增", "仍存在", "已整改")
 
 STATE = web.AppKey("state", dict[str, list[str]])
 
@@ -79,7 +84,9 @@ def test_compare_ignore_and_units(tmp_path: Path, capsys: pytest.CaptureFixture[
         [unit] = first["units"]
         assert unit["unit"] == "测试局"
         assert [p["url"] for p in unit["problems"]] == [f"{base}/a.pdf", f"{base}/b.pdf"]
-        assert unit["problems"][0]["problem"].startswith("错链断链：附件（http 404），首页")
+        assert unit["problems"][0]["problem"].startswith(
+            "错链断链：附件（HTTP 404 找不到页面），在首页"
+        )
 
         # b.pdf is an accepted exception
         assert main(["ignore", ids[f"{base}/b.pdf"], "--db", str(db)]) == 2  # no reason
@@ -114,8 +121,30 @@ def test_compare_ignore_and_units(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert main(["report", "--db", str(db), "--format", "md", "--compare", "1",
                  "--output", str(md)]) == 0  # fmt: skip
     text = md.read_text(encoding="utf-8")
-    assert "与上次检查比较" in text
-    assert "已整改 resolved 1" in text
+    assert "## 与第 1 次检查比较" in text
+    assert "已整改 1 个" in text
+    # which findings are new and which resolved: listed, not only counted
+    new_part = text.split("### 新增问题（1 个）", 1)[1].split("###", 1)[0]
+    assert f"{base}/c.pdf" in new_part
+    assert f"{base}/b.pdf" not in new_part
+    resolved_part = text.split("### 已整改的问题（1 个）", 1)[1].split("##", 1)[0]
+    assert f"{base}/a.pdf" in resolved_part
+    # the CSV says it per row, the resolved finding in a row of its own
+    csv_out = tmp_path / "r.csv"
+    assert main(["report", "--db", str(db), "--format", "csv", "--compare", "1",
+                 "--output", str(csv_out)]) == 0  # fmt: skip
+    rows = list(csv.DictReader(io.StringIO(csv_out.read_text(encoding="utf-8-sig"))))
+    change = {r["对象 url"]: r["比较 change"] for r in rows}
+    assert change == {f"{base}/a.pdf": "已整改", f"{base}/b.pdf": "仍存在",
+                      f"{base}/c.pdf": "新增"}  # fmt: skip
+    # and the workbook's 比较 sheet lists them too
+    xlsx_out = tmp_path / "r.xlsx"
+    assert main(["report", "--db", str(db), "--format", "xlsx", "--compare", "1",
+                 "--output", str(xlsx_out)]) == 0  # fmt: skip
+    sheet = load_workbook(xlsx_out)["比较"]
+    listed = {(r[0], r[7]) for r in sheet.iter_rows(values_only=True) if r[0] in CHANGE_WORDS}
+    assert listed == {("已整改", f"{base}/a.pdf"), ("仍存在", f"{base}/b.pdf"),
+                      ("新增", f"{base}/c.pdf")}  # fmt: skip
     capsys.readouterr()
 
 

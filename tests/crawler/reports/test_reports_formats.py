@@ -16,6 +16,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from openpyxl import load_workbook  # type: ignore[import-untyped]
@@ -25,6 +26,7 @@ from crawler.reports import build_report, describe
 from crawler.reports.csvformat import cell
 from crawler.reports.htmlpage import render_html
 from crawler.reports.model import Report
+from crawler.reports.words import cn_time, display_url
 from crawler.reports.xlsx import (
     ATTACHMENT_HEADER,
     COMPARISON_HEADER,
@@ -345,7 +347,10 @@ def test_html_unit_table_matches_the_report_units(compared: Report) -> None:
             if i == 0:  # 序号 and 责任单位 span the unit's rows
                 assert cells[0] == str(number)
                 assert cells[1].startswith(unit["unit"])
-                assert f"问题栏目 {unit['problem_columns']} 个" in cells[1]
+                # the heading counts what is listed under it (and the columns it is in)
+                assert f"{len(unit['problems'])} 个问题" in cells[1]
+                if unit["problem_columns"]:
+                    assert f"涉及 {unit['problem_columns']} 个栏目" in cells[1]
                 cells = cells[2:]
             assert cells == [p["site_name"], p["column"] or "—", p["problem"], p["url"]]
 
@@ -391,14 +396,14 @@ def test_html_lists_every_finding_with_its_evidence(compared: Report) -> None:
             for r in t.find_all("tr", class_="finding")}  # fmt: skip
     assert set(rows) == {f["id"] for f in compared["findings"]}
     late = evidence_of(rows[LATE.identity])
-    assert late["留言时间"] == "2020-05-20"
-    assert late["答复时间"] == "2020-06-05"
+    assert late["留言时间"] == "2020年5月20日"  # dates as a notice writes them
+    assert late["答复时间"] == "2020年6月5日"
     assert late["工作日"] == "12"
     assert late["时限（工作日）"] == "5"
     assert late["所在页面"] == "http://www.district.test/fgj/hdjl/"
-    assert rows[LATE.identity].cells()[-1] == "2020-06-16T09:00:00+08:00"  # when observed
+    assert rows[LATE.identity].cells()[-1] == "2020年6月16日 09:00"  # when observed, 北京时间
     broken = evidence_of(rows[PERSISTING.identity])
-    assert broken["HTTP 状态码"] == "404"
+    assert broken["原因"] == "HTTP 404 找不到页面"  # the status is said once, in the reason
     assert broken["类型"] == "附件"
     assert broken["首页链接"] == "是"
     assert broken["引用页面（1）"] == "http://www.district.test/fgj/"
@@ -488,13 +493,13 @@ def test_xlsx_findings_equal_the_report(compared: Report) -> None:
         assert row[col["责任单位"]] == text(f["unit"])
         assert row[col["栏目"]] == (text(f["column"]) if f["column"] else None)
         assert row[col["问题"]] == text(describe(f))
-        assert row[col["对象地址"]] == text(f["url"])
-        assert row[col["所在页面"]] == (text(f["page"]) if f["page"] else None)
-        assert row[col["发现时间"]] == f["observed_at"]
+        assert row[col["对象地址"]] == text(display_url(f["url"]))
+        assert row[col["所在页面"]] == (text(display_url(f["page"])) if f["page"] else None)
+        assert row[col["发现时间"]] == cn_time(f["observed_at"], ZoneInfo("Asia/Shanghai"))
     by_id = {r[col["编号"]]: r for r in rows}
     late = by_id[LATE.identity]
     assert (late[col["留言时间"]], late[col["答复时间"]], late[col["工作日"]]) == (
-        "2020-05-20", "2020-06-05", 12)  # fmt: skip
+        "2020年5月20日", "2020年6月5日", 12)  # fmt: skip
     broken = by_id[PERSISTING.identity]
     assert (broken[col["HTTP 状态码"]], broken[col["引用页面数"]]) == (404, 1)
 
