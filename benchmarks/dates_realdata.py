@@ -21,8 +21,8 @@ from pathlib import Path
 
 from selectolax.lexbor import LexborHTMLParser
 
-from checks.readers.dates import published_date
 from checks.readers.encoding import decode_html
+from checks.readers.published import published_date
 
 TARGET = 0.90
 _DAY = re.compile(r"\s*([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})(?![0-9])")

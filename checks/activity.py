@@ -30,10 +30,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+from checks.catalogue import Judgement
 from checks.columns import ColumnState
-from checks.messages import Judgement
 from checks.readers.listing import Item
-from checks.search import comparable
+from checks.readers.text import comparable
 
 TOO_FEW: Final = "column.too_few"
 SURVEY: Final = "survey"

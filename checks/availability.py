@@ -38,7 +38,7 @@ MIN_PER_DAY = 20
 REFUSED_STATUSES = frozenset({403, 412, 429})
 
 
-class Judgement(NamedTuple):
+class AvailabilityJudgement(NamedTuple):
     site: str
     code: str  # site.unreachable | site.availability
     detail: dict[str, Any]
@@ -148,7 +148,7 @@ def summarize(
     return out
 
 
-def judge(
+def judge_availability(
     samples: Iterable[SampleRow],
     *,
     as_of: dt.datetime | None = None,
@@ -157,7 +157,7 @@ def judge(
     warn_rate: float = 0.03,
     min_per_day: int = MIN_PER_DAY,
     tz: dt.tzinfo | str = "Asia/Shanghai",
-) -> list[Judgement]:
+) -> list[AvailabilityJudgement]:
     """``site.unreachable`` (failures ≥ ``veto_rate`` of the samples) or ``site.availability``
     (some failures, below it) for every site with failed samples in the window.
 
@@ -167,7 +167,7 @@ def judge(
     """
     zone = ZoneInfo(tz) if isinstance(tz, str) else tz
     veto, warn = exact_rate(veto_rate), exact_rate(warn_rate)
-    out: list[Judgement] = []
+    out: list[AvailabilityJudgement] = []
     for st in summarize(samples, as_of=as_of, days=days, tz=zone).values():
         if st.failures == 0:
             continue
@@ -175,7 +175,7 @@ def judge(
         detail = describe(st, zone, days=days, veto_rate=veto_rate, min_per_day=min_per_day)
         if code == AVAILABILITY:
             detail["early_warning"] = st.rate >= warn
-        out.append(Judgement(st.site, code, detail))
+        out.append(AvailabilityJudgement(st.site, code, detail))
     return out
 
 
@@ -225,7 +225,7 @@ def describe(
     }
 
 
-def to_finding(judgement: Judgement, unit: str) -> Finding:
+def to_finding(judgement: AvailabilityJudgement, unit: str) -> Finding:
     """The store's :class:`Finding` for a judgement (subject: the home page)."""
     return Finding(
         check=judgement.code,
@@ -309,7 +309,7 @@ def judge_period(
     veto_rate: float = 0.05,
     warn_rate: float = 0.03,
     tz: dt.tzinfo | str = "Asia/Shanghai",
-) -> tuple[dict[str, SiteAvailability], list[Judgement]]:
+) -> tuple[dict[str, SiteAvailability], list[AvailabilityJudgement]]:
     """Every site's samples in ``period``, and the judgements they allow: with fewer than
     ``period.min_samples`` samples, failures are :data:`INSUFFICIENT` (info), never a veto."""
     zone = ZoneInfo(tz) if isinstance(tz, str) else tz
@@ -317,7 +317,7 @@ def judge_period(
     days = max(1, round((period.until - period.since).total_seconds() / 86400))
     tick = dt.timedelta(microseconds=1)  # summarize counts (since, until]; a period is [start, end)
     summary = summarize(samples, as_of=period.until - tick, since=period.since - tick, tz=zone)
-    out: list[Judgement] = []
+    out: list[AvailabilityJudgement] = []
     for st in summary.values():
         st.since, st.until = period.since, period.until
         if st.failures == 0:
@@ -331,10 +331,10 @@ def judge_period(
                 " a verdict needs: not judged",
                 *detail["notes"],
             ]
-            out.append(Judgement(st.site, INSUFFICIENT, detail))
+            out.append(AvailabilityJudgement(st.site, INSUFFICIENT, detail))
             continue
         code = UNREACHABLE if st.rate >= veto else AVAILABILITY
         if code == AVAILABILITY:
             detail["early_warning"] = st.rate >= warn
-        out.append(Judgement(st.site, code, detail))
+        out.append(AvailabilityJudgement(st.site, code, detail))
     return summary, out

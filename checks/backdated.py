@@ -35,8 +35,8 @@ from dataclasses import dataclass
 from typing import Any, Final
 from zoneinfo import ZoneInfo
 
-from checks.messages import Judgement
-from checks.search import comparable
+from checks.catalogue import Judgement
+from checks.readers.text import comparable
 
 BACKDATED: Final = "content.backdated"
 NOT_LISTED_BEFORE: Final = "not_listed_before"

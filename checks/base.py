@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from checks.ipv6 import Ipv6Probe
     from checks.readers.extract import ParsedPage
     from checks.readers.scripted import ScriptNote
-    from crawler.config import Config, Site
+    from crawler.config.model import Config, Site
     from crawler.net.fetcher import FetchResult
     from storage.base import ColumnRow, ItemRow
 

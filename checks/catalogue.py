@@ -11,26 +11,34 @@ A check brings its own entries: a class attribute ``catalogue`` (a sequence of
 :class:`CheckSpec`) on its class or factory, declared when its module is imported
 (``catalogue.declare(MyCheck)``) or, for a third-party check registered under the
 ``govmon.checks`` entry-point group, when the group is loaded
-(:func:`checks.registry.declare_checks`). Its codes are then named, described and scored like the
+(:func:`declare_checks`). Its codes are then named, described and scored like the
 shipped ones (``[scoring] "content.no_title" = 1`` works once the plug-in declares the code).
 
-This module imports nothing of govmon's: everything may import it.
+This module imports nothing of govmon's but :mod:`checks.wording` (the words of reasons and
+dates): everything may import it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from importlib.metadata import entry_points
+from typing import Any, NamedTuple
+
+from checks.wording import KINDS as _KINDS
+from checks.wording import cn_date, reason_words
 
 __all__ = [
+    "ENTRY_POINT_GROUP",
     "NAMES",
     "SEVERITIES",
     "SEVERITY_ORDER",
     "CheckSpec",
+    "Judgement",
     "Rule",
     "all_specs",
     "declare",
+    "declare_checks",
     "describe",
     "markdown_table",
     "name_of",
@@ -43,6 +51,14 @@ Detail = Mapping[str, Any]
 
 #: Severities, worst first.
 SEVERITY_ORDER = ("veto", "deduction", "warning", "info")
+
+
+class Judgement(NamedTuple):
+    """What a judging function found: a finding's code and its detail, before the check that
+    called it names the site, unit and subject (:class:`checks.base.Finding`)."""
+
+    code: str
+    detail: dict[str, Any]
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,30 +117,35 @@ class CheckSpec:
 
 # -- sentences ----------------------------------------------------------------------------------
 
-_KINDS = {"page": "页面", "image": "图片", "attachment": "附件", "external": "外部链接",
-          "other": "其他资源"}  # fmt: skip
-
 
 def _link(name: str, d: Detail) -> str:
     kind = _KINDS.get(str(d.get("kind")), str(d.get("kind") or ""))
-    where = "，首页" if d.get("on_homepage") else ""
+    where = "，在首页" if d.get("on_homepage") else ""
     pages = len(d.get("pages") or [])
-    return f"{name}：{kind}（{d.get('reason')}）{where}，{pages} 个页面引用"
+    return f"{name}：{kind}（{reason_words(d.get('reason'))}）{where}，{pages} 个页面引用"
 
 
 def _stale(name: str, d: Detail) -> str:
     if d.get("newest"):
         return (
-            f"{name}：最新信息 {d.get('newest')}，{d.get('days_since')} 天未更新"
+            f"{name}：最新信息 {cn_date(d.get('newest'))}，{d.get('days_since')} 天未更新"
             f"（要求 {d.get('max_age_days')} 天内）"
         )
     return f"{name}：无可识别发布日期的信息"
 
 
+def _newmedia_stale(name: str, d: Detail) -> str:
+    return _stale(f"{name}（{d.get('account')}）", d)
+
+
+def _newmedia_unread(name: str, d: Detail) -> str:
+    return f"{name}（{d.get('account')}）：{d.get('reason')}"
+
+
 def _irregular(name: str, d: Detail) -> str:
     return (
-        f"{name}：{d.get('from')} 至 {d.get('to')} 间隔 {d.get('largest_gap_days')} 天"
-        f"（要求不超过 {d.get('max_gap_days')} 天）"
+        f"{name}：{cn_date(d.get('from'))} 至 {cn_date(d.get('to'))} 间隔"
+        f" {d.get('largest_gap_days')} 天（要求不超过 {d.get('max_gap_days')} 天）"
     )
 
 
@@ -135,8 +156,12 @@ def _undated(name: str, d: Detail) -> str:
 def _message(name: str, d: Detail) -> str:
     if "working_days" not in d:
         return name
-    answered = d.get("answered") or "未答复"
-    return f"{name}：{d.get('asked')} 留言，{answered}，{d.get('working_days')} 个工作日"
+    answered = d.get("answered") or d.get("replied")
+    replied = f"{cn_date(answered)} 答复" if answered else "尚未答复"
+    return (
+        f"{name}：{cn_date(d.get('asked'))} 留言，{replied}，"
+        f"用时 {d.get('working_days')} 个工作日（时限 {d.get('limit', '—')} 个工作日）"
+    )
 
 
 def _guide(name: str, d: Detail) -> str:
@@ -150,12 +175,25 @@ def _words(name: str, d: Detail) -> str:
 
 def _unreachable(name: str, d: Detail) -> str:
     if d.get("source") == "scan":
-        return f"{name}：首页 {d.get('requests')} 次请求均失败（{d.get('reason')}）"
+        return f"{name}：首页 {d.get('requests')} 次请求均失败（{reason_words(d.get('reason'))}）"
     return _samples(name, d)
 
 
 def _samples(name: str, d: Detail) -> str:
     return f"{name}：{d.get('failures')}/{d.get('samples')} 次监测失败"
+
+
+def _backdated(name: str, d: Detail) -> str:
+    title, day = d.get("title"), cn_date(d.get("date"))
+    return f"{name}：“{title}”标注日期 {day}，{reason_words(d.get('reason'))}"
+
+
+def _no_ipv6(name: str, d: Detail) -> str:
+    return f"{name}：{reason_words(d.get('reason') or 'did not load over IPv6')}"
+
+
+def _reason(name: str, d: Detail) -> str:
+    return f"{name}：{reason_words(d['reason'])}" if d.get("reason") else name
 
 
 def _on_homepage(d: Detail) -> str | None:
@@ -187,6 +225,15 @@ _COLUMN_EVIDENCE = {
     "top_level": "一级栏目",
     "list_pages": "列表页数",
 }
+_NEWMEDIA_EVIDENCE = {
+    "account": "账号",
+    "route": "RSSHub 路由",
+    "posts": "条目数",
+    "reason": "原因",
+    "status": "HTTP 状态码",
+    "message": "RSSHub 的说明",
+    "error": "连接错误",
+}
 _MESSAGE_EVIDENCE = {
     "asked": "留言时间",
     "answered": "答复时间",
@@ -194,6 +241,30 @@ _MESSAGE_EVIDENCE = {
     "working_days": "工作日",
     "limit": "时限（工作日）",
     "simple": "简单问题",
+}
+
+_SEARCH_EVIDENCE = {
+    "home": "首页",
+    "search_page": "搜索页面",
+    "query": "搜索词",
+    "item": "应能搜到的信息",
+    "problems": "问题",
+}
+_IPV6_EVIDENCE = {
+    "home": "首页",
+    "host": "域名",
+    "addresses": "IPv6 地址",
+    "alias": "另一域名",
+    "alias_addresses": "另一域名的 IPv6 地址",
+    "alias_loads": "另一域名可用 IPv6",
+}
+_BACKDATED_EVIDENCE = {
+    "date": "标注的发布日期",
+    "column": "栏目",
+    "list_page": "列表页",
+    "earlier_scan": "上次检查",
+    "this_scan": "本次检查",
+    "needs_review": "需人工核实",
 }
 
 # fmt: off
@@ -233,7 +304,7 @@ _SHIPPED = (
               variant=_key_column, sentence=_stale, evidence=_COLUMN_EVIDENCE),
     CheckSpec("column.blank", "deduction", "空白栏目", "blank column",
               "column list page; the column has no items at all",
-              rule=Rule("updates", 2.0), evidence=_COLUMN_EVIDENCE),
+              rule=Rule("updates", 2.0), evidence={**_COLUMN_EVIDENCE, "why": "判断依据"}),
     CheckSpec("column.irregular", "deduction", "栏目更新不规律", "column updated irregularly",
               "column list page; a local rule: a news gap longer than news_max_gap_days in the "
               "window",
@@ -295,24 +366,30 @@ _SHIPPED = (
     CheckSpec("content.hidden_link", "veto", "暗链", "hidden link",
               "a page with links hidden from readers (暗链) pointing off the site"),
     CheckSpec("content.backdated", "warning", "疑似伪造发布日期", "backdated item",
-              "an item absent at an earlier scan that claims a publication date before it"),
+              "an item absent at an earlier scan that claims a publication date before it",
+              sentence=_backdated, evidence=_BACKDATED_EVIDENCE),
     CheckSpec("newmedia.stale", "veto", "政务新媒体不更新", "new-media account not updated",
               "a new-media account with no post in the 14 days before as_of",
-              sentence=_stale, evidence=_COLUMN_EVIDENCE),
+              sentence=_newmedia_stale, evidence={**_COLUMN_EVIDENCE, **_NEWMEDIA_EVIDENCE}),
+    CheckSpec("newmedia.unreadable", "info", "政务新媒体未能读取，未判定",
+              "new-media account not read",
+              "a new-media account whose feed could not be read (RSSHub unreachable or "
+              "answering an error, a feed with no entries): never judged stale",
+              sentence=_newmedia_unread, evidence=_NEWMEDIA_EVIDENCE),
     CheckSpec("link.hijacked", "veto", "外链被劫持", "hijacked external link",
               "an external link whose target now serves sensitive content or another site"),
     CheckSpec("site.no_search", "deduction", "无站内搜索", "no site search",
               "home page; no site-wide search",
-              rule=Rule("functions", 3.0)),
+              rule=Rule("functions", 3.0), sentence=_reason, evidence=_SEARCH_EVIDENCE),
     CheckSpec("site.search_broken", "deduction", "站内搜索不可用", "site search broken",
               "home page; the search does not find a recent item's title",
-              rule=Rule("functions", 2.0)),
+              rule=Rule("functions", 2.0), sentence=_reason, evidence=_SEARCH_EVIDENCE),
     CheckSpec("site.no_ipv6", "deduction", "不支持IPv6", "no IPv6",
               "home page; not reachable over IPv6",
-              rule=Rule("functions", 2.0)),
+              rule=Rule("functions", 2.0), sentence=_no_ipv6, evidence=_IPV6_EVIDENCE),
     CheckSpec("site.no_zhaocuo", "deduction", "无“我为政府网站找错”入口", "no 找错 entry",
               "home page; no \"我为政府网站找错\" entry",
-              rule=Rule("functions", 2.0)),
+              rule=Rule("functions", 2.0), evidence={"pages": "查找过的页面"}),
     CheckSpec("page.unreadable", "warning", "页面无法解析", "page could not be parsed",
               "a page of a site whose markup would hold the parser (nesting too deep): recorded,"
               " never parsed, followed or checked; it answered, so as a link it is fine"),
@@ -346,6 +423,19 @@ def declare(factory: object) -> None:
         if not isinstance(entry, CheckSpec):
             raise TypeError(f"{factory!r}: catalogue entries must be CheckSpec, not {entry!r}")
         register(entry)
+
+
+def declare_checks() -> list[str]:
+    """Declare every installed plug-in's catalogue entries (the shipped ones are declared above)
+    before any scan, so that a config can score their codes. Returns the plug-ins that failed
+    to load (a scan's loader reports them)."""
+    failed: list[str] = []
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        try:
+            declare(ep.load())
+        except Exception:  # any plug-in error: the scan's loader reports it
+            failed.append(ep.name)
+    return failed
 
 
 def spec(code: str) -> CheckSpec | None:

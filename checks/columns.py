@@ -19,6 +19,10 @@ relative to the monitoring time point (``as_of``):
   ``news_max_gap_days`` within ``news_gap_window_days`` before as_of;
 * ``column.undated`` (warning): some items carry no date the crawler can find;
 * ``newmedia.stale`` (veto): a new-media account with no post within ``news_max_age_days``;
+  its posts are read from its page or feed, or from the office's RSSHub instance (a route, read
+  after the crawl: :meth:`ColumnCheck.run_site`);
+* ``newmedia.unreadable`` (info): an account's feed that could not be read (RSSHub unreachable,
+  its error page, a feed with no entries): never called stale then;
 * ``column.unreadable`` (warning): the column's list (or the home page's) is built by script
   and could not be read (:mod:`checks.readers.scripted`):
   it is never called blank or stale then; when
@@ -30,19 +34,20 @@ One problem is reported once: a blank column is not also stale, a stale one not 
 from __future__ import annotations
 
 import datetime as dt
-import email.utils
 import itertools
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from urllib.parse import quote
 
-from checks.base import Finding, PageView, ScanContext
+from checks.base import Finding, PageView, ScanContext, SiteTools
 from checks.categories import classify_column, is_column_name
-from checks.readers.dates import parse_date, published_date
 from checks.readers.extract import ATTACHMENT_EXTENSIONS, IMAGE_EXTENSIONS
+from checks.readers.feeds import FeedRead, looks_like_feed, read_feed, rsshub_answer
 from checks.readers.listing import Item, extract_items, pagination
+from checks.readers.published import published_date
 from checks.readers.scripted import ScriptNote
-from crawler.config import Column, Rules, Site
+from crawler.config.model import Column, NewMedia, Rules, Site
 from crawler.net.urls import canonicalize, in_scope, path_extension
 from storage.base import ColumnRow, ItemRow
 
@@ -54,6 +59,7 @@ CODES = (
     "column.undated",
     "newmedia.stale",
     "column.unreadable",
+    "newmedia.unreadable",
 )
 _PLACEHOLDER = re.compile(r"暂无(信息|内容|数据|记录|相关信息)|正在建设|建设中|敬请期待|无相关信息")
 _FILE_EXTENSIONS = ATTACHMENT_EXTENSIONS | IMAGE_EXTENSIONS
@@ -68,9 +74,7 @@ _MORE = re.compile(r"^(更多|more|>>|»|查看更多)", re.IGNORECASE)
 _BLANK_APPLIES = frozenset(
     {"news", "notice", "policy", "interpretation", "personnel", "planning", "faq", "stats"}
 )
-_FEED_DATE = re.compile(
-    r"<(pubDate|published|dc:date)>\s*(?:<!\[CDATA\[)?([^<\]]{6,60})", re.IGNORECASE
-)
+_FEED_MAX_BODY = 2_000_000  # an RSSHub feed read at most (a route's feed is some 20 posts)
 
 
 def max_age_days(category: str, rules: Rules) -> int:
@@ -114,7 +118,8 @@ class SiteColumns:
     home_items: list[Item] = field(default_factory=list)
     home_unreadable: ScriptNote | None = None
     second_level_dates: list[dt.date] = field(default_factory=list)
-    newmedia: dict[str, list[dt.date] | None] = field(default_factory=dict)
+    # an account's page or feed URL -> its posts' dates (a list page's), or its feed as read
+    newmedia: dict[str, list[dt.date] | FeedRead | None] = field(default_factory=dict)
 
 
 class ColumnCheck:
@@ -145,7 +150,8 @@ class ColumnCheck:
             for col in site.columns:
                 state.columns[col.url] = _configured(col, site)
             for media in site.newmedia:
-                state.newmedia[media.url] = None
+                if media.route is None:  # an RSSHub route is read by run_site
+                    state.newmedia[media.url] = None
         return state
 
     def on_page(self, site: Site, page: PageView) -> Iterable[Finding]:
@@ -155,7 +161,7 @@ class ColumnCheck:
         if tree is None:
             return ()
         if page.url in state.newmedia:
-            state.newmedia[page.url] = self._newmedia_dates(page)
+            state.newmedia[page.url] = self._newmedia_read(page)
             return ()
         if page.url in self.wanted:
             day = published_date(tree, as_of=self.as_of)
@@ -259,11 +265,16 @@ class ColumnCheck:
             )
             page.follow(url)
 
-    def _newmedia_dates(self, page: PageView) -> list[dt.date]:
-        text = page.parsed.html
-        head = text[:2000].lstrip().lower()
-        if head.startswith("<?xml") or "<rss" in head or "<feed" in head:
-            return _feed_dates(text, self.as_of)
+    def _newmedia_read(self, page: PageView) -> list[dt.date] | FeedRead:
+        """An account's page: its feed (:mod:`checks.readers.feeds`), or the dated items of a
+        list of posts."""
+        body = page.parsed.html[:_FEED_MAX_BODY].encode("utf-8")
+        if looks_like_feed(body):
+            feed = read_feed(body, "application/xml; charset=utf-8", self.context.config.tz)
+            if feed is not None and not feed.entries:
+                return FeedRead(unread="订阅源没有任何条目，无从判断更新情况")
+            if feed is not None:
+                return FeedRead(feed=feed)
         tree = page.parsed.tree
         assert tree is not None
         reading = extract_items(tree, page.final_url, page.parsed.charset, as_of=self.as_of)
@@ -279,7 +290,33 @@ class ColumnCheck:
             self._fill_dates(column)
             found.extend(self._judge(site, column))
         for media in site.newmedia:
-            found.extend(self._judge_newmedia(site, media.name, media.url, state))
+            if media.route is None:
+                found.extend(self._judge_newmedia(site, media, state.newmedia.get(media.url)))
+        return found
+
+    async def run_site(self, site: Site, tools: SiteTools) -> list[Finding]:
+        """The site's accounts read through the office's RSSHub instance: each route's feed is
+        asked for once, with the access key (from the environment) added to the request only;
+        the URL judged and reported is the feed's address without it."""
+        settings = self.context.config.newmedia
+        key = settings.rsshub_key()
+        found: list[Finding] = []
+        for media in site.newmedia:
+            if media.route is None:
+                continue
+            url = media.url
+            if key:
+                url += ("&" if "?" in url else "?") + "key=" + quote(key, safe="")
+            result = await tools.fetch(url, max_body=_FEED_MAX_BODY)
+            read = rsshub_answer(
+                result.status, result.error, result.content_type, result.body,
+                self.context.config.tz,
+            )  # fmt: skip
+            if read.status in (401, 403) and settings.rsshub_key_env and not key:
+                read = replace(
+                    read, unread=f"{read.unread}；环境变量 {settings.rsshub_key_env} 未设置"
+                )
+            found.extend(self._judge_newmedia(site, media, read, secret=key))
         return found
 
     def inventory(self, site: Site) -> list[ColumnRow | ItemRow]:
@@ -429,22 +466,43 @@ class ColumnCheck:
                 best = (gap, a, b)
         return best
 
-    def _judge_newmedia(self, site: Site, name: str, url: str, state: SiteColumns) -> list[Finding]:
-        dates = state.newmedia.get(url)
-        if dates is None:
-            return []  # not read: the link check reports a broken account page
+    def _judge_newmedia(
+        self, site: Site, media: NewMedia, read: list[dt.date] | FeedRead | None, *,
+        secret: str = "",
+    ) -> list[Finding]:  # fmt: skip
+        """One account: ``newmedia.stale`` when its newest post is too old; nothing when its
+        page was not read (the link check reports a broken account page), and
+        ``newmedia.unreadable`` when its feed could not be read: never a verdict on that."""
+        url = media.url
+        if read is None:
+            return []
+        if isinstance(read, FeedRead) and read.feed is None:
+            detail: dict[str, object] = {"account": media.name, "reason": read.unread}
+            if media.route is not None:
+                detail["route"] = media.route
+            if read.status is not None:
+                detail["status"] = read.status
+            for k, v in read.detail.items():  # RSSHub's own message, never the access key
+                detail[k] = str(v).replace(secret, "***") if secret else v
+            return [Finding("newmedia.unreadable", site.id, site.unit, url, detail=detail)]
+        dates = read.feed.dates() if isinstance(read, FeedRead) and read.feed else read
+        assert isinstance(dates, list)
         limit = self.rules.news_max_age_days
         valid = [d for d in dates if d <= self.as_of]
         newest = max(valid) if valid else None
         if newest is not None and (self.as_of - newest).days <= limit:
             return []
-        detail: dict[str, object] = {
-            "account": name,
+        detail = {
+            "account": media.name,
             "newest": newest.isoformat() if newest else None,
             "days_since": (self.as_of - newest).days if newest else None,
             "max_age_days": limit,
-            "posts": len(dates),
+            "posts": len(read.feed.entries)
+            if isinstance(read, FeedRead) and read.feed
+            else len(dates),
         }
+        if media.route is not None:
+            detail["route"] = media.route
         return [
             Finding(check="newmedia.stale", site=site.id, unit=site.unit, url=url, detail=detail)
         ]
@@ -494,18 +552,3 @@ def _body_text(page: PageView) -> str:
     tree = page.parsed.tree
     body = tree.body if tree is not None else None
     return body.text(separator=" ")[:20000] if body is not None else ""
-
-
-def _feed_dates(text: str, as_of: dt.date) -> list[dt.date]:
-    """Dates of an RSS or Atom feed's entries (read with a bounded regex, no XML parser)."""
-    out = []
-    for match in _FEED_DATE.finditer(text[:2_000_000]):
-        value = match.group(2).strip()
-        day: dt.date | None = None
-        try:
-            day = email.utils.parsedate_to_datetime(value).date()
-        except (TypeError, ValueError, IndexError):
-            day = parse_date(value, as_of=as_of)
-        if day is not None:
-            out.append(day)
-    return out

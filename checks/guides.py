@@ -31,7 +31,7 @@ from typing import Final
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from checks.lexicon import LabelTable, page_lines, scan_labels, table_header_pairs
+from checks.readers.text import LabelTable, page_lines, scan_labels, table_header_pairs
 
 ELEMENTS: Final = (
     "事项名称", "设定依据", "申请条件", "办理材料", "办理地点",

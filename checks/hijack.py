@@ -49,12 +49,12 @@ from typing import Any, Final
 
 from selectolax.lexbor import LexborHTMLParser
 
+from checks.catalogue import Judgement
 from checks.hidden import DEFAULT_TRUSTED_HOSTS
-from checks.lexicon import SENSITIVE, Hit, Lexicon, page_lines, shipped_lexicon
-from checks.messages import Judgement
+from checks.lexicon import SENSITIVE, Hit, Lexicon, shipped_lexicon
 from checks.readers.encoding import decode_html
 from checks.readers.extract import UnreadablePage, parse_tree
-from checks.search import comparable
+from checks.readers.text import comparable, page_lines
 from crawler.net.urls import canonicalize, hostname
 
 HIJACKED: Final = "link.hijacked"

@@ -29,7 +29,7 @@ from typing import Final
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from checks.lexicon import is_chrome_element, page_lines
+from checks.readers.text import is_chrome_element, page_lines
 from crawler.net.urls import canonicalize
 
 _CJK = "\u4e00-\u9fff"

@@ -30,7 +30,7 @@ import socket
 from dataclasses import dataclass
 from typing import Any, Final, NamedTuple
 
-from checks.messages import Judgement
+from checks.catalogue import Judgement
 
 NO_IPV6: Final = "site.no_ipv6"
 BLOCKED_STATUSES: Final = frozenset({401, 403, 412, 429, 999})

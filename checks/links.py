@@ -43,13 +43,13 @@ CHALLENGE_MAX_BYTES = 32768
 
 
 @dataclass(frozen=True, slots=True)
-class Verdict:
+class LinkVerdict:
     outcome: str  # ok | retry | broken | blocked
     reason: str = ""  # "http 404", "dns", "challenge", ...
     final: str = ""  # for "retry": the outcome if no retry is left (broken or blocked)
 
 
-OK = Verdict("ok")
+OK = LinkVerdict("ok")
 
 
 def is_challenge(result: FetchResult) -> bool:
@@ -63,33 +63,33 @@ def is_challenge(result: FetchResult) -> bool:
     return _CHALLENGE.search(lowered) is not None
 
 
-def classify(result: FetchResult) -> Verdict:
+def classify(result: FetchResult) -> LinkVerdict:
     """Judge one fetch (after its redirects)."""
     if result.error is not None:
         if result.error == "private address":
-            return Verdict("blocked", "private address")
+            return LinkVerdict("blocked", "private address")
         if result.error.startswith("unreadable"):  # it answered; govmon could not parse it
             return OK
         if result.error in TRANSIENT_ERRORS:
-            return Verdict("retry", result.error, "broken")
-        return Verdict("broken", result.error)
+            return LinkVerdict("retry", result.error, "broken")
+        return LinkVerdict("broken", result.error)
     status = result.status or 0
     if status in BLOCKED_STATUSES:
-        return Verdict("blocked", f"http {status}")
+        return LinkVerdict("blocked", f"http {status}")
     if status >= 400 and status not in (404, 410) and is_challenge(result):
         # an anti-bot front end answering 503/429/... with a script challenge
-        return Verdict("blocked", "challenge")
+        return LinkVerdict("blocked", "challenge")
     if status == 429:
-        return Verdict("retry", "http 429", "blocked")
+        return LinkVerdict("retry", "http 429", "blocked")
     if status in TRANSIENT_STATUSES or status >= 500:
-        return Verdict("retry", f"http {status}", "broken")
+        return LinkVerdict("retry", f"http {status}", "broken")
     if status >= 400:
-        return Verdict("broken", f"http {status}")
+        return LinkVerdict("broken", f"http {status}")
     if status >= 300:
         # a redirect without a usable Location
-        return Verdict("broken", f"http {status}")
+        return LinkVerdict("broken", f"http {status}")
     if is_challenge(result):
-        return Verdict("blocked", "challenge")
+        return LinkVerdict("blocked", "challenge")
     return OK
 
 

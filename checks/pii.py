@@ -25,7 +25,7 @@ from typing import Final
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from checks.lexicon import page_lines
+from checks.readers.text import page_lines
 
 ID_NUMBER: Final = "id_number"
 MOBILE: Final = "mobile"

@@ -104,14 +104,16 @@ def _amount(finding: Mapping[str, Any], rule: Rule) -> float:
 
 
 @dataclass(frozen=True, slots=True)
-class Verdict:
+class SiteVerdict:
     verdict: str  # qualified | unqualified
     vetoes: list[str]
     score: float
     deductions: dict[str, float]  # indicator key -> points deducted (after its cap)
 
 
-def judge(findings: Iterable[Mapping[str, Any]], table: ScoringTable | None = None) -> Verdict:
+def site_verdict(
+    findings: Iterable[Mapping[str, Any]], table: ScoringTable | None = None
+) -> SiteVerdict:
     """The verdict of one site from its (not ignored) findings."""
     table = table or ScoringTable()
     items = list(findings)
@@ -138,7 +140,7 @@ def judge(findings: Iterable[Mapping[str, Any]], table: ScoringTable | None = No
     score = round(max(0.0, 100.0 - sum(deductions.values())), 2)
     if score < PASS_SCORE:
         vetoes.add("score")
-    return Verdict(
+    return SiteVerdict(
         verdict="unqualified" if vetoes else "qualified",
         vetoes=sorted(vetoes),
         score=score,

@@ -41,10 +41,11 @@ from typing import Any, Final
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from checks.lexicon import page_lines
-from checks.messages import Judgement
-from checks.readers.dates import fold, published_date, scan
+from checks.catalogue import Judgement
+from checks.readers.dates import fold, scan
 from checks.readers.listing import extract_items
+from checks.readers.published import published_date
+from checks.readers.text import page_lines
 from crawler.net.urls import canonicalize, hostname
 
 NO_STATISTICS: Final = "message.no_statistics"

@@ -28,7 +28,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from checks.messages import Judgement
+from checks.catalogue import Judgement
 from crawler.net.urls import canonicalize, hostname
 
 NO_ZHAOCUO: Final = "site.no_zhaocuo"

@@ -3,8 +3,11 @@ server many workers share). :func:`open_store` opens the one a ``--db`` names.""
 
 from storage.base import (
     BodyRow,
+    ColumnRecord,
     ColumnRow,
+    CoverageRecord,
     CoverageRow,
+    FindingRecord,
     FindingRow,
     FrontierRow,
     ItemRow,
@@ -25,8 +28,11 @@ from storage.open import is_server_url, open_store
 
 __all__ = [
     "BodyRow",
+    "ColumnRecord",
     "ColumnRow",
+    "CoverageRecord",
     "CoverageRow",
+    "FindingRecord",
     "FindingRow",
     "FrontierRow",
     "ItemRow",

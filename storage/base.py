@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, TypedDict
 
 
 class StoreError(Exception):
@@ -19,6 +19,68 @@ class StoreError(Exception):
 
 class NotInStore(StoreError):
     """What was asked for is not there: no such store, no such scan (a user's mistake)."""
+
+
+class IgnoreError(StoreError):
+    """An ignore that cannot be changed as asked (``govmon ignore``): no such finding or rule,
+    or one already ignored with another reason. ``existing`` is the ignore already there, if
+    any."""
+
+    def __init__(self, message: str, existing: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.existing = existing
+
+
+class FindingRecord(TypedDict):
+    """One finding as the store gives it back (:meth:`Store.findings`), and as a report lists
+    it (``findings``)."""
+
+    id: str  # its stable identity: the same problem has the same id in every scan
+    check: str
+    severity: str  # veto | deduction | warning | info
+    site: str
+    unit: str
+    column: str | None
+    url: str  # the subject
+    page: str | None  # where it was seen
+    detail: dict[str, Any]
+    observed_at: str | None
+
+
+class ColumnRecord(TypedDict):
+    """A column (栏目) as the store gives it back (:meth:`Store.columns`; written as a
+    :class:`ColumnRow`)."""
+
+    site: str
+    url: str
+    name: str
+    category: str
+    unit: str
+    top_level: bool
+    configured: bool
+    parent: str | None
+    items: int
+    dated_items: int
+    newest: str | None
+    pages: int
+    is_list: bool
+    why: str
+
+
+class CoverageRecord(TypedDict):
+    """How much of a site the scan read (:meth:`Store.coverage`; judged by
+    :mod:`crawler.core.coverage`)."""
+
+    pages_found: int
+    pages_read: int
+    pages_failed: int
+    pages_blocked: int
+    columns_found: int
+    columns_read: int
+    columns_failed: int
+    columns_unreadable: int
+    home: str | None  # read | unreachable | blocked | robots | pending
+    done: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -261,20 +323,58 @@ class Store(Protocol):
 
     async def scan_info(self, ref: str | int = "latest") -> ScanInfo: ...
 
-    async def findings(self, scan_id: int) -> list[dict[str, Any]]: ...
+    async def findings(self, scan_id: int) -> list[FindingRecord]: ...
 
     async def page_urls(self, scan_id: int, url_ids: Sequence[int]) -> dict[int, str]: ...
 
-    async def columns(self, scan_id: int) -> list[dict[str, Any]]: ...
+    async def columns(self, scan_id: int) -> list[ColumnRecord]: ...
 
-    async def coverage(self, scan_id: int) -> dict[str, dict[str, Any]]:
+    async def coverage(self, scan_id: int) -> dict[str, CoverageRecord]:
         """Site id -> the :class:`CoverageRow` written for it in ``scan_id`` (none for a scan
         made before govmon kept coverage)."""
         ...
 
     async def scans(self) -> list[ScanInfo]: ...
 
-    async def ignore(self, identity: str, reason: str) -> dict[str, Any]: ...
+    async def ignore(
+        self, identity: str, reason: str, *, by: str = "", update: bool = False
+    ) -> dict[str, Any]:
+        """Set the finding ``identity`` aside (a false positive or an accepted exception), or
+        with ``update`` change the reason of one set aside; the ignore as stored (with
+        ``change``: ``added``, ``updated`` or ``none``)."""
+        ...
+
+    async def ignore_rule(
+        self,
+        pattern: str,
+        reason: str,
+        *,
+        check: str | None = None,
+        site: str | None = None,
+        by: str = "",
+        update: bool = False,
+    ) -> dict[str, Any]:
+        """A rule that sets aside every finding whose URL matches ``pattern`` (of ``check``,
+        of ``site``: every one when None); with ``update``, change the reason of the rule
+        already there. As :meth:`ignore`."""
+        ...
+
+    async def ignore_rules(self) -> list[dict[str, Any]]:
+        """Every rule, oldest first (ids ``r1``, ``r2``, …)."""
+        ...
+
+    async def unignore_rule(self, rule: int, *, by: str = "", reason: str = "") -> bool:
+        """Delete rule ``r<rule>``; whether there was one."""
+        ...
+
+    async def ignore_log(self) -> list[dict[str, Any]]:
+        """Every change of the ignores, oldest first: who, when, what and why."""
+        ...
+
+    async def identities(self, prefix: str, *, ignored: bool = False) -> list[dict[str, Any]]:
+        """The finding identities (with check, site and URL) that start with ``prefix``, in
+        any scan (``ignored``: among the ignored ones); at most 11."""
+        ...
 
     async def withdraw_findings(
         self, scan_id: int, check: str, site: str, urls: Sequence[str]
@@ -283,7 +383,7 @@ class Store(Protocol):
         reconciliation of its parts); how many went."""
         ...
 
-    async def unignore(self, identity: str) -> bool: ...
+    async def unignore(self, identity: str, *, by: str = "", reason: str = "") -> bool: ...
 
     async def ignores(self) -> dict[str, dict[str, Any]]: ...
 
@@ -310,3 +410,15 @@ class Store(Protocol):
     async def samples(
         self, site: str | None = None, since: str | None = None, until: str | None = None
     ) -> list[SampleRow]: ...
+
+    # -- read-only queries of the web view (issue 18) ------------------------------------------
+
+    async def scan_activity(self, scan_id: int) -> str | None:
+        """When the scan last wrote a page or a link (ISO), or ``None``."""
+        ...
+
+    async def sample_days(
+        self, site: str | None = None, since: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Availability samples counted per day: day, samples, ok, avg_ms, max_ms."""
+        ...

@@ -228,6 +228,32 @@ MIGRATIONS: dict[int, str] = {
         PRIMARY KEY (scan_id, site)
     );
     """,
+    8: f"""
+    ALTER TABLE ignores ADD COLUMN author {_T} NOT NULL DEFAULT '';
+    ALTER TABLE ignores ADD COLUMN changed_at {_T};
+    CREATE TABLE ignore_rules (
+        id BIGSERIAL PRIMARY KEY,
+        pattern {_T} NOT NULL,
+        check_code {_T} NOT NULL,
+        site {_T} NOT NULL,
+        reason {_T} NOT NULL,
+        created_at {_T} NOT NULL,
+        author {_T} NOT NULL,
+        changed_at {_T},
+        UNIQUE (pattern, check_code, site)
+    );
+    CREATE TABLE ignore_log (
+        id BIGSERIAL PRIMARY KEY,
+        at {_T} NOT NULL,
+        author {_T} NOT NULL,
+        action {_T} NOT NULL,
+        target {_T} NOT NULL,
+        subject {_T} NOT NULL,
+        reason {_T} NOT NULL,
+        previous {_T}
+    );
+    CREATE INDEX findings_by_identity ON findings (identity);
+    """,
 }
 SCHEMA_VERSION = max(MIGRATIONS)
 

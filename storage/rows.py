@@ -31,6 +31,8 @@ from storage.base import (
 
 __all__ = [
     "IGNORES",
+    "IGNORE_LOG",
+    "IGNORE_RULES",
     "SAMPLES",
     "TARGETS",
     "WRITE_ORDER",
@@ -130,10 +132,14 @@ WRITE_ORDER = (FRONTIER, PAGES, BODIES, LINKS, REFS, FINDINGS, COLUMNS, ITEMS, C
 # written outside the writer, one call at a time
 TARGETS = Table("targets", ("scan_id", "url", "title", "final_host"), ("scan_id", "url"), "replace")
 IGNORES = Table(
-    "ignores",
-    ("identity", "site", "check_code", "url", "reason", "created_at"),
-    ("identity",),
-    "replace",
+    "ignores", ("identity", "site", "check_code", "url", "reason", "created_at", "author")
+)
+# check_code and site are '' for a rule of every check or every site
+IGNORE_RULES = Table(
+    "ignore_rules", ("pattern", "check_code", "site", "reason", "created_at", "author")
+)
+IGNORE_LOG = Table(
+    "ignore_log", ("at", "author", "action", "target", "subject", "reason", "previous")
 )
 SAMPLES = Table(
     "samples",

@@ -1,12 +1,13 @@
 """The store protocol once, in SQL both backends speak.
 
 :class:`SQLStore` writes every method of :class:`storage.base.Store` with ``?`` placeholders
-and runs it through a few hooks a backend gives (:meth:`~SQLStore._rows`,
-:meth:`~SQLStore._execute`, :meth:`~SQLStore._executemany`, :meth:`~SQLStore._insert_id`,
-:meth:`~SQLStore._insert`): SQLite runs the statements as they are, PostgreSQL numbers the
-placeholders (``$1``, ``$2``, …). A backend keeps its connections, its schema and migrations,
-and the SQL that truly differs between the two. The batching writer is
-:class:`storage.writer.BatchWriter`; the rows it writes are grouped by :mod:`storage.rows`.
+and runs it through a few hooks a backend gives (:class:`storage.sqlhooks.SQLBackend`:
+``_rows``, ``_execute``, ``_executemany``, ``_insert_id``, ``_insert``): SQLite runs the
+statements as they are, PostgreSQL numbers the placeholders (``$1``, ``$2``, …). A backend
+keeps its connections, its schema and migrations, and the SQL that truly differs between the
+two. The batching writer is :class:`storage.writer.BatchWriter`; the rows it writes are grouped
+by :mod:`storage.rows`. The ignores (single findings, rules by URL pattern, the log of their
+changes) are :class:`storage.sqlignores.IgnoreSQL`.
 """
 
 from __future__ import annotations
@@ -14,11 +15,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 import zlib
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from crawler import __version__
 from storage.base import (
+    ColumnRecord,
+    CoverageRecord,
+    FindingRecord,
     FrontierRow,
     ItemRow,
     Journal,
@@ -26,11 +30,11 @@ from storage.base import (
     Progress,
     SampleRow,
     ScanInfo,
-    StoreError,
     resumable_alone,
 )
-from storage.rows import IGNORES, SAMPLES, TARGETS, Row, Table, group, sample_row
-from storage.writer import BatchWriter
+from storage.rows import SAMPLES, TARGETS, group, sample_row
+from storage.sqlhooks import now_iso
+from storage.sqlignores import IgnoreSQL
 
 __all__ = ["SQLStore", "now_iso"]
 
@@ -41,47 +45,10 @@ _SCANS = (
 _CHUNK = 500  # ids or URLs in one IN (…) list
 
 
-def now_iso() -> str:
-    return dt.datetime.now(dt.UTC).astimezone().isoformat(timespec="seconds")
-
-
-class SQLStore(BatchWriter):
-    """What the SQLite and PostgreSQL stores share: every protocol method but the opening."""
-
-    # -- the backend's part ------------------------------------------------------------------
-
-    def _rows(self, sql: str, args: Sequence[Any] = ()) -> AsyncIterator[Sequence[Any]]:
-        """The rows of a query (a failure is a :class:`StoreError`: cannot read)."""
-        raise NotImplementedError
-
-    async def _execute(self, sql: str, args: Sequence[Any] = ()) -> int:
-        """Run and commit one statement; the rows it changed (a failure: cannot write)."""
-        raise NotImplementedError
-
-    async def _executemany(self, statements: list[tuple[str, list[Row]]], writer: bool) -> None:
-        """Run each statement for each of its rows, all in one transaction, undone when one
-        fails. The writer's batches (``writer``) raise the driver's own errors, for the
-        writer's retries; any other call raises a :class:`StoreError` (cannot write)."""
-        raise NotImplementedError
-
-    async def _insert_id(self, sql: str, args: Sequence[Any]) -> int:
-        """Run and commit an ``INSERT`` into a table with an ``id`` key; the new row's id."""
-        raise NotImplementedError
-
-    def _insert(self, table: Table) -> str:
-        """The statement that inserts a row into ``table`` as its ``conflict`` says."""
-        raise NotImplementedError
-
-    def _row(self, values: Row) -> Row:
-        """A row (or a statement's arguments) as the driver takes it."""
-        return values
-
-    async def _close_quietly(self) -> None:
-        """Close the connections; never raises."""
-        raise NotImplementedError
-
-    async def _fetch(self, sql: str, args: Sequence[Any] = ()) -> list[Sequence[Any]]:
-        return [row async for row in self._rows(sql, args)]
+class SQLStore(IgnoreSQL):
+    """What the SQLite and PostgreSQL stores share: every protocol method but the opening
+    (the backend's hooks: :class:`storage.sqlhooks.SQLBackend`; the ignores:
+    :class:`storage.sqlignores.IgnoreSQL`)."""
 
     # -- writing -----------------------------------------------------------------------------
 
@@ -147,23 +114,6 @@ class SQLStore(BatchWriter):
         """Write into ``scan_id`` without touching its status (a site job of a queued scan)."""
         await self._start_writer(scan_id)
 
-    async def ignore(self, identity: str, reason: str) -> dict[str, Any]:
-        """Mark the finding ``identity`` as a false positive or an accepted exception."""
-        rows = await self._fetch(
-            "SELECT site, check_code, url FROM findings WHERE identity = ?"
-            " ORDER BY scan_id DESC LIMIT 1",
-            (identity,),
-        )
-        if not rows:
-            raise StoreError(f"{self.path}: no finding {identity!r} in the store")
-        site, check, url = rows[0]
-        await self._execute(self._insert(IGNORES), (identity, site, check, url, reason, now_iso()))
-        return {"id": identity, "site": site, "check": check, "url": url, "reason": reason}
-
-    async def unignore(self, identity: str) -> bool:
-        """Undo :meth:`ignore`; whether there was anything to undo."""
-        return await self._execute("DELETE FROM ignores WHERE identity = ?", (identity,)) > 0
-
     async def withdraw_findings(
         self, scan_id: int, check: str, site: str, urls: Sequence[str]
     ) -> int:
@@ -221,30 +171,27 @@ class SQLStore(BatchWriter):
         info = _scan_info(rows[0])
         return info if resumable_alone(info) else None
 
-    async def findings(self, scan_id: int) -> list[dict[str, Any]]:
-        keys = ("id", "check", "severity", "site", "unit", "column", "url", "page", "detail",
-                "observed_at")  # fmt: skip
-        out = []
-        async for r in self._rows(
-            "SELECT identity, check_code, severity, site, unit, column_name, url, page, detail,"
-            " observed_at FROM findings WHERE scan_id = ? ORDER BY site, check_code, url, identity",
-            (scan_id,),
-        ):
-            finding = dict(zip(keys, r, strict=True))
-            finding["detail"] = json.loads(finding["detail"])
-            out.append(finding)
-        return out
-
-    async def ignores(self) -> dict[str, dict[str, Any]]:
-        """Every ignored finding identity with its reason."""
-        keys = ("id", "site", "check", "url", "reason", "since")
-        return {
-            str(r[0]): dict(zip(keys, r, strict=True))
-            async for r in self._rows(
-                "SELECT identity, site, check_code, url, reason, created_at FROM ignores"
-                " ORDER BY created_at, identity"
+    async def findings(self, scan_id: int) -> list[FindingRecord]:
+        return [
+            FindingRecord(
+                id=r[0],
+                check=r[1],
+                severity=r[2],
+                site=r[3],
+                unit=r[4],
+                column=r[5],
+                url=r[6],
+                page=r[7],
+                detail=json.loads(r[8]),
+                observed_at=r[9],
             )
-        }
+            async for r in self._rows(
+                "SELECT identity, check_code, severity, site, unit, column_name, url, page,"
+                " detail, observed_at FROM findings WHERE scan_id = ?"
+                " ORDER BY site, check_code, url, identity",
+                (scan_id,),
+            )
+        ]
 
     async def journal(self, scan_id: int) -> Journal:
         """What a scan had done before it stopped: its frontier, the pages fetched (with their
@@ -330,28 +277,41 @@ class SQLStore(BatchWriter):
             async for r in self._rows(sql + " ORDER BY at, id", args)
         ]  # fmt: skip
 
-    async def columns(self, scan_id: int) -> list[dict[str, Any]]:
+    async def columns(self, scan_id: int) -> list[ColumnRecord]:
         """Every column of every site in a scan: category, items, newest date, how it was read."""
-        keys = ("site", "url", "name", "category", "unit", "top_level", "configured", "parent",
-                "items", "dated_items", "newest", "pages", "is_list", "why")  # fmt: skip
-        out = []
-        async for r in self._rows(
-            f"SELECT {', '.join(keys)} FROM columns WHERE scan_id = ? ORDER BY site, url",
-            (scan_id,),
-        ):
-            column = dict(zip(keys, r, strict=True))
-            for flag in ("top_level", "configured", "is_list"):
-                column[flag] = bool(column[flag])
-            out.append(column)
-        return out
-
-    async def coverage(self, scan_id: int) -> dict[str, dict[str, Any]]:
-        return {
-            str(r[0]): json.loads(r[1])
-            async for r in self._rows(
-                "SELECT site, detail FROM coverage WHERE scan_id = ? ORDER BY site", (scan_id,)
+        return [
+            ColumnRecord(
+                site=r[0],
+                url=r[1],
+                name=r[2],
+                category=r[3],
+                unit=r[4],
+                top_level=bool(r[5]),
+                configured=bool(r[6]),
+                parent=r[7],
+                items=r[8],
+                dated_items=r[9],
+                newest=r[10],
+                pages=r[11],
+                is_list=bool(r[12]),
+                why=r[13],
             )
-        }
+            async for r in self._rows(
+                "SELECT site, url, name, category, unit, top_level, configured, parent, items,"
+                " dated_items, newest, pages, is_list, why FROM columns WHERE scan_id = ?"
+                " ORDER BY site, url",
+                (scan_id,),
+            )
+        ]
+
+    async def coverage(self, scan_id: int) -> dict[str, CoverageRecord]:
+        """Site id -> how much of it the scan read (the JSON written from a CoverageRow)."""
+        out: dict[str, CoverageRecord] = {}
+        async for r in self._rows(
+            "SELECT site, detail FROM coverage WHERE scan_id = ? ORDER BY site", (scan_id,)
+        ):
+            out[str(r[0])] = json.loads(r[1])
+        return out
 
     async def page_urls(self, scan_id: int, url_ids: Sequence[int]) -> dict[int, str]:
         out: dict[int, str] = {}
@@ -363,6 +323,45 @@ class SQLStore(BatchWriter):
             ):
                 out[int(r[0])] = str(r[1])
         return out
+
+    # -- read-only queries of the web view (issue 18) ------------------------------------------
+
+    async def scan_activity(self, scan_id: int) -> str | None:
+        """When scan ``scan_id`` last wrote a page or a link (its own ISO time), or ``None``:
+        how the web view tells a running scan from one whose process has died."""
+        rows = await self._fetch(
+            "SELECT (SELECT MAX(fetched_at) FROM pages WHERE scan_id = ?),"
+            " (SELECT MAX(checked_at) FROM links WHERE scan_id = ?)",
+            (scan_id, scan_id),
+        )
+        times = [str(t) for t in (rows[0] if rows else ()) if t]
+        return max(times, key=lambda t: dt.datetime.fromisoformat(t).timestamp()) if times else None
+
+    async def sample_days(
+        self, site: str | None = None, since: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Availability samples counted per day (the date of each sample's own local time, the
+        config's zone), oldest first: ``day``, ``samples``, ``ok``, and ``avg_ms`` and ``max_ms``
+        of the samples that loaded. ``site`` narrows to one site, ``since`` to days from it."""
+        where, args = [], []
+        if site is not None:
+            where.append("site = ?")
+            args.append(site)
+        if since is not None:
+            where.append("at >= ?")
+            args.append(since)
+        sql = (
+            "SELECT SUBSTR(at, 1, 10) AS day, COUNT(*), SUM(CASE WHEN ok THEN 1 ELSE 0 END),"
+            " AVG(CASE WHEN ok THEN total_ms END), MAX(CASE WHEN ok THEN total_ms END)"
+            f" FROM samples {'WHERE ' + ' AND '.join(where) if where else ''}"
+            " GROUP BY SUBSTR(at, 1, 10) ORDER BY day"
+        )
+        return [
+            {"day": str(r[0]), "samples": int(r[1]), "ok": int(r[2] or 0),
+             "avg_ms": None if r[3] is None else round(float(r[3])),
+             "max_ms": None if r[4] is None else int(r[4])}
+            for r in await self._fetch(sql, args)
+        ]  # fmt: skip
 
 
 def _chunks(values: list[Any]) -> list[list[Any]]:

@@ -45,7 +45,7 @@ async def _connect(target: str, *, uri: bool = False, busy: float) -> aiosqlite.
     return await aiosqlite.connect(target, uri=uri, timeout=busy)
 
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 MIGRATIONS: dict[int, str] = {
     1: """
     CREATE TABLE scans (
@@ -211,6 +211,33 @@ MIGRATIONS: dict[int, str] = {
         detail TEXT NOT NULL,
         PRIMARY KEY (scan_id, site)
     ) WITHOUT ROWID;
+    """,
+    8: """
+    ALTER TABLE ignores ADD COLUMN author TEXT NOT NULL DEFAULT '';
+    ALTER TABLE ignores ADD COLUMN changed_at TEXT;
+    CREATE TABLE ignore_rules (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,  -- never reused: r3 stays r3 in the log
+        pattern TEXT NOT NULL,
+        check_code TEXT NOT NULL,  -- '': every check
+        site TEXT NOT NULL,  -- '': every site
+        reason TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        author TEXT NOT NULL,
+        changed_at TEXT,
+        UNIQUE (pattern, check_code, site)
+    );
+    CREATE TABLE ignore_log (
+        id INTEGER PRIMARY KEY,
+        at TEXT NOT NULL,
+        author TEXT NOT NULL,
+        action TEXT NOT NULL,  -- ignore | update | undo
+        target TEXT NOT NULL,  -- a finding's identity, or a rule's id (r3)
+        subject TEXT NOT NULL,  -- what it set aside, in words, as it was
+        reason TEXT NOT NULL,
+        previous TEXT  -- the reason before (update, undo)
+    );
+    -- govmon ignore finds a finding by (a prefix of) its identity
+    CREATE INDEX findings_by_identity ON findings (identity);
     """,
 }
 

@@ -2,7 +2,7 @@
 
 from hypothesis import HealthCheck, settings
 
-from tests.pgserver import pg, server  # noqa: F401  (pytest fixtures)
+from tests.support.pgserver import pg, server  # noqa: F401  (pytest fixtures)
 
 # One profile for every property test, fit for a loaded 2-core machine (CI runs the suite beside
 # PostgreSQL and Chromium): no per-example deadline, and no "too slow" health check, which a

@@ -50,7 +50,7 @@ from checks.readers.encoding import decode_html
 from checks.readers.extract import parse_html
 from crawler.config import ConfigError, parse_config
 from crawler.net.urls import canonicalize
-from tests.strategies import MARKUP_FRAGMENTS
+from tests.support.strategies import MARKUP_FRAGMENTS
 
 _LONG = os.environ.get("GOVMON_FUZZ_EXAMPLES")
 

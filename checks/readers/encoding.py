@@ -13,6 +13,8 @@ import codecs
 import re
 from dataclasses import dataclass
 
+from charset_normalizer import from_bytes
+
 _ALIASES = {
     "gb2312": "gb18030",
     "gbk": "gb18030",
@@ -146,8 +148,6 @@ def _detect(data: bytes, declared: str | None) -> Decoded:
     if text is not None:
         return Decoded(text, "gb18030", declared, "detected")
     try:
-        from charset_normalizer import from_bytes
-
         best = from_bytes(data[:65536]).best()
     except Exception:  # the detector is best effort
         best = None

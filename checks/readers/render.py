@@ -2,7 +2,7 @@
 Chromium (Debian's ``chromium`` package; Playwright's own browser download is not needed).
 
 :func:`open_renderer` starts the browser once, for the first page that needs it, and says why
-when it cannot (:class:`~checks.readers.scripted.RenderUnavailable`: Playwright not installed, no
+when it cannot (:class:`~checks.readers.rendering.RenderUnavailable`: Playwright not installed, no
 Chromium, or it would not start). Each page renders in a fresh browser context:
 
 * every request the page makes goes through govmon's own fetcher (``page.route``), that is the
@@ -34,11 +34,11 @@ import structlog
 from selectolax.lexbor import LexborHTMLParser
 
 from checks.readers import jsread
-from checks.readers.scripted import FetchAside, Rendered, RenderUnavailable
+from checks.readers.rendering import FetchAside, Rendered, RenderUnavailable
 from crawler.net.fetcher import FetchResult
 
 if TYPE_CHECKING:
-    from crawler.config import CrawlSettings
+    from crawler.config.model import CrawlSettings
 
 log = structlog.get_logger("govmon.render")
 
@@ -102,7 +102,7 @@ def find_chromium(configured: str = "") -> str | None:
 async def open_renderer(crawl: CrawlSettings, fetch: FetchAside) -> BrowserRenderer:
     """A renderer with its browser started, or :class:`RenderUnavailable` saying why not."""
     try:
-        from playwright.async_api import async_playwright
+        from playwright.async_api import async_playwright  # noqa: PLC0415  optional dependency (govmon[browser])
     except ImportError as exc:
         raise RenderUnavailable("Playwright is not installed") from exc
     executable = find_chromium(crawl.browser)
@@ -138,7 +138,7 @@ class _Capture:
 
 
 class BrowserRenderer:
-    """:class:`~checks.readers.scripted.Renderer` over one Chromium (see the module's doc)."""
+    """:class:`~checks.readers.rendering.Renderer` over one Chromium (see the module's doc)."""
 
     def __init__(
         self, crawl: CrawlSettings, fetch: FetchAside, playwright: Any, executable: str

@@ -32,9 +32,8 @@ import html
 import json
 import re
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Final, Protocol
+from typing import TYPE_CHECKING, Final
 
 import structlog
 from selectolax.lexbor import LexborHTMLParser
@@ -42,10 +41,18 @@ from selectolax.lexbor import LexborHTMLParser
 from checks.readers import jsread
 from checks.readers.extract import ParsedPage, parse_html
 from checks.readers.listing import extract_items
+from checks.readers.render import open_renderer
+from checks.readers.rendering import (
+    FetchAside,
+    Rendered,
+    Renderer,
+    RendererFactory,
+    RenderUnavailable,
+)
 from crawler.net.fetcher import FetchResult
 
 if TYPE_CHECKING:
-    from crawler.config import CrawlSettings
+    from crawler.config.model import CrawlSettings
 
 log = structlog.get_logger("govmon.scripted")
 
@@ -139,47 +146,7 @@ class ScriptStats:
         return self.rendered + self.unreadable
 
 
-@dataclass(frozen=True, slots=True)
-class Rendered:
-    """What the browser made of a page: its DOM as HTML (with the targets of its script pagers
-    as plain links), or the error that stopped it."""
-
-    html: str = ""
-    error: str | None = None
-    # why the DOM may not be all the page would show: requests still loading when the time was
-    # up, or a data request that failed (then an empty list is unreadable, never blank)
-    unsettled: str = ""
-    pagers_followed: int = -1  # pager links whose target the browser noted (-1: not asked)
-
-
-class Renderer(Protocol):
-    async def render(self, url: str, result: FetchResult, *, pagers: bool) -> Rendered: ...
-
-    async def close(self) -> None: ...
-
-
-class FetchAside(Protocol):
-    async def __call__(
-        self,
-        url: str,
-        *,
-        method: str = "GET",
-        data: bytes | None = None,
-        content_type: str | None = None,
-        max_body: int = ...,
-    ) -> FetchResult: ...
-
-
-RendererFactory = Callable[["CrawlSettings", FetchAside], Awaitable[Renderer]]
-
-
-class RenderUnavailable(Exception):
-    """No browser to render with (Playwright or Chromium missing, or it would not start)."""
-
-
 async def _default_factory(crawl: CrawlSettings, fetch: FetchAside) -> Renderer:
-    from checks.readers.render import open_renderer
-
     return await open_renderer(crawl, fetch)
 
 

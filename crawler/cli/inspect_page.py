@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from checks.readers.dates import published_date
 from checks.readers.encoding import decode_html
 from checks.readers.extract import UnreadablePage, parse_html
 from checks.readers.listing import Item, extract_items, pagination
+from checks.readers.published import published_date
 from checks.readers.scripted import ScriptedPages
 from crawler.cli.common import (
     EXIT_FAILURE,

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Any
 
 from checks.categories import CATEGORY_NAMES
 from crawler.config.model import Site
+from storage.base import ColumnRecord
 
 
 def _q(text: str) -> str:
     return json.dumps(text, ensure_ascii=False)  # a TOML basic string is a JSON string
 
 
-def render_columns(sites: Sequence[Site], rows: Sequence[dict[str, Any]]) -> str:
-    by_site: dict[str, list[dict[str, Any]]] = {}
+def render_columns(sites: Sequence[Site], rows: Sequence[ColumnRecord]) -> str:
+    by_site: dict[str, list[ColumnRecord]] = {}
     for row in rows:
         by_site.setdefault(row["site"], []).append(row)
     out = [
@@ -33,10 +33,10 @@ def render_columns(sites: Sequence[Site], rows: Sequence[dict[str, Any]]) -> str
             "",
         ]
         tops = [c for c in columns if c["top_level"] or not c["parent"]]
-        children: dict[str, list[dict[str, Any]]] = {}
+        children: dict[str, list[ColumnRecord]] = {}
         for c in columns:
             if c not in tops:
-                children.setdefault(c["parent"], []).append(c)
+                children.setdefault(c["parent"] or "", []).append(c)
         for top in tops:
             out += _column(top, indent="  ")
             for child in children.pop(top["url"], []):
@@ -47,7 +47,7 @@ def render_columns(sites: Sequence[Site], rows: Sequence[dict[str, Any]]) -> str
     return "\n".join(out) + "\n"
 
 
-def _column(c: dict[str, Any], indent: str) -> list[str]:
+def _column(c: ColumnRecord, indent: str) -> list[str]:
     newest = c["newest"] or "no dated item"
     label = CATEGORY_NAMES.get(c["category"], c["category"])
     note = (

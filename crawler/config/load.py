@@ -19,9 +19,11 @@ from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from checks.lexicon import LexiconError, read_typo_lexicon, read_word_list
-from checks.messages import check_selectors
+from checks.catalogue import declare_checks
+from checks.readers.boards import check_selectors
+from checks.readers.wordlists import LexiconError, read_typo_lexicon, read_word_list
 from checks.scoring import ScoringTable
+from crawler.config.alerts import parse_alerts
 from crawler.config.errors import ConfigError, describe
 from crawler.config.model import (
     CATEGORIES,
@@ -32,6 +34,7 @@ from crawler.config.model import (
     ContentSettings,
     CrawlSettings,
     NewMedia,
+    NewMediaSettings,
     Rules,
     Schedule,
     Site,
@@ -338,10 +341,6 @@ def _schedule(r: _Reader, rules: Rules) -> Schedule:
 def _scoring(r: _Reader) -> dict[str, float]:
     """``[scoring]``: per-finding deductions by check code and indicator points."""
     if r.table:
-        # in a function until declare_checks moves below the config (issue 17): checks.registry
-        # imports every check, and the checks import crawler.config
-        from checks.registry import declare_checks
-
         declare_checks()  # a plug-in's codes can be scored too
     table = ScoringTable()
     known = set(table.rules) | {f"points.{k}" for k in table.indicators}
@@ -382,7 +381,56 @@ def _column(r: _Reader) -> Column:
     )
 
 
-def _site(r: _Reader) -> Site:
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# an RSSHub route: a path of the instance, such as /weibo/user/1195230310 (a query is allowed
+# for RSSHub's own parameters, such as ?limit=10; never the access key)
+_ROUTE = re.compile(r"^/[^/\s?#][^\s?#]*(\?[^\s#]*)?$")
+
+
+def _newmedia(r: _Reader) -> NewMediaSettings:
+    """``[newmedia]``: the office's RSSHub instance and the variable holding its access key."""
+    r.check_unknown({"rsshub", "rsshub_key_env"})
+    instance = r.url("rsshub", required=False)
+    if instance and ("?" in instance or "#" in instance):
+        raise r.error("rsshub", f"must be the instance's base URL, without a query: {instance!r}")
+    key_env = r.string("rsshub_key_env")
+    if key_env and not _ENV_NAME.match(key_env):
+        raise r.error(
+            "rsshub_key_env",
+            f"must be the name of an environment variable (such as RSSHUB_KEY), not {key_env!r}",
+        )
+    if key_env and not instance:
+        raise r.error("rsshub_key_env", "needs the instance: set rsshub too")
+    return NewMediaSettings(rsshub=instance.rstrip("/"), rsshub_key_env=key_env)
+
+
+def _account(r: _Reader, newmedia: NewMediaSettings) -> NewMedia:
+    """One ``[[site.newmedia]]`` account: a page or feed ``url``, or an RSSHub ``rsshub`` route."""
+    r.check_unknown({"name", "url", "rsshub"})
+    name = r.string("name", required=True)
+    if "rsshub" not in r.table:
+        if "url" not in r.table:
+            raise r.error("url", "is required (or rsshub, an RSSHub route)")
+        return NewMedia(name=name, url=r.url("url"))
+    if "url" in r.table:
+        raise r.error("rsshub", "url and rsshub are mutually exclusive: give one of them")
+    route = r.string("rsshub", required=True).strip()
+    if not _ROUTE.match(route) or "/../" in f"{route}/" or "/./" in f"{route}/":
+        raise r.error(
+            "rsshub", f"must be an RSSHub route such as /weibo/user/1195230310, not {route!r}"
+        )
+    if re.search(r"[?&](key|code)=", route):
+        raise r.error("rsshub", "the access key belongs in [newmedia] rsshub_key_env, not here")
+    if not newmedia.rsshub:
+        raise r.error(
+            "rsshub",
+            'an RSSHub route needs the instance: set [newmedia] rsshub = "http://127.0.0.1:1200"',
+        )
+    url = r.url("rsshub", value=newmedia.rsshub + route)
+    return NewMedia(name=name, url=url, route=route)
+
+
+def _site(r: _Reader, newmedia: NewMediaSettings) -> Site:
     r.check_unknown({"id", "name", "unit", "kind", "url", "scope", "column", "newmedia"})
     site_id = r.string("id", required=True)
     if not _SITE_ID.match(site_id):
@@ -399,11 +447,10 @@ def _site(r: _Reader) -> Site:
         _column(_Reader(r.path, f"{r.prefix}.column[{i}]", t))
         for i, t in enumerate(r.tables("column"))
     )
-    media = []
-    for i, t in enumerate(r.tables("newmedia")):
-        mr = _Reader(r.path, f"{r.prefix}.newmedia[{i}]", t)
-        mr.check_unknown({"name", "url"})
-        media.append(NewMedia(name=mr.string("name", required=True), url=mr.url("url")))
+    media = tuple(
+        _account(_Reader(r.path, f"{r.prefix}.newmedia[{i}]", t), newmedia)
+        for i, t in enumerate(r.tables("newmedia"))
+    )
     name = r.string("name") or site_id
     return Site(
         id=site_id,
@@ -413,7 +460,7 @@ def _site(r: _Reader) -> Site:
         url=url,
         scope=scope,
         columns=columns,
-        newmedia=tuple(media),
+        newmedia=media,
     )
 
 
@@ -423,6 +470,8 @@ def parse_config(data: Mapping[str, Any], path: str = "<config>") -> Config:
     top = _Reader(path, "", data)
     top.check_unknown(
         {"as_of", "timezone", "crawl", "rules", "checks", "content", "scoring", "schedule", "site"}
+        | {"alerts"}
+        | {"newmedia"}
     )
     timezone = top.string("timezone", "Asia/Shanghai")
     try:
@@ -432,7 +481,10 @@ def parse_config(data: Mapping[str, Any], path: str = "<config>") -> Config:
     as_of = None
     if "as_of" in data:
         as_of = _as_of(data["as_of"], tz, lambda reason: top.error("as_of", reason))
-    sites = tuple(_site(_Reader(path, f"site[{i}]", t)) for i, t in enumerate(top.tables("site")))
+    newmedia = _newmedia(top.sub("newmedia"))
+    sites = tuple(
+        _site(_Reader(path, f"site[{i}]", t), newmedia) for i, t in enumerate(top.tables("site"))
+    )
     rules = _rules(top.sub("rules"))
     if not sites:
         raise top.error("site", "at least one [[site]] is required")
@@ -452,6 +504,8 @@ def parse_config(data: Mapping[str, Any], path: str = "<config>") -> Config:
         content=_content(top.sub("content"), base),
         scoring=_scoring(top.sub("scoring")),
         schedule=_schedule(top.sub("schedule"), rules),
+        alerts=parse_alerts(data["alerts"], path) if "alerts" in data else (),
+        newmedia=newmedia,
         timezone=timezone,
         as_of=as_of,
     )

@@ -8,6 +8,7 @@ loader: a :class:`Config` (its sites and their columns, ``[crawl]``, ``[rules]``
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -17,19 +18,27 @@ from zoneinfo import ZoneInfo
 from crawler import __version__
 
 __all__ = [
+    "ALERT_KINDS",
     "CATEGORIES",
     "DEFAULT_USER_AGENT",
     "LISTEN_ADDRESS",
     "SITE_KINDS",
+    "AlertChannel",
     "ChecksSettings",
     "Column",
     "Config",
     "ContentSettings",
     "CrawlSettings",
+    "DingTalkAlert",
+    "EmailAlert",
     "NewMedia",
+    "NewMediaSettings",
     "Rules",
     "Schedule",
+    "SecretRef",
     "Site",
+    "WeComAlert",
+    "WebhookAlert",
     "daily_intervals",
     "window_moment",
 ]
@@ -153,8 +162,28 @@ class Column:
 
 @dataclass(frozen=True, slots=True)
 class NewMedia:
+    """A new-media account (政务新媒体) of a site: ``url`` is the page or feed read for its posts;
+    for an account read through RSSHub, ``route`` is its RSSHub route and ``url`` the feed's
+    address at the configured instance (without the access key, which is added only when the
+    request is sent)."""
+
     name: str
     url: str
+    route: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NewMediaSettings:
+    """The ``[newmedia]`` section: the office's own RSSHub instance (``rsshub``, its base URL)
+    and the environment variable holding its access key (``rsshub_key_env``; the key itself is
+    never in the config, on a command line or in a log)."""
+
+    rsshub: str = ""
+    rsshub_key_env: str = ""
+
+    def rsshub_key(self) -> str:
+        """The access key from the environment ("" when none is configured or set)."""
+        return os.environ.get(self.rsshub_key_env, "") if self.rsshub_key_env else ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,6 +261,79 @@ class Schedule:
         return (m.group("v6") or m.group("host")), int(m.group("port"))
 
 
+#: ``[[alerts]] kind``: where an alert goes.
+ALERT_KINDS = ("webhook", "dingtalk", "wecom", "email")
+
+
+@dataclass(frozen=True, slots=True)
+class SecretRef:
+    """Where a secret is read from when the daemon starts: an environment variable or a file,
+    never the config file itself (nor the command line). ``key`` is the config key that named it
+    (``alerts[0].secret_env``), for the error when it cannot be read."""
+
+    key: str
+    env: str | None = None
+    file: Path | None = None
+
+    def __str__(self) -> str:
+        return f"${self.env}" if self.env is not None else f"file {self.file}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Alert:
+    """What every ``[[alerts]]`` entry has: ``key`` is where it is in the file (``alerts[1]``)."""
+
+    key: str
+    name: str
+    timeout: float = 10.0  # seconds for one attempt
+    retries: int = 5  # more attempts after the first, with exponential back-off
+    report_url: str | None = None  # where officials read the full report (the web view)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WebhookAlert(_Alert):
+    """A generic JSON webhook (the document of ``[schedule] webhook``)."""
+
+    kind: str = "webhook"
+    url: str | None = None  # inline, when it carries no credential
+    url_secret: SecretRef | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DingTalkAlert(_Alert):
+    """A 钉钉 custom robot (自定义机器人): its URL holds ``access_token=``; ``secret`` signs."""
+
+    kind: str = "dingtalk"
+    url_secret: SecretRef
+    secret: SecretRef | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WeComAlert(_Alert):
+    """A 企业微信 group robot (群机器人): its URL holds ``key=``."""
+
+    kind: str = "wecom"
+    url_secret: SecretRef
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EmailAlert(_Alert):
+    """E-mail through an SMTP server."""
+
+    kind: str = "email"
+    host: str
+    port: int
+    security: str = "starttls"  # starttls | ssl | none
+    user: str | None = None
+    password: SecretRef | None = None
+    sender: str  # the From address (``from`` in the file)
+    to: tuple[str, ...]
+    html: bool = False  # also an HTML part beside the plain text
+
+
+AlertChannel = WebhookAlert | DingTalkAlert | WeComAlert | EmailAlert
+
+
 def window_moment(value: dt.date | dt.datetime, tz: dt.tzinfo, *, end: bool) -> dt.datetime:
     """An end of the ``[schedule]`` window as an aware time: a bare date is 00:00 in ``tz`` of
     that day (``end``: of the next day, so that an end date is inclusive)."""
@@ -279,6 +381,8 @@ class Config:
     content: ContentSettings = ContentSettings()
     scoring: Mapping[str, float] = field(default_factory=dict)
     schedule: Schedule = Schedule()
+    alerts: tuple[AlertChannel, ...] = ()  # [[alerts]], beside [schedule] webhook
+    newmedia: NewMediaSettings = NewMediaSettings()
     timezone: str = "Asia/Shanghai"
     as_of: dt.datetime | None = None
     digest: str = ""  # of the file's bytes: the same config resumes across govmon versions

@@ -40,7 +40,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from fractions import Fraction
-from typing import Any, NamedTuple, TypedDict
+from typing import Any, NamedTuple
+
+from storage.base import CoverageRecord as CoverageEntry
 
 #: More than this share of pages (or of columns) unread makes a finished site ``unchecked``.
 UNREAD_SHARE = Fraction(1, 2)
@@ -60,21 +62,6 @@ REASONS: Mapping[str, str] = {
     "pages": "多数页面未能读取 (most pages could not be read)",
     "columns": "多数栏目列表未能读取 (most column lists could not be read)",
 }
-
-
-class CoverageEntry(TypedDict):
-    """How much of a site the scan read (:mod:`crawler.core.coverage`)."""
-
-    pages_found: int
-    pages_read: int
-    pages_failed: int
-    pages_blocked: int
-    columns_found: int
-    columns_read: int
-    columns_failed: int
-    columns_unreadable: int
-    home: str | None  # read | unreachable | blocked | robots | pending
-    done: bool
 
 
 class Unchecked(NamedTuple):

@@ -31,7 +31,7 @@ from collections.abc import Callable
 import structlog
 
 from checks.base import Finding, PageCheck, ScanContext
-from checks.links import Verdict, classify, head_is_enough
+from checks.links import LinkVerdict, classify, head_is_enough
 from checks.readers.encoding import decode_html
 from checks.readers.extract import ParsedPage, UnreadablePage, link_kind, parse_html_off_loop
 from checks.readers.scripted import ScriptNote
@@ -255,6 +255,8 @@ class Scan:
             if new:
                 self._enqueue(url, url_id, Kind.PAGE, st.index, 0, "page")
         for media in st.site.newmedia:
+            if media.route is not None:
+                continue  # read through RSSHub by the columns check itself, after the crawl
             # an account's page or feed is read for its dates, not crawled
             url_id, new = self.frontier.url_id(media.url)
             if new:
@@ -292,7 +294,7 @@ class Scan:
             self._pending_refs.discard(url_id)
             return
         if not self.crawl.allow_private and self._scopes.literal_private(url):
-            self.referrers.judge_without_request(req, Verdict("blocked", "private address"))
+            self.referrers.judge_without_request(req, LinkVerdict("blocked", "private address"))
             return
         if kind is Kind.PAGE:
             self.sites[site].enqueued += 1
@@ -361,7 +363,7 @@ class Scan:
                 log.debug("fetch.retry", url=req.url, reason=verdict.reason, delay=delay)
                 self.scheduler.defer(req, delay)
                 return
-            verdict = Verdict(verdict.final, verdict.reason)
+            verdict = LinkVerdict(verdict.final, verdict.reason)
         parsed: ParsedPage | None = None
         script: ScriptNote | None = None
         if verdict.outcome == "ok" and result.body and req.kind is Kind.PAGE:
@@ -392,7 +394,7 @@ class Scan:
         ):
             # an attachment or image answered with an ordinary web page instead of the file:
             # not the host's "not found" page, but not the file either (a person looks)
-            verdict = Verdict("suspect", f"{req.link_kind} answered with a web page")
+            verdict = LinkVerdict("suspect", f"{req.link_kind} answered with a web page")
         if verdict.outcome == "broken" and not req.recheck and not replay:
             # every failure is confirmed once more, after a pause, before it is reported
             req.recheck = True
@@ -423,17 +425,20 @@ class Scan:
 
     async def _read_page(
         self, req: Request, result: FetchResult
-    ) -> tuple[ParsedPage | None, Verdict]:
+    ) -> tuple[ParsedPage | None, LinkVerdict]:
         decoded = decode_html(result.body, result.content_type)
         try:
             parsed = await parse_html_off_loop(result.final_url, decoded.text, decoded.charset)
         except UnreadablePage as exc:
             return None, await self._unreadable(req, result, exc)
         if self._is_home(req):
-            return parsed, Verdict("ok")  # a site's own front door answering is never a soft-404
+            # a site's own front door answering is never a soft-404
+            return parsed, LinkVerdict("ok")
         return parsed, await self.soft404.judge_page(req, result, parsed)
 
-    async def _unreadable(self, req: Request, result: FetchResult, exc: UnreadablePage) -> Verdict:
+    async def _unreadable(
+        self, req: Request, result: FetchResult, exc: UnreadablePage
+    ) -> LinkVerdict:
         """A page not parsed (:mod:`checks.readers.nesting`): recorded with the error ``unreadable:
         REASON``, neither followed nor checked, and a ``page.unreadable`` warning when it is a
         page of a site. It answered, so as a link it is fine."""
@@ -445,7 +450,7 @@ class Scan:
             detail = {"reason": exc.reason, "error": str(exc), "bytes": len(result.body)}
             finding = Finding("page.unreadable", st.site.id, st.site.unit, req.url, detail=detail)
             await self.runner.emit(finding)
-        return Verdict("ok")
+        return LinkVerdict("ok")
 
     def _is_home(self, req: Request) -> bool:
         return req.depth == 0 and req.kind is Kind.PAGE and req.id in self.sites[req.site].home_ids
@@ -512,7 +517,7 @@ class Scan:
         self,
         req: Request,
         result: FetchResult,
-        verdict: Verdict,
+        verdict: LinkVerdict,
         parsed: ParsedPage | None,
         *,
         replay: bool = False,

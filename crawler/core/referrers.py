@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from checks.base import Finding
-from checks.links import Verdict
+from checks.links import LinkVerdict
 from checks.readers.extract import link_kind
 from crawler.core.frontier import Kind, Request
 from crawler.core.spill import Ref
@@ -36,7 +36,7 @@ class Bad:
     pages has a hundred thousand): what a finding shows of the fetch, one dict of refs, a bit
     per site; its URL is the frontier's."""
 
-    verdict: Verdict
+    verdict: LinkVerdict
     status: int | None
     redirects: tuple[str, ...]
     error_detail: str
@@ -84,14 +84,14 @@ class Referrers:
         # bad targets whose older refs spilled: refs seen since, until they are all added
         self._deferred: dict[int, list[Ref]] = {}
         self._resolving = False
-        self._verdicts: dict[tuple[str, str], Verdict] = {}  # one object per distinct verdict
+        self._verdicts: dict[tuple[str, str], LinkVerdict] = {}  # one object per distinct verdict
         self._bad: dict[int, Bad] = {}
 
     def get(self, target_id: int) -> Bad | None:
         """The target's bad verdict and referrers, if it was judged bad."""
         return self._bad.get(target_id)
 
-    def judge(self, req: Request, result: FetchResult, verdict: Verdict) -> None:
+    def judge(self, req: Request, result: FetchResult, verdict: LinkVerdict) -> None:
         """``req``'s target is bad (broken, blocked or suspect)."""
         self._status[req.id] = 2
         stats = self._state.stats
@@ -107,14 +107,14 @@ class Referrers:
             verdict, result.status, redirects, result.error_detail, result.requests
         )
 
-    def judge_without_request(self, req: Request, verdict: Verdict) -> None:
+    def judge_without_request(self, req: Request, verdict: LinkVerdict) -> None:
         """A target bad without asking (a private address): its refs are added at the end."""
         result = FetchResult(url=req.url, final_url=req.url, error=verdict.reason, requests=0)
         self.judge(req, result, verdict)
         # refs arrive through _pending_refs -> flushed at the end by finish()
 
     async def record(
-        self, req: Request, result: FetchResult, verdict: Verdict, *, seed_finding: bool
+        self, req: Request, result: FetchResult, verdict: LinkVerdict, *, seed_finding: bool
     ) -> None:
         """Judge a fetched target bad and add the referrers that waited for its verdict. A seed
         (home page or configured column) has no referrer: ``seed_finding`` says whether its own

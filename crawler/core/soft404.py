@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import uuid
 
-from checks.links import Fingerprint, Verdict, is_soft_404, shingles
+from checks.links import Fingerprint, LinkVerdict, is_soft_404, shingles
 from checks.readers.encoding import decode_html
 from checks.readers.extract import ParsedPage, UnreadablePage, parse_html
 from crawler.core.frontier import Kind, Request
@@ -33,7 +33,9 @@ class Soft404:
         self._fingerprints: dict[str, Fingerprint | None] = {}
         self._probe_locks: dict[str, asyncio.Lock] = {}
 
-    async def judge_page(self, req: Request, result: FetchResult, parsed: ParsedPage) -> Verdict:
+    async def judge_page(
+        self, req: Request, result: FetchResult, parsed: ParsedPage
+    ) -> LinkVerdict:
         """A parsed answer (any target kind: pages, attachments, images, external pages)."""
         probe = await self.fingerprint(origin(req.url))
         text_sh = None
@@ -47,10 +49,10 @@ class Soft404:
             title=parsed.title,
             text_shingles=text_sh,
         ):
-            return Verdict("broken", "soft-404")
-        return Verdict("ok")
+            return LinkVerdict("broken", "soft-404")
+        return LinkVerdict("ok")
 
-    async def judge_without_body(self, req: Request, result: FetchResult) -> Verdict:
+    async def judge_without_body(self, req: Request, result: FetchResult) -> LinkVerdict:
         """Judge a target answered without a body (HEAD) against its host's missing-page answer.
 
         Every kind is judged: a missing attachment on a host that answers 200 with a "页面不存在"
@@ -59,10 +61,10 @@ class Soft404:
         its host."""
         file_kind = req.kind is Kind.CHECK and req.link_kind in FILE_KINDS
         if not result.redirects and not result.is_html and (result.content_type or file_kind):
-            return Verdict("ok")
+            return LinkVerdict("ok")
         probe = await self.fingerprint(origin(req.url))
         if probe is None or probe.honest:
-            return Verdict("ok")
+            return LinkVerdict("ok")
         if probe.final_url is not None:
             # the host redirects missing paths; did this one go to the same place?
             soft = is_soft_404(
@@ -73,18 +75,18 @@ class Soft404:
                 title="",
                 text_shingles=None,
             )
-            return Verdict("broken", "soft-404") if soft else Verdict("ok")
+            return LinkVerdict("broken", "soft-404") if soft else LinkVerdict("ok")
         if result.content_type and not result.is_html:
-            return Verdict("ok")
+            return LinkVerdict("ok")
         # the host answers 200 for missing paths: read the target and compare
         got = await self._state.fetch_aside(req.url, SNIFF_BYTES)
         if not got.ok or not got.body or not got.is_html:
-            return Verdict("ok")
+            return LinkVerdict("ok")
         decoded = decode_html(got.body, got.content_type)
         try:
             parsed = parse_html(got.final_url, decoded.text, decoded.charset)
         except UnreadablePage:
-            return Verdict("ok")  # it answered; what it says cannot be read
+            return LinkVerdict("ok")  # it answered; what it says cannot be read
         soft = is_soft_404(
             probe,
             url=req.url,
@@ -93,7 +95,7 @@ class Soft404:
             title=parsed.title,
             text_shingles=text_shingles(parsed),
         )
-        return Verdict("broken", "soft-404") if soft else Verdict("ok")
+        return LinkVerdict("broken", "soft-404") if soft else LinkVerdict("ok")
 
     async def fingerprint(self, key: str) -> Fingerprint | None:
         """What ``key`` (an origin) serves for a surely-missing path, fetched once."""

@@ -19,7 +19,7 @@ from typing import Any, Protocol
 
 import structlog
 
-from checks.links import Verdict
+from checks.links import LinkVerdict
 from checks.readers.extract import ParsedPage
 from crawler.config import Config
 from crawler.core.frontier import Kind, Request
@@ -102,7 +102,7 @@ class Replayer(Protocol):
         self,
         req: Request,
         result: FetchResult,
-        verdict: Verdict,
+        verdict: LinkVerdict,
         parsed: ParsedPage | None,
         *,
         replay: bool = False,
@@ -217,7 +217,7 @@ class Resume(Start):
                     url=row.url, final_url=final_url, status=code, method=method,
                     requests=attempts, error=reason if code is None and reason else None,
                 )  # fmt: skip
-                await replayer.record(req, result, Verdict(outcome, reason), None)
+                await replayer.record(req, result, LinkVerdict(outcome, reason), None)
             else:
                 pending.append(req)
         for req in pending:

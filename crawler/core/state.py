@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from checks.base import Finding
-from checks.links import Verdict
+from checks.links import LinkVerdict
 from crawler.config import Config, Site
 from crawler.core.frontier import Frontier, Request
 from crawler.core.scheduler import Scheduler
@@ -75,7 +75,7 @@ class SiteState:
             entry["error"] = result.error_detail[:300]
         self.home_attempts.append(entry)
 
-    def unreachable(self, req: Request, result: FetchResult, verdict: Verdict) -> Finding:
+    def unreachable(self, req: Request, result: FetchResult, verdict: LinkVerdict) -> Finding:
         """``site.unreachable`` (veto): the home page never answered during the scan, after its
         retries and the confirming re-check; every attempt is the evidence. Nothing else is
         claimed about the site (its site-level checks do not run; reports withhold the rest)."""
@@ -136,7 +136,9 @@ class Scopes:
         mine = {id(st.site) for st in sites}
         pairs += [(p, -1) for s in config.sites if id(s) not in mine for p in s.scope]
         self._scopes = sorted(pairs, key=lambda x: -len(x[0]))
-        self.trusted_hosts = frozenset(hostname(p) for p, _ in pairs)
+        # the configured sites' hosts, and the office's own RSSHub instance ([newmedia] rsshub)
+        rsshub = [config.newmedia.rsshub] if config.newmedia.rsshub else []
+        self.trusted_hosts = frozenset(hostname(p) for p in [*(p for p, _ in pairs), *rsshub])
 
     def origins(self) -> set[str]:
         """The origins the scopes cover."""

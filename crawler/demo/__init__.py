@@ -67,6 +67,7 @@ SITE_ROOT = HERE / "site"
 TEMPLATE = HERE / "district.toml"
 RECORDING = HERE / "district.warc.gz"  # a scan of SITE_ROOT, made by record_demo
 HOSTS = ("www.district.test", "town.district.test", "ext.test")
+REPORT_FORMATS = ("json", "md", "csv", "html", "xlsx")  # every format: the demo writes each
 _PORT = "@PORT@"  # placeholder in the config template
 
 _TYPES = {
@@ -355,7 +356,8 @@ def run_demo(output: Path, *, live: bool = False, recording: Path = RECORDING) -
     """Replay the recorded demo district (or, ``live``, serve its static files), scan it as of
     2020-06-16, write the reports into ``output``.
 
-    Writes ``govmon.toml``, ``govmon.db`` and ``report.{json,md,csv}``; returns the exit status
+    Writes ``govmon.toml``, ``govmon.db`` and the report in every format
+    (``report.{json,md,csv,html,xlsx}``: :data:`REPORT_FORMATS`); returns the exit status
     (0 when the scan and every report succeeded, otherwise the first failure's status).
     """
     output = Path(output)
@@ -385,15 +387,16 @@ def run_demo(output: Path, *, live: bool = False, recording: Path = RECORDING) -
         if status != 0:
             print(f"govmon demo: the scan failed (exit status {status})", file=sys.stderr)
             return status
-        for fmt in ("json", "md", "csv"):
+        for fmt in REPORT_FORMATS:
             target = output / f"report.{fmt}"
             rc = _report(db, fmt, target)
             if rc != 0:
                 print(f"govmon demo: the {fmt} report failed (exit status {rc})", file=sys.stderr)
                 status = status or rc
+    others = ", ".join(str(output / f"report.{fmt}") for fmt in REPORT_FORMATS if fmt != "html")
     print(
-        f"Report: {output / 'report.md'} (also {output / 'report.json'}, "
-        f"{output / 'report.csv'}); the planted problems: {HERE / 'EXPECTED.md'}"
+        f"Report: {output / 'report.html'} (also {others}); the planted problems:"
+        f" {HERE / 'EXPECTED.md'}"
     )
     for line in _summary(output / "report.json"):
         print(line)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
 
 MAX_SLOWDOWN = 16.0
 DEFAULT_BACKOFF = 1.0  # seconds, when a 429/503 comes without Retry-After and rate is unlimited
@@ -71,7 +72,6 @@ def parse_retry_after(value: str | None, now_epoch: float) -> float | None:
     text = value.strip()
     if text.isdigit():
         return min(float(text), MAX_RETRY_AFTER)
-    from email.utils import parsedate_to_datetime
 
     try:
         when = parsedate_to_datetime(text)

@@ -13,18 +13,21 @@ import datetime as dt
 from collections import Counter, defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import cast
 from zoneinfo import ZoneInfo
 
 from checks.availability import UNREACHABLE, Period, judge_period, scan_period, to_finding
-from checks.registry import declare_checks
-from checks.scoring import ScoringTable, judge
+from checks.catalogue import declare_checks
+from checks.scoring import ScoringTable
+from checks.scoring import site_verdict as judge
 from crawler.core.coverage import public as public_coverage
 from crawler.core.coverage import unchecked_reason
+from crawler.reports.ignores import Ignores, basis
 from crawler.reports.model import (
     AvailabilityPeriod,
     ColumnEntry,
     Comparison,
+    CoverageEntry,
     FindingEntry,
     IgnoredEntry,
     IgnoreNote,
@@ -52,7 +55,10 @@ async def build_report(
     """The report of one scan; with ``compare``, what changed since an earlier scan (an id, or
     ``previous``: the newest earlier complete scan of the same sites)."""
     info = await store.scan_info(scan_ref)
-    ignores = cast(dict[str, IgnoreNote], await store.ignores())
+    ignores = Ignores(
+        cast(dict[str, IgnoreNote], await store.ignores()),
+        cast(list[IgnoreNote], await store.ignore_rules()),
+    )
     report = await _scan_report(store, info, ignores, now)
     if compare is not None:
         old = await _earlier(store, info, compare)
@@ -62,13 +68,13 @@ async def build_report(
 
 
 async def _scan_report(
-    store: Store, info: ScanInfo, ignores: Mapping[str, IgnoreNote], now: dt.datetime | None
+    store: Store, info: ScanInfo, ignores: Ignores, now: dt.datetime | None
 ) -> Report:
     # the store's rows, as the report model declares them (crawler/reports/model.py)
-    findings = cast(list[FindingEntry], await store.findings(info.id))
+    findings = await store.findings(info.id)
     coverage = await store.coverage(info.id)
     avail = await availability(store, info, findings, now=now)
-    columns = cast(list[ColumnEntry], await store.columns(info.id))
+    columns = await store.columns(info.id)
     return assemble(
         info, findings + avail.findings, ignores, columns, coverage=coverage, availability=avail
     )
@@ -169,10 +175,10 @@ def _table(info: ScanInfo) -> ScoringTable:
 def assemble(
     info: ScanInfo,
     findings: list[FindingEntry],
-    ignores: Mapping[str, IgnoreNote] | None = None,
+    ignores: Ignores | Mapping[str, IgnoreNote] | None = None,
     columns: list[ColumnEntry] | None = None,
     *,
-    coverage: dict[str, dict[str, Any]] | None = None,
+    coverage: Mapping[str, CoverageEntry] | None = None,
     availability: Availability | None = None,
 ) -> Report:
     """The report (:class:`crawler.reports.model.Report`) from what the store holds of one scan.
@@ -180,9 +186,11 @@ def assemble(
     A site is judged from its findings unless the scan could not cover it (``unchecked``, with
     the reason: :mod:`crawler.core.coverage`); a site whose home page never answered during the scan
     is ``unqualified`` by ``site.unreachable`` and nothing else is claimed about it (its other
-    findings are withheld, and counted in ``withheld``).
+    findings are withheld, and counted in ``withheld``). A finding an ignore sets aside
+    (``ignores``: the store's, or single ignores by identity) is listed apart, with the ignore.
     """
-    ignores = ignores or {}
+    if not isinstance(ignores, Ignores):
+        ignores = Ignores(ignores or {})
     coverage = coverage or {}
     legacy = not coverage  # a scan made before coverage rows: judged as it was
     down = {f["site"] for f in findings if f["check"] == UNREACHABLE and _from_scan(f)}
@@ -193,8 +201,14 @@ def assemble(
             withheld[f["site"]] += 1
         else:
             shown.append(f)
-    kept = [f for f in shown if f["id"] not in ignores]
-    ignored = [_ignored(f, ignores[f["id"]]) for f in shown if f["id"] in ignores]
+    kept: list[FindingEntry] = []
+    ignored: list[IgnoredEntry] = []
+    for f in shown:
+        note = ignores.note_for(f)
+        if note is None:
+            kept.append(f)
+        else:
+            ignored.append(_ignored(f, note))
     table = _table(info)
     by_site: dict[str, list[FindingEntry]] = defaultdict(list)
     for f in kept:
@@ -245,6 +259,7 @@ def assemble(
         "status": info.status,
         "pages": info.pages,
         "requests": info.requests,
+        "timezone": str(tz),  # the config's: the Chinese views show every time in it
     }
     if availability is not None:
         scan["availability"] = availability.describe(tz)
@@ -262,7 +277,8 @@ def _ignored(f: FindingEntry, note: IgnoreNote) -> IgnoredEntry:
     return {
         "id": f["id"], "check": f["check"], "severity": f["severity"], "site": f["site"],
         "unit": f["unit"], "column": f["column"], "url": f["url"], "page": f["page"],
-        "detail": f["detail"], "observed_at": f["observed_at"], "ignored": note,
+        "detail": f["detail"], "observed_at": f["observed_at"],
+        "ignored": {**note, "basis": basis(note)},
     }  # fmt: skip
 
 

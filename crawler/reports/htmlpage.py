@@ -12,8 +12,8 @@ web view (:mod:`crawler.service.web`) renders its pages with the same environmen
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
-import json
 import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
@@ -22,10 +22,25 @@ from typing import Any
 
 import jinja2
 
-from checks import catalogue
+from checks.categories import CATEGORY_NAMES
+from checks.wording import cn_date
 from crawler import __version__
+from crawler.reports.evidence import evidence
 from crawler.reports.model import FindingEntry, Report
-from crawler.reports.words import CHECK_NAMES, banner, describe
+from crawler.reports.words import (
+    CHECK_NAMES,
+    SEVERITY_NAMES,
+    STATUSES,
+    VERDICTS,
+    banner,
+    cn_time,
+    comparison_groups,
+    describe,
+    display_url,
+    indicator_name,
+    report_zone,
+    unit_count,
+)
 
 __all__ = [
     "CATEGORY_NAMES",
@@ -44,52 +59,16 @@ __all__ = [
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"  # shared with the web view
 
-SEVERITY_NAMES = {"veto": "单项否决", "deduction": "扣分", "warning": "提醒", "info": "提示"}
-VERDICT_NAMES = {"qualified": "合格", "unqualified": "不合格", "unchecked": "未完成检查"}
-STATUS_NAMES = {
-    "complete": "已完成",
-    "incomplete": "未完成",
-    "running": "进行中",
-    "interrupted": "已中断",
-}
-_KIND_NAMES = {"page": "页面", "image": "图片", "attachment": "附件", "external": "外部链接",
-               "other": "其他资源"}  # fmt: skip
+VERDICT_NAMES = VERDICTS
+STATUS_NAMES = STATUSES
 SITE_KIND_NAMES = {
     "department": "部门",
     "institution": "直属机构",
     "town": "镇街",
     "portal": "门户网站",
 }
-CATEGORY_NAMES = {
-    "news": "动态要闻", "notice": "通知公告", "policy": "政策文件", "interpretation": "政策解读",
-    "personnel": "人事", "planning": "规划计划", "faq": "答问知识库", "consultation": "政务咨询",
-    "survey": "调查征集", "interview": "在线访谈", "service": "办事指南", "stats": "办事统计",
-    "other": "其他",
-}  # fmt: skip
 _SEVERITY_ORDER = {"veto": 0, "deduction": 1, "warning": 2, "info": 3}
 
-# detail keys shown as evidence, in this order; other keys follow, sorted. A key's label is the
-# check's own (its catalogue entry's ``evidence``), else one of the labels common to many checks
-_EVIDENCE_ORDER = (
-    "status", "reason", "error", "kind", "on_homepage", "newest", "days_since", "max_age_days",
-    "from", "to", "largest_gap_days", "max_gap_days", "asked", "answered", "replied",
-    "working_days", "limit", "simple", "title", "text", "suggestion", "context", "missing",
-    "items", "dated_items", "undated", "category", "top_level", "list_pages", "placeholder",
-    "why", "name", "key_column", "as_of", "pages", "redirects",
-)  # fmt: skip
-_COMMON_LABELS = {
-    "status": "HTTP 状态码",
-    "reason": "原因",
-    "error": "错误",
-    "title": "标题",
-    "items": "信息条数",
-    "dated_items": "有日期条数",
-    "placeholder": "占位提示",
-    "why": "判断依据",
-    "name": "名称",
-    "as_of": "监测时间点",
-}
-_LIST_CAP = 50  # list values (the pages linking a target) shown at most this long
 _HTTP_URL = re.compile(r"https?://[^\s\x00-\x1f\x7f]+\Z", re.IGNORECASE)
 _CN_NUMERALS = "一二三四五六七八九十"
 
@@ -97,49 +76,6 @@ _CN_NUMERALS = "一二三四五六七八九十"
 def is_http_url(value: object) -> bool:
     """Whether ``value`` may become a link: a plain http(s) URL without spaces or controls."""
     return isinstance(value, str) and _HTTP_URL.match(value) is not None
-
-
-def _plain(value: object) -> str:
-    if value is None:
-        return "—"
-    if isinstance(value, bool):
-        return "是" if value else "否"
-    if isinstance(value, (dict, list, tuple)):
-        return json.dumps(value, ensure_ascii=False, sort_keys=True)
-    return str(value)
-
-
-def evidence(finding: Mapping[str, Any]) -> list[tuple[str, list[str]]]:
-    """A finding's ``detail`` as labelled evidence: ``(label, values)`` pairs, lists capped.
-
-    The values are plain text (escaped by the templates); a value that is an http(s) URL is
-    linked by the template, anything else is shown as text.
-    """
-    detail = finding.get("detail") or {}
-    if not isinstance(detail, Mapping):
-        return [("详情", [_plain(detail)])]
-    entry = catalogue.spec(str(finding.get("check")))
-    labels = {**_COMMON_LABELS, **(entry.evidence if entry is not None else {})}
-    keys = [k for k in _EVIDENCE_ORDER if k in detail]
-    keys += sorted(k for k in detail if k not in _EVIDENCE_ORDER)
-    out: list[tuple[str, list[str]]] = []
-    for key in keys:
-        value = detail[key]
-        label = labels.get(key, str(key))
-        if key == "kind":
-            value = _KIND_NAMES.get(str(value), value)
-        elif key == "category":
-            value = CATEGORY_NAMES.get(str(value), value)
-        if isinstance(value, (list, tuple)):
-            if not value:
-                continue
-            shown = [_plain(v) for v in value[:_LIST_CAP]]
-            if len(value) > _LIST_CAP:
-                shown.append(f"……共 {len(value)} 个")
-            out.append((f"{label}（{len(value)}）" if key == "pages" else label, shown))
-        else:
-            out.append((label, [_plain(value)]))
-    return out
 
 
 def check_name(code: object) -> str:
@@ -177,22 +113,7 @@ def comparison_view(report: Report) -> dict[str, Any] | None:
     comp = report.get("comparison")
     if not comp:
         return None
-    current = {f["id"]: f for f in report["findings"]}
-
-    def resolve(ids: list[str]) -> list[FindingEntry]:
-        # a finding id not among the report's findings (cannot happen today) is kept, bare
-        return [
-            current.get(i) or {"id": i, "check": "", "severity": "", "site": "", "unit": "",
-                               "column": None, "url": "", "page": None, "detail": {},
-                               "observed_at": None}
-            for i in ids
-        ]  # fmt: skip
-
-    groups = [
-        ("new", "新增问题", resolve(list(comp["new"]))),
-        ("persisting", "仍存在的问题", resolve(list(comp["persisting"]))),
-        ("resolved", "已整改的问题", list(comp["resolved"])),
-    ]
+    groups = comparison_groups(report)
     per_unit = [{"unit": unit, **counts} for unit, counts in comp["per_unit"].items()]
     totals = {
         key: sum(int(counts[key]) for counts in comp["per_unit"].values())
@@ -210,6 +131,17 @@ def comparison_view(report: Report) -> dict[str, Any] | None:
 
 def _numeral(n: int) -> str:
     return _CN_NUMERALS[n - 1] if 1 <= n <= len(_CN_NUMERALS) else str(n)
+
+
+def _cn_time(value: str | None, zone: dt.tzinfo | None = None) -> str:
+    """A time in Chinese, in ``zone``; without one, in the time's own offset (a time the web
+    view already wrote in Chinese is kept)."""
+    if zone is None and value:
+        try:
+            zone = dt.datetime.fromisoformat(value).tzinfo
+        except ValueError:
+            return value
+    return cn_time(value, zone or dt.UTC)
 
 
 @functools.cache
@@ -230,6 +162,11 @@ def environment() -> jinja2.Environment:
     env.filters["numeral"] = _numeral
     env.filters["kind_name"] = lambda k: SITE_KIND_NAMES.get(str(k), "—" if k is None else str(k))
     env.filters["category_name"] = lambda c: CATEGORY_NAMES.get(str(c), str(c))
+    env.filters["cn_time"] = _cn_time
+    env.filters["display_url"] = display_url
+    env.filters["cn_date"] = cn_date
+    env.filters["indicator_name"] = indicator_name
+    env.filters["unit_count"] = unit_count
     env.tests["http_url"] = is_http_url
     env.globals["evidence"] = evidence
     env.globals["status_banner"] = banner
@@ -246,6 +183,7 @@ def report_context(report: Report) -> dict[str, Any]:
         "by_site": findings_by_site(report),
         "comparison": comparison_view(report),
         "site_names": {s["id"]: s["name"] for s in report["sites"]},
+        "zone": report_zone(report),
     }
 
 

@@ -8,9 +8,11 @@ this one declaration. A key that only some reports carry is ``NotRequired``.
 
 from __future__ import annotations
 
-from typing import Any, NotRequired, TypedDict
+from typing import NotRequired, TypedDict
 
-from crawler.core.coverage import CoverageEntry
+from storage.base import ColumnRecord as ColumnEntry
+from storage.base import CoverageRecord as CoverageEntry
+from storage.base import FindingRecord as FindingEntry
 
 __all__ = [
     "AvailabilityCounts",
@@ -32,30 +34,21 @@ __all__ = [
 ]
 
 
-class FindingEntry(TypedDict):
-    """One finding, as the store keeps it (``findings`` of a report)."""
-
-    id: str  # its stable identity: the same problem has the same id in every scan
-    check: str
-    severity: str  # veto | deduction | warning | info
-    site: str
-    unit: str
-    column: str | None
-    url: str  # the subject
-    page: str | None  # where it was seen
-    detail: dict[str, Any]
-    observed_at: str | None
-
-
 class IgnoreNote(TypedDict):
-    """Why a finding is marked a false positive or an accepted exception (``govmon ignore``)."""
+    """The ignore that sets a finding aside (``govmon ignore``): the finding's own, or a rule
+    matching its URL (:mod:`crawler.reports.ignores`)."""
 
-    id: str
-    site: str
-    check: str
-    url: str
+    id: str  # the finding's identity, or the rule's id ("r3")
+    kind: str  # finding | rule
+    site: str | None  # a rule of every site: None
+    check: str | None  # a rule of every check: None
+    url: str | None  # the finding's URL (a rule: None)
+    pattern: str | None  # the rule's URL pattern (a finding: None)
     reason: str
-    since: str  # when it was marked
+    by: str  # who set the reason (govmon ignore --by; the OS user by default)
+    since: str  # when it was ignored
+    changed: str | None  # when the reason last changed (govmon ignore --update)
+    basis: NotRequired[str]  # in a report: which ignore, in words (规则 r3：https://…/*)
 
 
 class IgnoredEntry(FindingEntry):
@@ -82,6 +75,7 @@ class ScanEntry(TypedDict):
     status: str  # complete | interrupted | running | incomplete
     pages: int
     requests: int
+    timezone: NotRequired[str]  # the config's ``[schedule] timezone`` (IANA name)
     availability: NotRequired[AvailabilityPeriod]
 
 
@@ -131,25 +125,6 @@ class UnitEntry(TypedDict):
     sites: list[str]
     problem_columns: int
     problems: list[Problem]
-
-
-class ColumnEntry(TypedDict):
-    """A column (栏目) as the scan found it (:class:`storage.base.ColumnRow`)."""
-
-    site: str
-    url: str
-    name: str
-    category: str
-    unit: str
-    top_level: bool
-    configured: bool
-    parent: str | None
-    items: int
-    dated_items: int
-    newest: str | None
-    pages: int
-    is_list: bool
-    why: str
 
 
 class ComparisonAgainst(TypedDict):

@@ -13,7 +13,6 @@ cannot carry are dropped, :func:`crawler.reports.csvformat.cell` quotes a leadin
 from __future__ import annotations
 
 import io
-import json
 import unicodedata
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -23,8 +22,10 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE  # type: ignore[import-unty
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side  # type: ignore[import-untyped]
 from openpyxl.utils import get_column_letter  # type: ignore[import-untyped]
 
+from checks.wording import cn_date, reason_words
 from crawler import __version__
 from crawler.reports.csvformat import cell
+from crawler.reports.evidence import evidence_text
 from crawler.reports.htmlpage import (
     SEVERITY_NAMES,
     SITE_KIND_NAMES,
@@ -33,7 +34,16 @@ from crawler.reports.htmlpage import (
     comparison_view,
 )
 from crawler.reports.model import Report
-from crawler.reports.words import CHECK_NAMES, banner, coverage_text, describe
+from crawler.reports.words import (
+    CHECK_NAMES,
+    banner,
+    cn_time,
+    coverage_text,
+    describe,
+    display_url,
+    indicator_name,
+    report_zone,
+)
 
 __all__ = [
     "ATTACHMENT_HEADER",
@@ -56,7 +66,7 @@ COMPARISON_LIST_HEADER = ["状态", "编号", "检查项", "网站", "责任单�
 FINDINGS_HEADER = [
     "编号", "检查项", "检查代码", "严重程度", "网站", "网站名称", "责任单位", "栏目", "问题",
     "对象地址", "所在页面", "HTTP 状态码", "原因", "最新信息日期", "未更新天数", "留言时间",
-    "答复时间", "工作日", "引用页面数", "发现时间", "详情",
+    "答复时间", "工作日", "引用页面数", "发现时间", "证据",
 ]  # fmt: skip
 IGNORED_HEADER = ["编号", "检查项", "检查代码", "网站", "责任单位", "栏目", "问题", "对象地址",
                   "忽略理由", "忽略时间"]  # fmt: skip
@@ -181,12 +191,13 @@ def _summary(ws: Any, report: Report) -> None:
                 s["name"],
                 s["unit"],
                 SITE_KIND_NAMES.get(str(s.get("kind")), s.get("kind")),
-                s.get("url"),
+                display_url(s.get("url")) if s.get("url") else None,
                 VERDICT_NAMES.get(s["verdict"], s["verdict"])
                 + (f"：{s['unchecked']['text']}" if s.get("unchecked") else ""),
                 s["score"],
                 "、".join(CHECK_NAMES.get(v, v) for v in s["vetoes"]) or None,
-                "；".join(f"{k} −{v}" for k, v in sorted(s["deductions"].items())) or None,
+                "；".join(f"{indicator_name(k)} −{v}" for k, v in sorted(s["deductions"].items()))
+                or None,
                 sum(s["counts"].values()),
                 coverage_text(s.get("coverage")),
                 *(s["counts"].get(c, 0) for c in codes),
@@ -197,13 +208,14 @@ def _summary(ws: Any, report: Report) -> None:
         total = [sum(s["counts"].get(c, 0) for s in report["sites"]) for c in codes]
         sheet.put(["合计", *([None] * 8), sum(total), None, *total], bold=True)
     scan = report["scan"]
+    zone = report_zone(report)
     qualified = sum(1 for s in report["sites"] if s["verdict"] == "qualified")
     unchecked = sum(1 for s in report["sites"] if s["verdict"] == "unchecked")
     info: list[tuple[str, object]] = [
         ("检查编号", scan["id"]),
-        ("监测时间点", scan["as_of"]),
-        ("开始时间", scan["started_at"]),
-        ("结束时间", scan["finished_at"]),
+        ("监测时间点", cn_time(scan["as_of"], zone)),
+        ("开始时间", cn_time(scan["started_at"], zone)),
+        ("结束时间", cn_time(scan["finished_at"], zone)),
         ("状态", STATUS_NAMES.get(scan["status"], scan["status"])),
         ("抓取页面", scan["pages"]),
         ("请求次数", scan["requests"]),
@@ -216,7 +228,8 @@ def _summary(ws: Any, report: Report) -> None:
     comp = report.get("comparison")
     if comp:
         against = comp["against"]
-        info.append(("比较对象", f"第 {against['id']} 次检查（监测时间点 {against['as_of']}）"))
+        when = cn_time(against["as_of"], zone)
+        info.append(("比较对象", f"第 {against['id']} 次检查（监测时间点 {when}）"))
     sheet.skip()
     for label, value in info:
         sheet.put([label, value])
@@ -230,7 +243,16 @@ def _attachment(ws: Any, report: Report) -> None:
     for number, u in enumerate(report["units"], start=1):
         first = sheet.row + 1
         for p in u["problems"]:
-            sheet.put([number, u["unit"], p["site_name"], p["column"], p["problem"], p["url"]])
+            sheet.put(
+                [
+                    number,
+                    u["unit"],
+                    p["site_name"],
+                    p["column"],
+                    p["problem"],
+                    display_url(p["url"]),
+                ]
+            )
         last = sheet.row
         for col in (1, 2):
             ws.cell(row=first, column=col).alignment = _CENTER
@@ -258,7 +280,8 @@ def _comparison(ws: Any, report: Report) -> None:
     )  # fmt: skip
     sheet.skip()
     against = view["against"]
-    sheet.put([f"与第 {against['id']} 次检查（监测时间点 {against['as_of']}）比较"], bold=True)
+    when = cn_time(against["as_of"], report_zone(report))
+    sheet.put([f"与第 {against['id']} 次检查（监测时间点 {when}）比较"], bold=True)
     sheet.header(COMPARISON_LIST_HEADER)
     labels = {"new": "新增", "persisting": "仍存在", "resolved": "已整改"}
     for key, _title, items in view["groups"]:
@@ -266,18 +289,21 @@ def _comparison(ws: Any, report: Report) -> None:
             sheet.put(
                 [labels[key], f["id"], CHECK_NAMES.get(f["check"], f["check"]),
                  names.get(f["site"], f["site"]), f["unit"], f["column"],
-                 describe(f) if f["check"] else None, f["url"]]
+                 describe(f) if f["check"] else None, display_url(f["url"])]
             )  # fmt: skip
     sheet.finish(columns=len(COMPARISON_HEADER))
 
 
 def _findings(ws: Any, report: Report) -> None:
     names = {s["id"]: s["name"] for s in report["sites"]}
+    zone = report_zone(report)
     sheet = _Sheet(ws)
     sheet.header(FINDINGS_HEADER)
     for f in report["findings"]:
         d = f.get("detail") or {}
         pages = d.get("pages")
+        reason = d.get("reason")
+        answered = d.get("answered") or d.get("replied")
         sheet.put(
             [
                 f["id"],
@@ -289,37 +315,41 @@ def _findings(ws: Any, report: Report) -> None:
                 f["unit"],
                 f["column"],
                 describe(f),
-                f["url"],
-                f["page"],
+                display_url(f["url"]),
+                display_url(f["page"]) if f["page"] else None,
                 d.get("status"),
-                d.get("reason"),
-                d.get("newest"),
+                reason_words(reason) if reason else None,
+                cn_date(d["newest"]) if d.get("newest") else None,
                 d.get("days_since"),
-                d.get("asked"),
-                d.get("answered") or d.get("replied"),
+                cn_date(d["asked"]) if d.get("asked") else None,
+                cn_date(answered) if answered else None,
                 d.get("working_days"),
                 len(pages) if isinstance(pages, list) else None,
-                f.get("observed_at"),
-                json.dumps(d, ensure_ascii=False, sort_keys=True),
+                cn_time(f.get("observed_at"), zone),
+                evidence_text(f, zone=zone),
             ]
         )
     sheet.finish(columns=len(FINDINGS_HEADER))
-    # the JSON detail can be long: keep its column readable, wrapped
+    # the evidence can be long: keep its column readable, wrapped
     ws.column_dimensions[get_column_letter(len(FINDINGS_HEADER))].width = _MAX_WIDTH
 
 
 def _ignored(ws: Any, report: Report) -> None:
     names = {s["id"]: s["name"] for s in report["sites"]}
+    zone = report_zone(report)
     sheet = _Sheet(ws)
-    sheet.header(IGNORED_HEADER)
+    # which ignore set each one aside: columns only where there is one (an empty sheet as before)
+    header = IGNORED_HEADER + (["忽略依据", "操作人"] if report["ignored"] else [])
+    sheet.header(header)
     for f in report["ignored"]:
         why = f.get("ignored") or {}
         sheet.put(
             [f["id"], CHECK_NAMES.get(f["check"], f["check"]), f["check"],
-             names.get(f["site"], f["site"]), f["unit"], f["column"], describe(f), f["url"],
-             why.get("reason"), why.get("since")]
+             names.get(f["site"], f["site"]), f["unit"], f["column"], describe(f),
+             display_url(f["url"]), why.get("reason"), cn_time(why.get("since"), zone),
+             why.get("basis") or why.get("id"), why.get("by")]
         )  # fmt: skip
-    sheet.finish(columns=len(IGNORED_HEADER))
+    sheet.finish(columns=len(header))
 
 
 def render_xlsx(report: Report) -> bytes:

@@ -18,7 +18,7 @@ from typing import Any
 
 import structlog
 
-from checks.builtin import doc_to_json, policy_documents
+from checks.page_checks import doc_to_json, policy_documents
 from crawler.config import Config
 from crawler.core import JoinQueued, Scan
 from crawler.core.logs import configure
@@ -72,7 +72,7 @@ def child_main(spec: ChildSpec, conn: Connection) -> None:
 
 def _run(coro: Coroutine[Any, Any, dict[str, Any]]) -> dict[str, Any]:
     try:
-        import uvloop
+        import uvloop  # noqa: PLC0415  optional: not built on every platform
     except ImportError:  # pragma: no cover - uvloop is a dependency, but not on every platform
         return asyncio.run(coro)
     return uvloop.run(coro)

@@ -44,10 +44,11 @@ from typing import Any, TextIO
 
 import structlog
 
-from checks.builtin import doc_from_json, reconcile_interpretations, withdraw_explained
+from checks.page_checks import doc_from_json, reconcile_interpretations
 from crawler.config import Config, Site
 from crawler.core import config_digest, scan_settings
 from crawler.core.logs import draw
+from crawler.core.reconcile import withdraw_explained
 from crawler.scale.child import ChildSpec, child_main
 from crawler.scale.partition import plan, previous_sizes
 from storage.base import Store

@@ -17,14 +17,14 @@ from urllib.parse import urlsplit
 
 import structlog
 
-from checks.builtin import (
+from checks.page_checks import (
     doc_from_json,
     doc_to_json,
     policy_documents,
     reconcile_interpretations,
-    withdraw_explained,
 )
 from crawler.config import Config, ConfigError, Site, parse_config
+from crawler.core.reconcile import withdraw_explained
 from storage.pgconn import Pool
 from storage.postgres import PostgresStore
 from storage.queue_sql import QueueSQL

@@ -5,16 +5,17 @@
 * :mod:`~crawler.service.planner`: when to scan each site so that every scan ends in its window;
 * :mod:`~crawler.service.probe`: availability samples of the home pages (``govmon probe``);
 * :mod:`~crawler.service.metrics`: ``/healthz`` and Prometheus ``/metrics``;
-* :mod:`~crawler.service.webhook`: early warnings and veto-level findings as a JSON POST;
+* :mod:`~crawler.service.alerts`: early warnings and veto-level findings sent to a JSON webhook,
+  钉钉 and 企业微信 robots and e-mail (:mod:`~crawler.service.webhook` is its old name);
 * :mod:`~crawler.service.web`: ``govmon serve``, the read-only web view of the store.
 """
 
+from crawler.service.alerts import WebhookError, build_payload, send, veto_events, warnings
 from crawler.service.daemon import Daemon, run_daemon
 from crawler.service.metrics import Metrics, MetricsServer
 from crawler.service.planner import Plan, PlannedScan, SiteSize, plan_scans, site_sizes
 from crawler.service.probe import SystemClock, probe_round, run_rounds, run_sampling, sample
 from crawler.service.web import ServeError, run_server
-from crawler.service.webhook import WebhookError, build_payload, send, veto_events, warnings
 
 __all__ = [
     "Daemon",

@@ -8,8 +8,10 @@ Three things run side by side until SIGTERM/SIGINT:
   from their sizes in earlier scans and their per-host rates, and says in plain words when the
   window is too short; an interrupted scan of the same config is resumed first. Without a
   window, the sites are scanned once a day;
-* after each scan, early warnings and new veto-level findings go to the webhook (a JSON POST,
-  retried), and ``/healthz`` and Prometheus ``/metrics`` answer on a loopback port throughout.
+* after each scan, early warnings and new veto-level findings go to every alert channel (the
+  webhook's JSON POST, 钉钉 and 企业微信 robots, e-mail: :mod:`crawler.service.alerts`, each
+  retried, each event sent once to each channel), and ``/healthz`` and Prometheus ``/metrics``
+  answer on a loopback port throughout.
 
 On SIGTERM the scan in progress stops cleanly (its frontier stays in the store for the next
 start), sampling stops, the writer is flushed, and the process exits 0.
@@ -38,19 +40,12 @@ from checks.availability import summarize
 from crawler import scale
 from crawler.config import Config
 from crawler.core import Resume, Scan, config_digest
-from crawler.reports import build_report
+from crawler.reports import Report, build_report
+from crawler.service.alerts import AlertError, Event, resolve_channels, veto_events, warnings
 from crawler.service.metrics import Metrics, MetricsServer
 from crawler.service.planner import Plan, daily_intervals, plan_scans, sample_times, site_sizes
 from crawler.service.probe import SystemClock, run_sampling
 from crawler.service.scans import last_sizes
-from crawler.service.webhook import (
-    WebhookError,
-    build_payload,
-    redact_url,
-    send,
-    veto_events,
-    warnings,
-)
 from storage.base import Store
 from storage.dburl import shown
 from storage.open import is_server_url, open_store
@@ -78,7 +73,10 @@ class Daemon:
         self.stop_event = asyncio.Event()
         self.metrics = Metrics()
         self.scan: Scan | None = None
-        self.sent: set[str] = set()
+        # the alert channels, their secrets read now: a missing one is a config error at start
+        self.channels = resolve_channels(config)
+        # the event ids each channel (by its place in the file) has had
+        self.sent: dict[str, set[str]] = {c.settings.key: set() for c in self.channels}
         self.last_scan: int | None = None
         self.lost = False  # the leadership was lost: exit 1 for the service manager
 
@@ -292,8 +290,7 @@ class Daemon:
     async def _notify(self, store: Store, scan_id: int) -> None:
         report = await build_report(store, scan_id)
         self.metrics.record_findings(report["findings"])
-        url = self.config.schedule.webhook
-        if not url:
+        if not self.channels:
             return
         samples = await store.samples()
         availability = summarize(samples, tz=self.config.tz) if samples else {}
@@ -317,25 +314,44 @@ class Daemon:
             news_max_age_days=self.config.rules.news_max_age_days,
             unanswered_max_days=self.config.rules.unanswered_max_days,
         )
-        events += veto_events(report["findings"], sent=self.sent, urls=urls)
-        events = [e for e in events if e["id"] not in self.sent]
-        if not events:
+        events += veto_events(report["findings"], urls=urls)
+        await self.alert(report, events)
+
+    async def alert(self, report: Report, events: list[Event]) -> None:
+        """Send every channel the ``events`` of the scan ``report`` describes that it has not
+        had yet; a channel that fails gets them again with the next round."""
+        async with aiohttp.ClientSession() as session:
+            outcomes = await asyncio.gather(
+                *(self._alert(i, report, events, session) for i in range(len(self.channels))),
+                return_exceptions=True,  # one channel's crash stops none of the others
+            )
+        for channel, outcome in zip(self.channels, outcomes, strict=True):
+            if isinstance(outcome, Exception):
+                log.error("daemon.alert_crashed", channel=channel.name, exc_info=outcome)
+
+    async def _alert(
+        self, index: int, report: Report, events: list[Event], session: aiohttp.ClientSession
+    ) -> None:
+        """Send one channel the events it has not had yet (a failed round is sent again)."""
+        channel = self.channels[index]
+        sent = self.sent[channel.settings.key]
+        fresh = [e for e in events if e["id"] not in sent]
+        if not fresh:
             return
-        payload = build_payload(events, as_of=as_of, config=self.config.path)
         try:
-            async with aiohttp.ClientSession() as session:
-                await send(
-                    url,
-                    payload,
-                    session=session,
-                    timeout=self.config.schedule.webhook_timeout,
-                    retries=self.config.schedule.webhook_retries,
-                )
-        except WebhookError as exc:
-            log.error("daemon.webhook_failed", url=redact_url(url), error=str(exc))
+            await channel.send(
+                report, fresh, tz=self.config.tz, config_path=self.config.path, session=session
+            )
+        except AlertError as exc:
+            log.error(
+                f"daemon.{channel.kind}_failed",
+                channel=channel.name,
+                url=channel.shown,
+                error=str(exc),
+            )
             return
-        self.sent.update(str(e["id"]) for e in events)
-        log.info("daemon.webhook_sent", events=len(events))
+        sent.update(str(e["id"]) for e in fresh)
+        log.info(f"daemon.{channel.kind}_sent", channel=channel.name, events=len(fresh))
 
 
 def _sites(n: int) -> str:

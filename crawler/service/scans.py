@@ -277,7 +277,7 @@ def exit_status(exc: BaseException) -> int:
 def run_coroutine(coro: Coroutine[Any, Any, int]) -> int:
     """Run ``coro`` on a fresh event loop (uvloop's where it is installed); its result."""
     try:
-        import uvloop
+        import uvloop  # noqa: PLC0415  optional: not built on every platform
 
         return uvloop.run(coro)
     except ImportError:  # pragma: no cover - uvloop is a dependency, but not on every platform
