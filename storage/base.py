@@ -17,6 +17,10 @@ class StoreError(Exception):
     """The store cannot be opened or written (locked, read-only, full disk, newer schema)."""
 
 
+class NotInStore(StoreError):
+    """What was asked for is not there: no such store, no such scan (a user's mistake)."""
+
+
 class IgnoreError(StoreError):
     """An ignore that cannot be changed as asked (``govmon ignore``): no such finding or rule,
     or one already ignored with another reason. ``existing`` is the ignore already there, if

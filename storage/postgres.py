@@ -33,7 +33,7 @@ from urllib.parse import parse_qsl, urlencode
 import psycopg
 
 from crawler import __version__
-from storage.base import StoreError
+from storage.base import NotInStore, StoreError
 from storage.dburl import DbUrlError, scrub, shown, split_db_url
 from storage.pgconn import (
     DB_ERRORS,
@@ -447,7 +447,7 @@ class PostgresStore(SQLStore):
     async def _migrate(self, conn: psycopg.AsyncConnection[Any], create: bool) -> None:
         version = await self._version(conn)
         if version is None and (self.read_only or not create):
-            raise StoreError(f"{self.path}: no such store (run `govmon scan` first)")
+            raise NotInStore(f"{self.path}: no such store (run `govmon scan` first)")
         if version is not None and version > SCHEMA_VERSION:
             raise self._newer(version)
         if self.read_only:

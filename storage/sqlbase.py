@@ -26,10 +26,10 @@ from storage.base import (
     FrontierRow,
     ItemRow,
     Journal,
+    NotInStore,
     Progress,
     SampleRow,
     ScanInfo,
-    StoreError,
     resumable_alone,
 )
 from storage.rows import SAMPLES, TARGETS, group, sample_row
@@ -147,12 +147,12 @@ class SQLStore(IgnoreSQL):
             try:
                 scan_id = int(ref)
             except ValueError:
-                raise StoreError(f"scan {ref!r}: expected a scan number or 'latest'") from None
+                raise NotInStore(f"scan {ref!r}: expected a scan number or 'latest'") from None
             if not -(2**63) <= scan_id < 2**63:  # beyond what either database numbers
-                raise StoreError(f"{self.path}: no scan {ref} in the store")
+                raise NotInStore(f"{self.path}: no scan {ref} in the store")
             rows = await self._fetch(_SCANS + "WHERE id = ?", (scan_id,))
         if not rows:
-            raise StoreError(f"{self.path}: no scan {ref} in the store")
+            raise NotInStore(f"{self.path}: no scan {ref} in the store")
         return _scan_info(rows[0])
 
     async def scans(self) -> list[ScanInfo]:

@@ -23,13 +23,27 @@ from urllib.parse import quote
 
 import aiosqlite
 
-from storage.base import StoreError
+from storage.base import NotInStore, StoreError
 from storage.rows import Row, Table
 from storage.sqlbase import SQLStore, now_iso
 
 __all__ = ["MIGRATIONS", "SCHEMA_VERSION", "ReadOnlyStore", "SQLiteStore", "now_iso"]
 
 T = TypeVar("T")
+
+
+async def _connect(target: str, *, uri: bool = False, busy: float) -> aiosqlite.Connection:
+    """``aiosqlite.connect``, but a database that cannot be opened (a missing directory, no
+    permission) fails before aiosqlite starts its thread: after a failed connect that thread
+    still hands its shutdown to the event loop, which by then may be closed, and dies with a
+    traceback (``Event loop is closed``) around govmon's one-line error."""
+
+    def probe() -> None:
+        sqlite3.connect(target, uri=uri, timeout=busy).close()
+
+    await asyncio.to_thread(probe)
+    return await aiosqlite.connect(target, uri=uri, timeout=busy)
+
 
 SCHEMA_VERSION = 8
 MIGRATIONS: dict[int, str] = {
@@ -232,6 +246,8 @@ def _why_not_writable(path: str) -> str:
     """A hint for an open that failed: a read-only file system or folder (WAL needs to write
     its -wal and -shm files beside the store)."""
     folder = os.path.dirname(os.path.abspath(path)) or "."
+    if not os.path.isdir(folder):
+        return f" (there is no folder {folder})"
     try:
         if os.statvfs(folder).f_flag & os.ST_RDONLY:
             return f" (the file system of {folder} is mounted read-only)"
@@ -288,9 +304,9 @@ class SQLiteStore(SQLStore):
 
     async def _open(self, create: bool) -> None:
         if not create and not await asyncio.to_thread(Path(self.path).exists):
-            raise StoreError(f"{self.path}: no such store (run `govmon scan` first)")
+            raise NotInStore(f"{self.path}: no such store (run `govmon scan` first)")
         try:
-            self._conn = await aiosqlite.connect(self.path, timeout=self.busy_timeout)
+            self._conn = await _connect(self.path, busy=self.busy_timeout)
             await self._conn.execute("PRAGMA journal_mode=WAL")
             await self._conn.execute("PRAGMA synchronous=NORMAL")
             await self._conn.execute("PRAGMA foreign_keys=ON")
@@ -399,11 +415,11 @@ class ReadOnlyStore(SQLiteStore):
     async def _open(self, create: bool) -> None:
         path = Path(self.path)
         if not await asyncio.to_thread(path.is_file):
-            raise StoreError(f"{self.path}: no such store (run `govmon scan` first)")
+            raise NotInStore(f"{self.path}: no such store (run `govmon scan` first)")
         resolved = await asyncio.to_thread(path.resolve)
         uri = f"file:{quote(str(resolved), safe='/')}?mode=ro"
         try:
-            self._conn = await aiosqlite.connect(uri, uri=True, timeout=self.busy_timeout)
+            self._conn = await _connect(uri, uri=True, busy=self.busy_timeout)
             await self._conn.execute("PRAGMA query_only=ON")
             version = await self._version()
         except sqlite3.Error as exc:

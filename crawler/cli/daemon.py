@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from crawler.cli.common import Subparsers, UsageError
+from crawler.cli.common import Subparsers, UsageError, command, config_argument, store_option
 from crawler.config import load_config
 from crawler.scale import QueueError, require_postgres
 from crawler.service.daemon import run_daemon
@@ -14,18 +14,41 @@ __all__ = ["add_daemon"]
 
 
 def add_daemon(sub: Subparsers) -> None:
-    daemon = sub.add_parser("daemon", help="sample, scan inside the window, warn; until stopped")
-    daemon.add_argument("config")
-    daemon.add_argument("--db", default="govmon.db")
+    daemon = command(
+        sub,
+        "daemon",
+        summary="sample, scan inside the window, warn; until stopped",
+        description="""
+            Run unattended until stopped (SIGTERM, Ctrl-C): sample every site's availability
+            [schedule] samples_per_day times a day, scan inside the config's scan window (or
+            once a day), and send early warnings to the [schedule] webhook. At start it says
+            when it will next sample and scan. A scan stopped with it is resumed at the next
+            start. Meant to run under systemd (see deploy/).
+        """,
+        example=(
+            ("govmon daemon govmon.toml", "monitor with govmon.db until stopped"),
+            (
+                "govmon daemon govmon.toml --log-level info",
+                "the same, logging every sample round and scan",
+            ),
+            (
+                "govmon daemon govmon.toml --db postgresql://govmon@db.example/govmon --queue",
+                "lead the scans and leave the crawling to govmon worker processes",
+            ),
+        ),
+    )
+    config_argument(daemon)
+    store_option(daemon)
     daemon.add_argument(
         "--queue",
         action="store_true",
-        help="(postgresql:// only) submit each scan to `govmon worker`s instead of crawling",
+        help="(postgresql:// only) submit each scan to govmon worker processes instead of crawling",
     )
     daemon.add_argument(
         "--metrics-listen",
         metavar="HOST:PORT",
-        help="where /healthz and /metrics answer (default: [schedule] metrics_listen)",
+        help="where /healthz and /metrics answer (default: [schedule] metrics_listen, else"
+        " 127.0.0.1:9108)",
     )
     daemon.set_defaults(run=lambda args: run_coroutine(_daemon(args)))
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import sys
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -13,7 +15,15 @@ from checks.readers.extract import UnreadablePage, parse_html
 from checks.readers.listing import Item, extract_items, pagination
 from checks.readers.published import published_date
 from checks.readers.scripted import ScriptedPages
-from crawler.cli.common import EXIT_FAILURE, EXIT_OK, Subparsers, UsageError
+from crawler.cli.common import (
+    EXIT_FAILURE,
+    EXIT_OK,
+    Subparsers,
+    UsageError,
+    as_of_argument,
+    command,
+    command_line,
+)
 from crawler.config import Config, CrawlSettings, load_config, parse_when
 from crawler.net.fetcher import GovResolver, HttpFetcher
 from crawler.net.urls import canonicalize
@@ -23,11 +33,41 @@ __all__ = ["add_inspect", "inspect_url"]
 
 
 def add_inspect(sub: Subparsers) -> None:
-    inspect = sub.add_parser("inspect", help="show what the crawler sees on one page")
-    inspect.add_argument("url")
-    inspect.add_argument("--as-of", dest="as_of", metavar="WHEN")
-    inspect.add_argument("--format", default="text", choices=("text", "json"))
-    inspect.add_argument("--config", help="use this config's [crawl] settings (resolve, timeout)")
+    inspect = command(
+        sub,
+        "inspect",
+        summary="show what the crawler sees on one page",
+        description="""
+            Fetch one page once and show what a scan reads there: its status, encoding,
+            title, publication date, whether it is taken for a column's list (and why), the
+            list's items and dates, further list pages and links. For a site whose names are
+            resolved by the config ([crawl] resolve), give --config.
+        """,
+        example=(
+            ("govmon inspect http://www.example.gov.cn/xxgk/", "how a scan reads this list page"),
+            (
+                "govmon inspect http://www.district.test/ --config govmon.toml",
+                "with the config's [crawl] settings (resolve, timeout, user agent)",
+            ),
+            (
+                "govmon inspect http://www.example.gov.cn/ --format json | jq .items",
+                "the items as JSON",
+            ),
+        ),
+    )
+    inspect.add_argument("url", metavar="URL", help="the page (http:// or https://)")
+    as_of_argument(inspect, "the config's as_of, else today")
+    inspect.add_argument(
+        "--format",
+        default="text",
+        choices=("text", "json"),
+        help="text for a person, json for a program (default: %(default)s)",
+    )
+    inspect.add_argument(
+        "--config",
+        metavar="CONFIG",
+        help="use this config's [crawl] settings: resolve, timeout, user agent (default: none)",
+    )
     inspect.set_defaults(run=lambda args: run_coroutine(_inspect(args)))
 
 
@@ -42,18 +82,55 @@ async def _inspect(args: argparse.Namespace) -> int:
             raise UsageError(f"--as-of: {exc}") from None
     elif config is not None and config.as_of is not None:
         as_of = config.as_of.date()
+    if canonicalize(args.url) is None:
+        raise UsageError(f"inspect: {args.url!r} is not an http:// or https:// URL")
     result = await inspect_url(args.url, config, as_of)
     if args.format == "json":
         print(json.dumps(result, ensure_ascii=False, indent=2))
     else:
         _print_text(result)
-    return EXIT_OK if result["status"] is not None else EXIT_FAILURE
+    if result["status"] is None:
+        print(f"govmon: {_no_answer(result, args.url, args.config)}", file=sys.stderr)
+        return EXIT_FAILURE
+    return EXIT_OK
+
+
+#: what a failed request's reason means, in words
+_REASONS = {
+    "dns": "the name did not resolve",
+    "connect": "nothing accepted the connection",
+    "timeout": "no answer in time",
+    "tls": "the TLS (https) handshake failed",
+    "private address": "the name resolves to a private address",
+    "invalid url": "not a URL that can be requested",
+}
+
+
+def _no_answer(result: dict[str, Any], url: str, config: str | None) -> str:
+    """Why ``inspect`` got no answer, and what to try: for a name that did not resolve, the
+    config whose ``[crawl] resolve`` maps it (the command to paste, quoted)."""
+    reason = str(result.get("error") or "error")
+    said = f"no answer from {result['url']}: {_REASONS.get(reason, reason)}"
+    if reason != "dns":
+        return said
+    if config is not None:
+        return f"{said}, neither by DNS nor by [crawl] resolve in {config}"
+    guess = "govmon.toml" if Path("govmon.toml").is_file() else "CONFIG"
+    again = command_line("inspect", url, "--config", guess)
+    return (
+        f"{said}. A site whose names the config maps ([crawl] resolve) is inspected with"
+        f" its config:\n  {again}"
+    )
 
 
 def _print_text(result: dict[str, Any]) -> None:
     for key in ("url", "status", "charset", "title", "published"):
-        print(f"{key:>10}: {result[key]}")
-    print(f"{'list':>10}: {'yes' if result['is_list'] else 'no'} ({result['why']})")
+        value = result[key]
+        if key == "status" and value is None:
+            value = f"no answer ({result.get('error') or 'error'})"
+        print(f"{key:>10}: {value}")
+    if result["status"] is not None:
+        print(f"{'list':>10}: {'yes' if result['is_list'] else 'no'} ({result['why']})")
     if result.get("script"):
         print(f"{'script':>10}: {result['script']}")
     print(f"{'items':>10}: {len(result['items'])}")

@@ -6,7 +6,14 @@ import argparse
 import datetime as dt
 
 from checks.availability import INSUFFICIENT, Period, judge_period
-from crawler.cli.common import EXIT_OK, Subparsers, UsageError
+from crawler.cli.common import (
+    EXIT_OK,
+    Subparsers,
+    UsageError,
+    command,
+    config_argument,
+    store_option,
+)
 from crawler.config import load_config
 from crawler.service.probe import run_rounds
 from crawler.service.scans import run_coroutine
@@ -16,11 +23,35 @@ __all__ = ["add_probe"]
 
 
 def add_probe(sub: Subparsers) -> None:
-    probe = sub.add_parser("probe", help="availability rounds now: every site's home page once")
-    probe.add_argument("config")
-    probe.add_argument("--db", default="govmon.db")
-    probe.add_argument("--rounds", type=int, default=1, metavar="N")
-    probe.add_argument("--interval", type=float, default=60.0, metavar="SECONDS")
+    probe = command(
+        sub,
+        "probe",
+        summary="availability rounds now: every site's home page once a round",
+        description="""
+            Fetch every site's home page now, once a round, and store each answer as an
+            availability sample (可用性), as the daemon does through the day; then print each
+            site's result and its availability judgement over the last days.
+        """,
+        example=(
+            ("govmon probe govmon.toml", "one round now, into govmon.db"),
+            (
+                "govmon probe govmon.toml --rounds 3 --interval 600",
+                "three rounds, ten minutes apart",
+            ),
+        ),
+    )
+    config_argument(probe)
+    store_option(probe)
+    probe.add_argument(
+        "--rounds", type=int, default=1, metavar="N", help="how many rounds (default: %(default)s)"
+    )
+    probe.add_argument(
+        "--interval",
+        type=float,
+        default=60.0,
+        metavar="SECONDS",
+        help="the time between rounds (default: %(default)s)",
+    )
     probe.set_defaults(run=lambda args: run_coroutine(_probe(args)))
 
 

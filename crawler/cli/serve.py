@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import argparse
 
-from crawler.cli.common import EXIT_OK, Subparsers, UsageError, token
+from crawler.cli.common import (
+    EXIT_OK,
+    Subparsers,
+    UsageError,
+    command,
+    store_option,
+    token,
+    token_option,
+    until_stopped,
+)
 from crawler.service.scans import run_coroutine
 from crawler.service.web import ServeError, run_server
 
@@ -12,20 +21,37 @@ __all__ = ["add_serve"]
 
 
 def add_serve(sub: Subparsers) -> None:
-    serve = sub.add_parser("serve", help="a read-only web view of the store")
-    serve.add_argument("--db", default="govmon.db")
-    serve.add_argument("--listen", default="127.0.0.1:8080", metavar="HOST:PORT")
-    serve.add_argument(
-        "--token-file",
-        metavar="FILE",
-        help="a file holding the access token (or set GOVMON_TOKEN); required off loopback",
+    serve = command(
+        sub,
+        "serve",
+        summary="a read-only web view of the store",
+        description="""
+            Serve the store's scans and reports as web pages, read-only, until stopped
+            (Ctrl-C). It listens on loopback only unless given another address, and off
+            loopback it requires an access token (--token-file or GOVMON_TOKEN).
+        """,
+        example=(
+            ("govmon serve", "the view of govmon.db at http://127.0.0.1:8080/"),
+            (
+                "GOVMON_TOKEN=$(cat token) govmon serve --listen 0.0.0.0:8080",
+                "for the office's network: every request must bring the token",
+            ),
+        ),
     )
+    store_option(serve, writes=False)
+    serve.add_argument(
+        "--listen",
+        default="127.0.0.1:8080",
+        metavar="HOST:PORT",
+        help="the address and port to answer on (default: %(default)s)",
+    )
+    token_option(serve)
     serve.set_defaults(run=lambda args: run_coroutine(_serve(args, token(args))))
 
 
 async def _serve(args: argparse.Namespace, access_token: str | None) -> int:
     try:
-        await run_server(args.db, args.listen, access_token)
+        await until_stopped(run_server(args.db, args.listen, access_token))
     except ServeError as exc:
         raise UsageError(f"serve: {exc}") from None
     return EXIT_OK

@@ -43,8 +43,9 @@ from crawler.core import Resume, Scan, config_digest
 from crawler.reports import Report, build_report
 from crawler.service.alerts import AlertError, Event, resolve_channels, veto_events, warnings
 from crawler.service.metrics import Metrics, MetricsServer
-from crawler.service.planner import Plan, daily_intervals, plan_scans, site_sizes
+from crawler.service.planner import Plan, daily_intervals, plan_scans, sample_times, site_sizes
 from crawler.service.probe import SystemClock, run_sampling
+from crawler.service.scans import last_sizes
 from storage.base import Store
 from storage.dburl import shown
 from storage.open import is_server_url, open_store
@@ -79,6 +80,12 @@ class Daemon:
         self.last_scan: int | None = None
         self.lost = False  # the leadership was lost: exit 1 for the service manager
 
+    def say(self, line: str) -> None:
+        """Tell the person who started the daemon (stderr, at every log level) what it will do,
+        in plain words; logged at info too."""
+        print(f"govmon daemon: {line}", file=sys.stderr, flush=True)
+        log.info("daemon.plan", note=line)
+
     def stop(self) -> None:
         if not self.stop_event.is_set():
             log.warning("daemon.stopping")
@@ -103,6 +110,10 @@ class Daemon:
         try:
             async with MetricsServer(self.metrics, self.health, host=host, port=port):
                 log.info("daemon.start", metrics=f"http://{host}:{port}/metrics", db=shown(self.db))
+                self.say(
+                    f"started: {_sites(len(self.config.sites))}, store {shown(self.db)},"
+                    f" /healthz and /metrics at http://{host}:{port}"
+                )
                 if is_server_url(self.db):
                     leadership = scale.Leadership(self.db, config_digest(self.config))
                     self.role = "standby"
@@ -110,6 +121,7 @@ class Daemon:
                         return 0
                     self.role = "leader"
                     watch = asyncio.create_task(self._watch(leadership), name="leadership")
+                self.say(sampling_plan(self.config, self.clock.now()))
                 sampling = asyncio.create_task(
                     run_sampling(
                         self.config,
@@ -160,14 +172,22 @@ class Daemon:
             window = self.config.schedule.scan_window(now, tz)
             if window is None and self.config.schedule.window_end is not None:
                 log.info("daemon.window_passed", note="the scan window is over; sampling goes on")
+                self.say("the scan window is over: no more scans; sampling goes on")
                 await self.stop_event.wait()
                 return
             if window is not None:
                 plan = await self.plan(store, window)
                 first = min((s.start for s in plan.scans), default=window[0])
+                shown_window = self.config.schedule.window(tz) or window
+                self.say(scan_plan(plan, shown_window, first, now, tz))
                 await self._sleep_until(first)
                 if self.stop_event.is_set():
                     return
+            else:
+                self.say(
+                    "no scan window in [schedule] (window_start and window_end, or daily):"
+                    " scanning now, then once a day"
+                )
             await self._one_scan(store)
             if window is not None:
                 await self._sleep_until(window[1])
@@ -176,7 +196,7 @@ class Daemon:
 
     async def plan(self, store: Store, window: tuple[dt.datetime, dt.datetime]) -> Plan:
         """The plan of the next scans, logged; a window too short is said in plain words."""
-        sizes = await _site_requests(store)
+        sizes = await last_sizes(store)
         schedule = self.config.schedule
         crawl = self.config.crawl
         plan = plan_scans(
@@ -334,12 +354,42 @@ class Daemon:
         log.info(f"daemon.{channel.kind}_sent", channel=channel.name, events=len(fresh))
 
 
-async def _site_requests(store: Store) -> dict[str, int]:
-    """Each site's size in its newest complete scan: pages fetched and targets checked."""
-    for info in await store.scans():
-        if info.status == "complete":
-            return await store.site_sizes(info.id)
-    return {}
+def _sites(n: int) -> str:
+    return f"{n} site" if n == 1 else f"{n} sites"
+
+
+def _at(when: dt.datetime, tz: dt.tzinfo) -> str:
+    """A time in the config's time zone, to the minute: ``2020-06-16 08:00``."""
+    return when.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+
+
+def sampling_plan(config: Config, now: dt.datetime) -> str:
+    """The sampling at start-up, in plain words: how often, and when the first round is (at
+    once when one of today's sample times has passed: :func:`run_sampling` runs the latest)."""
+    schedule, tz = config.schedule, config.tz
+    times = sample_times(now.astimezone(tz).date(), schedule.samples_per_day, tz=tz,
+                         jitter=schedule.sample_jitter, seed=schedule.seed)  # fmt: skip
+    first = "now" if not times or times[0] <= now else f"at {_at(times[0], tz)} ({tz})"
+    return (
+        f"availability: every site's home page {schedule.samples_per_day} times a day, at"
+        f" spread times; the next round {first}"
+    )
+
+
+def scan_plan(
+    plan: Plan,
+    window: tuple[dt.datetime, dt.datetime],
+    first: dt.datetime,
+    now: dt.datetime,
+    tz: dt.tzinfo,
+) -> str:
+    """The next scan, in plain words: the window, when it starts, how long it should take."""
+    line = f"scan window {_at(window[0], tz)} to {_at(window[1], tz)} ({tz}); the next scan"
+    line += f" at {_at(first, tz)}" if first > now else " now"
+    if plan.scans:
+        end = max(s.finish for s in plan.scans)
+        line += f", {_sites(len(plan.scans))}, expected to end by {_at(end, tz)}"
+    return line
 
 
 async def run_daemon(

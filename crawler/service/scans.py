@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import shlex
 import signal
 import sys
 from collections.abc import Coroutine, Sequence
@@ -21,21 +22,25 @@ from typing import Any
 
 from crawler.config import Config, ConfigError, Site
 from crawler.core import Resume, Scan, config_digest
-from crawler.core.logs import ProgressLine
+from crawler.core.logs import ScanProgress
 from crawler.recordings import WarcError, WarcRecorder
 from crawler.reports import ReportError, build_report, render
-from storage.base import StoreError
+from storage.base import NotInStore, Store, StoreError
 from storage.dburl import shown
 from storage.open import open_store
 
 __all__ = [
     "EXIT_FAILURE",
     "EXIT_OK",
+    "EXIT_SIGINT",
+    "EXIT_SIGTERM",
     "EXIT_USAGE",
     "FAILURES",
     "ScanOutcome",
+    "command_line",
     "exit_status",
     "finish_scan",
+    "last_sizes",
     "report_bytes",
     "run_coroutine",
     "run_scan",
@@ -45,11 +50,20 @@ __all__ = [
     "write_report",
 ]
 
+# govmon's exit statuses; what each means is the table in crawler/cli/common.py (EXIT_CODES),
+# shown by `govmon --help` and in the README
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
+EXIT_SIGINT, EXIT_SIGTERM = 128 + signal.SIGINT, 128 + signal.SIGTERM
 
 #: The errors a scan or a report may end with, each with its message and exit status
 #: (:func:`exit_status`); anything else is a bug.
 FAILURES = (ConfigError, ReportError, StoreError, KeyboardInterrupt)
+
+
+def command_line(*words: str) -> str:
+    """A govmon command to suggest in a message, each word quoted for a POSIX shell, so it
+    pastes as it is (a config path with a space, a store URL with ``&``)."""
+    return " ".join(shlex.quote(w) for w in ("govmon", *words))
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,10 +95,13 @@ async def run_scan(
     when resuming); ``proxy``: send every request through it (``govmon replay``).
     """
     store = await open_store(db)
-    progress = ProgressLine()
+    chosen = tuple(sites) if sites is not None else config.sites
+    progress = ScanProgress()
     loop = asyncio.get_running_loop()
     recording_error: str | None = None
     try:
+        sizes = await last_sizes(store)
+        progress.expected = sum(sizes.get(site.id, 0) for site in chosen) or None
         resumed = None
         if resume:
             # (a scan shared out to several processes or queue workers is never resumable)
@@ -98,7 +115,7 @@ async def run_scan(
         scan = Scan(
             config,
             store,
-            sites=tuple(sites) if sites is not None else config.sites,
+            sites=chosen,
             as_of=as_of if as_of is not None else config.as_of,
             progress=progress,
             start=Resume(resumed) if resumed is not None else None,
@@ -132,6 +149,15 @@ async def run_scan(
     )
 
 
+async def last_sizes(store: Store) -> dict[str, int]:
+    """Each site's size in the store's newest complete scan, in requests (pages fetched and
+    targets checked): what the next scan of it may need."""
+    for info in await store.scans():
+        if info.status == "complete":
+            return await store.site_sizes(info.id)
+    return {}
+
+
 def finish_scan(outcome: ScanOutcome, *, config_path: str, db: str, record: str | None) -> int:
     """Say how a scan went, as ``govmon scan`` does, and return its exit status: the summary on
     stdout and 0; a failed recording on stderr and 1; a scan stopped before it completed, how to
@@ -140,10 +166,11 @@ def finish_scan(outcome: ScanOutcome, *, config_path: str, db: str, record: str 
         print(f"govmon: recording {record}: {outcome.recording_error}", file=sys.stderr)
         return EXIT_FAILURE
     if outcome.status != "complete":
+        again = command_line("scan", config_path, "--db", shown(db), "--resume")
         print(
             f"govmon: scan {outcome.scan_id} stopped ({outcome.status}); everything done so far"
-            f" is stored: continue it with `govmon scan {config_path} --db {shown(db)} --resume`."
-            " Its report says 检查未完成 and gives the sites not finished no verdict (unchecked).",
+            " is stored. Its report says 检查未完成 and gives the sites not finished no verdict"
+            f" (unchecked). Continue it with:\n  {again}",
             file=sys.stderr,
         )
         return stopped_status(outcome.stopped_by or signal.SIGTERM)
@@ -197,7 +224,8 @@ def scan_summary(scan: Scan, scan_id: int, db: str) -> str:
     scripted = getattr(scan, "scripted", None)
     if scripted is not None:
         out.append(script_summary(scripted))
-    out.append(f"report: govmon report --db {shown(db)} --scan {scan_id} --format md\n")
+    again = command_line("report", "--db", shown(db), "--scan", str(scan_id), "--format", "md")
+    out.append(f"report: {again}\n")
     return "".join(out)
 
 
@@ -233,12 +261,15 @@ def exit_status(exc: BaseException) -> int:
     if isinstance(exc, ConfigError):
         print(f"govmon: config error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    if isinstance(exc, NotInStore):  # no such store, no such scan: the command's mistake
+        print(f"govmon: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     if isinstance(exc, StoreError):
         print(f"govmon: store error: {exc}", file=sys.stderr)
         return EXIT_FAILURE
     if isinstance(exc, KeyboardInterrupt):
         print("govmon: interrupted", file=sys.stderr)
-        return 130
+        return EXIT_SIGINT
     print(f"govmon: {exc}", file=sys.stderr)  # a report that cannot be made as asked
     return EXIT_USAGE
 

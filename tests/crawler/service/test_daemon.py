@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import signal
 import socket
 import sqlite3
@@ -112,6 +113,16 @@ def test_daemon_samples_scans_warns_and_stops(tmp_path: Path) -> None:
                 proc.kill()
                 proc.communicate()
     assert proc.returncode == 0, err.decode()[-2000:]
+    # the plan in plain words at the default log level, before anything else
+    said = [line for line in err.decode().splitlines() if line.startswith("govmon daemon: ")]
+    assert said[0].startswith("govmon daemon: started: 1 site, store ")
+    assert "availability: every site's home page 24 times a day" in said[1]
+    assert re.search(
+        r"the next round (now|at \d{4}-\d\d-\d\d \d\d:\d\d \(Asia/Shanghai\))$", said[1]
+    )
+    today = dt.date.today()
+    assert said[2].startswith(f"govmon daemon: scan window {today.isoformat()} 00:00 to ")
+    assert "the next scan now, 1 site, expected to end by " in said[2]
     payload = app[POSTS][0]
     checks = {e.get("check") for e in payload["events"]}
     assert "homepage.stale" in checks
