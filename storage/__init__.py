@@ -1,30 +1,37 @@
 """The store: what a scan writes and what reports read, in SQLite (a file) or PostgreSQL (a
 server many workers share). :func:`open_store` opens the one a ``--db`` names."""
 
-from storage.base import (
-    BodyRow,
-    ColumnRecord,
-    ColumnRow,
-    CoverageRecord,
-    CoverageRow,
-    FindingRecord,
-    FindingRow,
-    FrontierRow,
-    ItemRow,
-    Journal,
-    LinkRow,
-    PageRow,
-    Progress,
-    Record,
-    RefRow,
-    SampleRow,
-    ScanInfo,
-    Store,
-    StoredFinding,
-    StoreError,
-    resumable_alone,
-)
-from storage.open import is_server_url, open_store
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from crawler import lazy_api
+
+if TYPE_CHECKING:
+    from storage.base import (
+        BodyRow,
+        ColumnRecord,
+        ColumnRow,
+        CoverageRecord,
+        CoverageRow,
+        FindingRecord,
+        FindingRow,
+        FrontierRow,
+        ItemRow,
+        Journal,
+        LinkRow,
+        PageRow,
+        Progress,
+        Record,
+        RefRow,
+        SampleRow,
+        ScanInfo,
+        Store,
+        StoredFinding,
+        StoreError,
+        resumable_alone,
+    )
+    from storage.open import is_server_url, open_store
 
 __all__ = [
     "BodyRow",
@@ -51,3 +58,36 @@ __all__ = [
     "open_store",
     "resumable_alone",
 ]
+
+__getattr__ = lazy_api(
+    __name__,
+    {
+        "storage.base": (
+            "BodyRow",
+            "ColumnRecord",
+            "ColumnRow",
+            "CoverageRecord",
+            "CoverageRow",
+            "FindingRecord",
+            "FindingRow",
+            "FrontierRow",
+            "ItemRow",
+            "Journal",
+            "LinkRow",
+            "PageRow",
+            "Progress",
+            "Record",
+            "RefRow",
+            "SampleRow",
+            "ScanInfo",
+            "Store",
+            "StoredFinding",
+            "StoreError",
+            "resumable_alone",
+        ),
+        "storage.open": (
+            "is_server_url",
+            "open_store",
+        ),
+    },
+)

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import importlib
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from storage.base import Store, StoreError
 from storage.dburl import masked
-from storage.postgres import PostgresStore
 from storage.sqlite import ReadOnlyStore, SQLiteStore
+
+if TYPE_CHECKING:
+    from storage.postgres import PostgresStore
+
+# the PostgreSQL backend is imported by name when a postgresql:// URL is opened, so that a scan
+# into a SQLite file does not load psycopg and its pool (10 MB of peak memory)
+POSTGRES_BACKEND = "storage.postgres"
 
 __all__ = ["is_server_url", "open_store"]
 
@@ -30,7 +37,8 @@ async def open_store(db: str, *, create: bool = True, read_only: bool = False, *
             return await ReadOnlyStore.open(db, create=False, **kw)
         return await SQLiteStore.open(db, create=create, **kw)
     if scheme.group(1).lower() in ("postgresql", "postgres"):
-        return await PostgresStore.open(db, create=create, read_only=read_only, **kw)
+        backend: type[PostgresStore] = importlib.import_module(POSTGRES_BACKEND).PostgresStore
+        return await backend.open(db, create=create, read_only=read_only, **kw)
     raise StoreError(
         f"{_shown(db)}: unknown kind of store {scheme.group(1)!r}: --db takes a file path"
         " (SQLite) or a postgresql:// URL"

@@ -14,9 +14,11 @@ layer it belongs to, or pass the value in from above, rather than reordering thi
 from __future__ import annotations
 
 import ast
+import importlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("crawler", "checks", "storage")
@@ -201,6 +203,25 @@ def test_the_architecture_document_names_every_package() -> None:
     )
     missing = [p for p in packages if f"`{p}`" not in text and f"`{p}/`" not in text]
     assert missing == []
+
+
+def test_every_name_a_package_exports_can_be_imported() -> None:
+    """Each package's ``__all__`` is its public API, imported eagerly or on first use
+    (:func:`crawler.lazy_api`): every name in it must resolve, to what it names (a name shared
+    with a submodule would turn into the module once the submodule is imported)."""
+    for module, path in product_modules().items():
+        if path.name != "__init__.py":
+            continue
+        package = importlib.import_module(module)
+        names = getattr(package, "__all__", [])
+        submodules = {p.stem for p in path.parent.glob("*.py")} | {
+            p.name for p in path.parent.iterdir() if (p / "__init__.py").is_file()
+        }
+        for name in names:
+            if name in submodules:  # a package that lists its modules (checks.readers)
+                importlib.import_module(f"{module}.{name}")
+            else:
+                assert not isinstance(getattr(package, name), ModuleType), f"{module}.{name}"
 
 
 # The contract's own traps: each rule fails on the import it exists to refuse.

@@ -16,6 +16,7 @@ from crawler.cli.common import (
     config_argument,
 )
 from crawler.config import load_config, parse_when
+from crawler.scale.status import status as queue_status
 from crawler.service.scans import run_coroutine
 
 __all__ = ["add_jobs"]
@@ -164,7 +165,7 @@ async def _queue_command(args: argparse.Namespace) -> int:
                 until_idle=args.until_idle,
             )
             return EXIT_OK
-        rows = await scale.status(args.db, args.scan)
+        rows = await queue_status(args.db, args.scan)
         if args.format == "json":
             print(json.dumps([r.as_json() for r in rows], ensure_ascii=False, indent=2))
         else:

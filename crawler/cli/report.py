@@ -7,7 +7,8 @@ import sys
 from collections.abc import Callable
 
 from crawler.cli.common import EXIT_OK, Subparsers, UsageError, command, store_option
-from crawler.service.scans import report_bytes, run_coroutine, write_report
+from crawler.service.reporting import report_bytes, write_report
+from crawler.service.scans import run_coroutine
 
 __all__ = ["add_report", "default_format"]
 

@@ -1,4 +1,4 @@
-"""``govmon serve``: a read-only web view of the store."""
+"""``govmon serve``: the web view of the store (read-only without a token)."""
 
 from __future__ import annotations
 
@@ -24,11 +24,13 @@ def add_serve(sub: Subparsers) -> None:
     serve = command(
         sub,
         "serve",
-        summary="a read-only web view of the store",
+        summary="the web view of the store: read-only, or with a token, to mark false positives",
         description="""
-            Serve the store's scans and reports as web pages, read-only, until stopped
-            (Ctrl-C). It listens on loopback only unless given another address, and off
-            loopback it requires an access token (--token-file or GOVMON_TOKEN).
+            Serve the store's scans and reports as web pages until stopped (Ctrl-C): a
+            dashboard, charts, paged and filtered lists. Without a token it is read-only; with
+            one (--token-file or GOVMON_TOKEN), a clerk who logs in with it can mark findings as
+            false positives (误报) from the page. It listens on loopback only unless given
+            another address, and off loopback it requires the token.
         """,
         example=(
             ("govmon serve", "the view of govmon.db at http://127.0.0.1:8080/"),

@@ -37,14 +37,13 @@ from crawler.core.logs import configure
 from crawler.recordings import WarcError
 from crawler.recordings.replay import INDEX
 from crawler.recordings.replay import make_app as replay_app
+from crawler.service.reporting import report_bytes, write_report
 from crawler.service.scans import (
     FAILURES,
     exit_status,
     finish_scan,
-    report_bytes,
     run_coroutine,
     run_scan,
-    write_report,
 )
 
 __all__ = [

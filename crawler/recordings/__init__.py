@@ -13,27 +13,34 @@
 * :mod:`~crawler.recordings.replay`: ``govmon replay``, the recordings served on loopback.
 """
 
-from crawler.recordings.framing import MAX_BLOCK
-from crawler.recordings.model import (
-    FAILURE_TYPE,
-    TRUNCATED_HEADER,
-    RecordedFailure,
-    RecordedResponse,
-    WarcError,
-    body_digest,
-    honest_headers,
-)
-from crawler.recordings.reader import Located, index_records, read_exchanges, read_response_at
-from crawler.recordings.replay import (
-    INDEX,
-    REPLAY_HEADER,
-    ReplayIndex,
-    make_app,
-    parse_listen,
-    run_replay,
-)
-from crawler.recordings.stream import CHECKPOINT_EVERY, MAX_CHECKPOINTS, StreamIndex
-from crawler.recordings.writer import SOFTWARE, WarcRecorder, warc_date
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from crawler import lazy_api
+
+if TYPE_CHECKING:
+    from crawler.recordings.framing import MAX_BLOCK
+    from crawler.recordings.model import (
+        FAILURE_TYPE,
+        TRUNCATED_HEADER,
+        RecordedFailure,
+        RecordedResponse,
+        WarcError,
+        body_digest,
+        honest_headers,
+    )
+    from crawler.recordings.reader import Located, index_records, read_exchanges, read_response_at
+    from crawler.recordings.replay import (
+        INDEX,
+        REPLAY_HEADER,
+        ReplayIndex,
+        make_app,
+        parse_listen,
+        run_replay,
+    )
+    from crawler.recordings.stream import CHECKPOINT_EVERY, MAX_CHECKPOINTS, StreamIndex
+    from crawler.recordings.writer import SOFTWARE, WarcRecorder, warc_date
 
 __all__ = [
     "CHECKPOINT_EVERY",
@@ -61,3 +68,43 @@ __all__ = [
     "run_replay",
     "warc_date",
 ]
+
+__getattr__ = lazy_api(
+    __name__,
+    {
+        "crawler.recordings.framing": ("MAX_BLOCK",),
+        "crawler.recordings.model": (
+            "FAILURE_TYPE",
+            "TRUNCATED_HEADER",
+            "RecordedFailure",
+            "RecordedResponse",
+            "WarcError",
+            "body_digest",
+            "honest_headers",
+        ),
+        "crawler.recordings.reader": (
+            "Located",
+            "index_records",
+            "read_exchanges",
+            "read_response_at",
+        ),
+        "crawler.recordings.replay": (
+            "INDEX",
+            "REPLAY_HEADER",
+            "ReplayIndex",
+            "make_app",
+            "parse_listen",
+            "run_replay",
+        ),
+        "crawler.recordings.stream": (
+            "CHECKPOINT_EVERY",
+            "MAX_CHECKPOINTS",
+            "StreamIndex",
+        ),
+        "crawler.recordings.writer": (
+            "SOFTWARE",
+            "WarcRecorder",
+            "warc_date",
+        ),
+    },
+)

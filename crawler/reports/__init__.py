@@ -2,11 +2,18 @@
 :mod:`~crawler.reports.model`, worded in Chinese by :mod:`~crawler.reports.words`, and rendered
 one file per format (:mod:`~crawler.reports.formats`: JSON, CSV, Markdown, HTML, XLSX)."""
 
-from crawler.reports.build import ReportError, assemble, availability, build_report, comparison
-from crawler.reports.formats import FORMATS, render
-from crawler.reports.htmlpage import environment, report_context
-from crawler.reports.model import FindingEntry, Report
-from crawler.reports.words import CHECK_NAMES, describe
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from crawler import lazy_api
+
+if TYPE_CHECKING:
+    from crawler.reports.build import ReportError, assemble, availability, build_report, comparison
+    from crawler.reports.formats import FORMATS, render
+    from crawler.reports.htmlpage import environment, report_context
+    from crawler.reports.model import FindingEntry, Report
+    from crawler.reports.words import CHECK_NAMES, describe
 
 __all__ = [
     "CHECK_NAMES",
@@ -23,3 +30,32 @@ __all__ = [
     "render",
     "report_context",
 ]
+
+__getattr__ = lazy_api(
+    __name__,
+    {
+        "crawler.reports.build": (
+            "ReportError",
+            "assemble",
+            "availability",
+            "build_report",
+            "comparison",
+        ),
+        "crawler.reports.formats": (
+            "FORMATS",
+            "render",
+        ),
+        "crawler.reports.htmlpage": (
+            "environment",
+            "report_context",
+        ),
+        "crawler.reports.model": (
+            "FindingEntry",
+            "Report",
+        ),
+        "crawler.reports.words": (
+            "CHECK_NAMES",
+            "describe",
+        ),
+    },
+)

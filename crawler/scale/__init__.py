@@ -10,19 +10,25 @@ daemon's leadership).
   (one planning daemon among many).
 """
 
-from crawler.scale.jobqueue import POOL_MAX, pool_size, run_worker, submit
-from crawler.scale.leadership import Leadership
-from crawler.scale.processes import scan_command
-from crawler.scale.queuedb import QueueError, require_postgres
-from crawler.scale.status import (
-    ScanStatus,
-    estimate_finish,
-    format_status,
-    parse_duration,
-    queued_scan,
-    status,
-    wait_for_scan,
-)
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from crawler import lazy_api
+
+if TYPE_CHECKING:
+    from crawler.scale.jobqueue import POOL_MAX, pool_size, run_worker, submit
+    from crawler.scale.leadership import Leadership
+    from crawler.scale.processes import scan_command
+    from crawler.scale.queuedb import QueueError, require_postgres
+    from crawler.scale.status import (
+        ScanStatus,
+        estimate_finish,
+        format_status,
+        parse_duration,
+        queued_scan,
+        wait_for_scan,
+    )
 
 __all__ = [
     "POOL_MAX",
@@ -37,7 +43,32 @@ __all__ = [
     "require_postgres",
     "run_worker",
     "scan_command",
-    "status",
     "submit",
     "wait_for_scan",
 ]
+
+__getattr__ = lazy_api(
+    __name__,
+    {
+        "crawler.scale.jobqueue": (
+            "POOL_MAX",
+            "pool_size",
+            "run_worker",
+            "submit",
+        ),
+        "crawler.scale.leadership": ("Leadership",),
+        "crawler.scale.processes": ("scan_command",),
+        "crawler.scale.queuedb": (
+            "QueueError",
+            "require_postgres",
+        ),
+        "crawler.scale.status": (
+            "ScanStatus",
+            "estimate_finish",
+            "format_status",
+            "parse_duration",
+            "queued_scan",
+            "wait_for_scan",
+        ),
+    },
+)

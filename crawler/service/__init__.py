@@ -7,15 +7,23 @@
 * :mod:`~crawler.service.metrics`: ``/healthz`` and Prometheus ``/metrics``;
 * :mod:`~crawler.service.alerts`: early warnings and veto-level findings sent to a JSON webhook,
   钉钉 and 企业微信 robots and e-mail (:mod:`~crawler.service.webhook` is its old name);
-* :mod:`~crawler.service.web`: ``govmon serve``, the read-only web view of the store.
+* :mod:`~crawler.service.web`: ``govmon serve``, the web view of the store (read-only
+  without a token).
 """
 
-from crawler.service.alerts import WebhookError, build_payload, send, veto_events, warnings
-from crawler.service.daemon import Daemon, run_daemon
-from crawler.service.metrics import Metrics, MetricsServer
-from crawler.service.planner import Plan, PlannedScan, SiteSize, plan_scans, site_sizes
-from crawler.service.probe import SystemClock, probe_round, run_rounds, run_sampling, sample
-from crawler.service.web import ServeError, run_server
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from crawler import lazy_api
+
+if TYPE_CHECKING:
+    from crawler.service.alerts import WebhookError, build_payload, send, veto_events, warnings
+    from crawler.service.daemon import Daemon, run_daemon
+    from crawler.service.metrics import Metrics, MetricsServer
+    from crawler.service.planner import Plan, PlannedScan, SiteSize, plan_scans, site_sizes
+    from crawler.service.probe import SystemClock, probe_round, run_rounds, run_sampling, sample
+    from crawler.service.web import ServeError, run_server
 
 __all__ = [
     "Daemon",
@@ -40,3 +48,42 @@ __all__ = [
     "veto_events",
     "warnings",
 ]
+
+__getattr__ = lazy_api(
+    __name__,
+    {
+        "crawler.service.alerts": (
+            "WebhookError",
+            "build_payload",
+            "send",
+            "veto_events",
+            "warnings",
+        ),
+        "crawler.service.daemon": (
+            "Daemon",
+            "run_daemon",
+        ),
+        "crawler.service.metrics": (
+            "Metrics",
+            "MetricsServer",
+        ),
+        "crawler.service.planner": (
+            "Plan",
+            "PlannedScan",
+            "SiteSize",
+            "plan_scans",
+            "site_sizes",
+        ),
+        "crawler.service.probe": (
+            "SystemClock",
+            "probe_round",
+            "run_rounds",
+            "run_sampling",
+            "sample",
+        ),
+        "crawler.service.web": (
+            "ServeError",
+            "run_server",
+        ),
+    },
+)

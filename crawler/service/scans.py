@@ -17,14 +17,13 @@ import signal
 import sys
 from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from crawler.config import Config, ConfigError, Site
 from crawler.core import Resume, Scan, config_digest
 from crawler.core.logs import ScanProgress
 from crawler.recordings import WarcError, WarcRecorder
-from crawler.reports import ReportError, build_report, render
+from crawler.reports.build import ReportError
 from storage.base import NotInStore, Store, StoreError
 from storage.dburl import shown
 from storage.open import open_store
@@ -41,13 +40,11 @@ __all__ = [
     "exit_status",
     "finish_scan",
     "last_sizes",
-    "report_bytes",
     "run_coroutine",
     "run_scan",
     "scan_summary",
     "script_summary",
     "stopped_status",
-    "write_report",
 ]
 
 # govmon's exit statuses; what each means is the table in crawler/cli/common.py (EXIT_CODES),
@@ -227,33 +224,6 @@ def scan_summary(scan: Scan, scan_id: int, db: str) -> str:
     again = command_line("report", "--db", shown(db), "--scan", str(scan_id), "--format", "md")
     out.append(f"report: {again}\n")
     return "".join(out)
-
-
-async def report_bytes(
-    db: str, fmt: str, *, scan: str = "latest", compare: str | None = None
-) -> bytes:
-    """The report of ``scan`` (an id or ``latest``) in the store ``db``, in ``fmt`` (json, csv,
-    md, html, xlsx); with ``compare``, what is new, persisting and resolved since that scan.
-    Raises :class:`ReportError` for a report that cannot be made as asked, :class:`StoreError`
-    for a store that cannot be read."""
-    store = await open_store(db, create=False)
-    try:
-        report = await build_report(store, scan, compare)
-    finally:
-        await store.close()
-    out = render(report, fmt)
-    return out.encode("utf-8") if isinstance(out, str) else out
-
-
-async def write_report(data: bytes, output: str) -> int:
-    """Write a report to the file ``output``; the exit status (1, said on stderr, when it
-    cannot)."""
-    try:
-        await asyncio.to_thread(Path(output).write_bytes, data)
-    except OSError as exc:
-        print(f"govmon: cannot write {output}: {exc.strerror}", file=sys.stderr)
-        return EXIT_FAILURE
-    return EXIT_OK
 
 
 def exit_status(exc: BaseException) -> int:
