@@ -93,14 +93,21 @@ def test_sigkill_then_resume_gives_the_same_findings(
     with sqlite3.connect(db) as conn:
         assert conn.execute("SELECT count(*) FROM scans").fetchone()[0] == 1  # same scan
     assert _findings(db, tmp_path) == expected
-    # pages committed before the kill were not fetched again
-    refetched = [p for m, h, p in second if m == "GET" and f"http://{h}{p}" in done]
+    both = Counter((h, p) for m, h, p in first + second if m == "GET")
+    # pages committed before the kill were not fetched again: not more often over both runs
+    # than in the uninterrupted scan (a page that is also a redirect's target, /fgj/bszn ->
+    # /fgj/bszn/, is fetched twice there: as itself, and as the hop of a link not yet followed
+    # when the scan died)
+    refetched = [
+        p
+        for m, h, p in second
+        if m == "GET" and f"http://{h}{p}" in done and both[(h, p)] > once.get((h, p), 0)
+    ]
     assert refetched == []
     # over both runs, nothing was fetched more often than in the uninterrupted scan, but
     # robots.txt and the soft-404 probes (asked again after the restart) and what the first
     # run had fetched without committing it when it died: in flight, or in the writer's queue
     # (how many depends on the machine's load, so the set is checked, not a count)
-    both = Counter((h, p) for m, h, p in first + second if m == "GET")
     extra = [k for k, n in both.items() if n > once.get(k, 0)]
     extra = [k for k in extra if "robots.txt" not in k[1] and "govmon-404-probe" not in k[1]]
     uncommitted = {(h, p) for m, h, p in first if m == "GET" and f"http://{h}{p}" not in done}
