@@ -7,6 +7,7 @@ import contextlib
 import logging
 import sys
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
 from typing import Protocol, TextIO
 
@@ -17,6 +18,8 @@ from rich.progress import BarColumn, Progress, TextColumn
 from crawler.core.state import SiteState, Stats
 
 _log = structlog.get_logger("govmon.scan")
+
+RATE_WINDOW = 5.0  # seconds the requests per second are averaged over (reports come in steps)
 
 
 class Queue(Protocol):
@@ -86,12 +89,6 @@ def configure(level: str = "info", stream: TextIO | None = None) -> None:
     )
 
 
-def draw(stream: TextIO, line: str, width: int = 160) -> None:
-    """Redraw a one-line progress display in place (cut at ``width``, the tail blanked)."""
-    stream.write("\r" + line[:width].ljust(min(width, len(line) + 2)))
-    stream.flush()
-
-
 def duration(seconds: float) -> str:
     """``0:04:05``: hours, minutes and seconds, as a clock shows a duration."""
     minutes, secs = divmod(max(0, round(seconds)), 60)
@@ -132,7 +129,7 @@ class ScanProgress:
         self.log_every = log_every
         self._start = clock()
         self._first: tuple[int, float] | None = None  # requests and time when first told
-        self._last = (0, self._start)
+        self._seen: deque[tuple[int, float]] = deque()  # requests and time, the last seconds
         self._logged = self._start
         self._bar: _RichBar | None = _RichBar(self.stream) if _isatty(self.stream) else None
 
@@ -142,8 +139,12 @@ class ScanProgress:
         s, f = scan.stats, scan.frontier
         if self._first is None:
             self._first = (s.requests, now)
-        rps = (s.requests - self._last[0]) / max(now - self._last[1], 1e-6)
-        self._last = (s.requests, now)
+        # the rate since the newest report at least RATE_WINDOW old: steady though the
+        # figures come in steps (several processes' reports, each about once a second)
+        self._seen.append((s.requests, now))
+        while len(self._seen) > 1 and self._seen[1][1] <= now - RATE_WINDOW:
+            self._seen.popleft()
+        rps = (s.requests - self._seen[0][0]) / max(now - self._seen[0][1], 1e-6)
         queued = f.queued + f.delayed
         # what is left: the requests queued, or what the last complete scan of these sites
         # needed less those made, whichever is more (the queue grows as pages are read)

@@ -14,7 +14,7 @@ import time
 from collections.abc import Coroutine
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
-from typing import Any
+from typing import Any, NamedTuple
 
 import structlog
 
@@ -25,7 +25,7 @@ from crawler.core.logs import configure
 from storage.base import StoreError
 from storage.open import open_store
 
-__all__ = ["ChildSpec", "child_main"]
+__all__ = ["ChildSpec", "Snapshot", "child_main"]
 
 log = structlog.get_logger("govmon.multiproc")
 
@@ -43,6 +43,17 @@ class ChildSpec:
     db: str
     proxy: str | None
     log_level: str
+
+
+class Snapshot(NamedTuple):
+    """A child's progress as it reports it to the parent, about once a second."""
+
+    pages: int = 0
+    requests: int = 0
+    queued: int = 0  # URLs waiting, delayed ones included
+    broken: int = 0
+    blocked: int = 0
+    sites: tuple[tuple[str, int], ...] = ()  # (site id, pages) for each of the child's sites
 
 
 def child_main(spec: ChildSpec, conn: Connection) -> None:
@@ -103,8 +114,8 @@ async def _child(spec: ChildSpec, conn: Connection, stop_requested: list[bool]) 
             return
         last[0] = now
         s, f = scan.stats, scan.frontier
-        snapshot = (s.pages, s.requests, f.queued + f.delayed, s.broken, s.blocked,
-                    tuple((st.site.id, st.pages) for st in scan.sites))  # fmt: skip
+        snapshot = Snapshot(s.pages, s.requests, f.queued + f.delayed, s.broken, s.blocked,
+                            tuple((st.site.id, st.pages) for st in scan.sites))  # fmt: skip
         reporting[0] = _send(conn, ("progress", snapshot))
         if not reporting[0]:  # the parent is gone: nobody can finish the scan, stop
             log.warning("multiproc.parent_lost", process=spec.number)

@@ -17,7 +17,9 @@ the parent's scan (``JoinQueued``); :mod:`crawler.scale.partition` makes the gro
 The parent sums the children's pages and requests and ends the scan ``complete`` only when every
 child completed. A child that fails ends the scan ``interrupted`` (the others are stopped) with
 exit status 1; SIGTERM/SIGINT are forwarded to the children, which stop as a one-process scan
-does, and the scan ends ``interrupted``.
+does, and the scan ends ``interrupted``. The progress display is a one-process scan's
+(:class:`crawler.core.logs.ScanProgress`), fed twice a second the children's latest reports
+summed (:func:`summed`).
 
 What differs from one process: a scan run by several processes cannot be resumed (each child
 would need its own part of the journal), so the children keep no resume journal
@@ -47,15 +49,16 @@ import structlog
 from checks.page_checks import doc_from_json, reconcile_interpretations
 from crawler.config import Config, Site
 from crawler.core import config_digest, scan_settings
-from crawler.core.logs import draw
+from crawler.core.logs import ScanProgress
 from crawler.core.reconcile import withdraw_explained
-from crawler.scale.child import ChildSpec, child_main
+from crawler.core.state import SiteState, Stats
+from crawler.scale.child import ChildSpec, Snapshot, child_main
 from crawler.scale.partition import plan, previous_sizes
 from storage.base import Store
 from storage.dburl import shown
 from storage.open import open_store
 
-__all__ = ["Child", "Outcome", "run_processes", "scan_command", "summary"]
+__all__ = ["Child", "Outcome", "Summed", "run_processes", "scan_command", "summary", "summed"]
 
 log = structlog.get_logger("govmon.multiproc")
 
@@ -63,6 +66,7 @@ ID_SHIFT = (
     32  # as in crawler.scale.jobqueue: the process whose first site is k numbers from (k+1) << 32
 )
 STOP_GRACE = 60.0  # seconds a child has to stop after the parent gives up on it, then SIGKILL
+TICK = 0.5  # seconds between redraws of the progress display, as a one-process scan
 
 
 @dataclass
@@ -74,7 +78,7 @@ class Child:
     conn: Connection
     result: dict[str, Any] | None = None
     error: str | None = None
-    progress: tuple[Any, ...] | None = None
+    progress: Snapshot | None = None
     exitcode: int | None = None
 
     @property
@@ -82,16 +86,50 @@ class Child:
         return f"process {self.spec.number} ({', '.join(self.spec.site_ids)})"
 
     @property
+    def snapshot(self) -> Snapshot:
+        """Where the child is: its result once it has one, else its latest report."""
+        r = self.result
+        if r is not None:
+            sites = tuple((sid, pages) for sid, pages, _errors in r["sites"])
+            return Snapshot(r["pages"], r["requests"], 0, r["broken"], r["blocked"], sites)
+        return self.progress or Snapshot()
+
+    @property
     def pages(self) -> int:
-        if self.result is not None:
-            return int(self.result["pages"])
-        return int(self.progress[0]) if self.progress else 0
+        return int(self.snapshot.pages)
 
     @property
     def requests(self) -> int:
-        if self.result is not None:
-            return int(self.result["requests"])
-        return int(self.progress[1]) if self.progress else 0
+        return int(self.snapshot.requests)
+
+
+@dataclass
+class _Queue:
+    queued: int = 0
+    delayed: int = 0
+
+
+@dataclass
+class Summed:
+    """The children's reports summed: what :class:`ScanProgress` reads of a running scan."""
+
+    stats: Stats
+    frontier: _Queue
+    sites: list[SiteState]
+
+
+def summed(snapshots: Sequence[Snapshot], sites: Sequence[Site]) -> Summed:
+    """One scan's figures out of its processes' ``snapshots``; ``sites`` in the config's order
+    (a site no process has reported on yet counts 0 pages)."""
+    pages = {sid: n for snap in snapshots for sid, n in snap.sites}
+    states = [SiteState(index=i, site=s, pages=pages.get(s.id, 0)) for i, s in enumerate(sites)]
+    stats = Stats(
+        pages=sum(s.pages for s in snapshots),
+        requests=sum(s.requests for s in snapshots),
+        broken=sum(s.broken for s in snapshots),
+        blocked=sum(s.blocked for s in snapshots),
+    )
+    return Summed(stats, _Queue(queued=sum(s.queued for s in snapshots)), states)
 
 
 @dataclass
@@ -127,8 +165,10 @@ async def run_processes(
     started = time.monotonic()
     as_of = as_of or config.as_of or dt.datetime.now(config.tz)  # as Scan does
     store = await open_store(db)
+    show = ScanProgress(progress_stream)  # drawn from here on a terminal: ended below
     try:
         sizes = await previous_sizes(store)
+        show.expected = sum(sizes.get(s.id, 0) for s in sites) or None  # as one process
         groups = plan(sites, processes, sizes)
         position = {s.id: i for i, s in enumerate(config.sites)}
         scan_id = await store.begin_scan(
@@ -192,8 +232,9 @@ async def run_processes(
                 process.start()
                 writer.close()  # the child holds its end: EOF here when it exits
                 children.append(Child(spec, process, reader))
-            status = await _supervise(children, outcome, stopping, stop_all, progress_stream)
+            status = await _supervise(children, outcome, stopping, stop_all, show, sites)
         finally:
+            show.done()  # before anything else is said on stderr
             for sig in (signal.SIGTERM, signal.SIGINT):
                 loop.remove_signal_handler(sig)
             await _reap(children)
@@ -218,6 +259,7 @@ async def run_processes(
         )
         return outcome
     finally:
+        show.done()
         await store.close()
 
 
@@ -226,23 +268,33 @@ async def _supervise(
     outcome: Outcome,
     stopping: list[int],
     stop_all: Callable[[], None],
-    stream: TextIO | None,
+    show: ScanProgress,
+    sites: Sequence[Site],
 ) -> str:
-    """Wait for every child (one that fails stops the others); the scan's final status."""
+    """Wait for every child (one that fails stops the others), showing their progress summed;
+    the scan's final status."""
     loop = asyncio.get_running_loop()
     if stopping:  # stopped while they started: the started ones stop too
         stop_all()
-    line = _ProgressLine(children, stream)
+
+    def report() -> None:
+        show(summed([c.snapshot for c in children], sites))
+
+    async def tick() -> None:
+        while True:
+            await asyncio.sleep(TICK)
+            report()
+
     pool = ThreadPoolExecutor(max_workers=max(1, len(children)), thread_name_prefix="govmon-child")
     try:
-        ticker = asyncio.create_task(line.run())
+        ticker = asyncio.create_task(tick())
         try:
             await asyncio.gather(*(_watch(c, loop, pool, outcome, stop_all) for c in children))
         finally:
             ticker.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await ticker
-            line.done()
+        report()  # the final figures, before the display ends
     finally:
         pool.shutdown(wait=False)
     complete = all(c.result is not None and c.result["status"] == "complete" for c in children)
@@ -296,40 +348,6 @@ async def _reap(children: list[Child]) -> None:
         if c.process.is_alive():
             c.process.kill()
             await asyncio.to_thread(c.process.join, 5)
-
-
-class _ProgressLine:
-    """The children's progress summed into one line on a terminal."""
-
-    def __init__(self, children: list[Child], stream: TextIO | None) -> None:
-        self.children = children
-        self.stream = stream or sys.stderr
-        self.enabled = self.stream.isatty()
-        self._last = (0, time.monotonic())
-
-    async def run(self) -> None:
-        while self.enabled:
-            await asyncio.sleep(1.0)
-            self.write()
-
-    def write(self) -> None:
-        snaps = [c.progress for c in self.children if c.progress]
-        pages, requests = sum(s[0] for s in snaps), sum(s[1] for s in snaps)
-        now = time.monotonic()
-        rps = (requests - self._last[0]) / max(now - self._last[1], 1e-6)
-        self._last = (requests, now)
-        per_site = " ".join(f"{sid}:{n}" for s in snaps for sid, n in s[5])
-        line = (
-            f"pages {pages}  queued {sum(s[2] for s in snaps)}  {rps:5.1f} req/s  "
-            f"broken {sum(s[3] for s in snaps)}  blocked {sum(s[4] for s in snaps)}  "
-            f"{len(self.children)} processes  [{per_site}]"
-        )
-        draw(self.stream, line)
-
-    def done(self) -> None:
-        if self.enabled:
-            self.stream.write("\n")
-            self.stream.flush()
 
 
 async def _reconcile(

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.crawler.core.test_scan_progress import scan_local_site
+from tests.support.terminal import read_terminal
 
 
 @pytest.fixture(scope="module")
@@ -27,20 +28,10 @@ def _report(db: Path, *, terminal: bool) -> str:
     leader, follower = os.openpty()  # a real terminal for stdout
     proc = subprocess.Popen(argv, stdout=follower, stderr=subprocess.DEVNULL)
     os.close(follower)
-    chunks = []
     try:
-        while True:  # read as it comes: a report longer than the terminal's buffer
-            try:
-                chunk = os.read(leader, 65536)
-            except OSError:  # EIO: the process is gone and everything was read
-                break
-            if not chunk:
-                break
-            chunks.append(chunk)
+        return read_terminal(leader).decode("utf-8")
     finally:
-        os.close(leader)
         assert proc.wait(timeout=60) == 0
-    return b"".join(chunks).decode("utf-8")
 
 
 def test_a_terminal_gets_markdown(db: Path) -> None:

@@ -101,6 +101,20 @@ def test_the_queue_counts_when_it_is_longer_than_the_last_scan(
     assert "left ~0:00:20" in out.getvalue()  # 200 queued at 10 a second
 
 
+def test_the_rate_is_steady_when_reports_come_in_steps() -> None:
+    """Requests counted once a second (as several processes report them), shown twice a
+    second: the rate is over the last 5 seconds, never 0 every other time."""
+    clock, scan = FakeClock(), _scan()
+    progress = ScanProgress(io.StringIO(), clock=clock)
+    rates = []
+    for half in range(21):  # 0 s to 10 s
+        scan.stats.requests = 10 * (half // 2)
+        rates.append(progress.figures(scan)[0].split(" req/s")[0].split()[-1])
+        clock.now += 0.5
+    assert rates[0] == "0.0"
+    assert rates[10:] == ["10.0"] * 11  # from 5 s on: 50 requests in the last 5 seconds
+
+
 def test_off_a_terminal_nothing_is_drawn_and_info_logs_plain_lines() -> None:
     clock, out, logs = FakeClock(), io.StringIO(), io.StringIO()
     configure("info", stream=logs)
@@ -115,11 +129,17 @@ def test_off_a_terminal_nothing_is_drawn_and_info_logs_plain_lines() -> None:
         progress.done()
     finally:
         configure("warning")
+    assert_logged_at_30_and_60(out, logs)
+
+
+def assert_logged_at_30_and_60(out: io.StringIO, logs: io.StringIO) -> None:
+    """Nothing drawn on ``out``; in ``logs`` two plain ``scan.progress`` lines, at 30 s and at
+    60 s, the second with 20 s left (100 requests queued at 5 a second)."""
     assert out.getvalue() == ""
     lines = [json.loads(line) for line in logs.getvalue().splitlines()]
     assert [line["event"] for line in lines] == ["scan.progress", "scan.progress"]
     assert "elapsed 0:00:30" in lines[0]["progress"]
-    assert "left ~0:00:20" in lines[1]["progress"]  # 100 queued at 5 a second
+    assert "left ~0:00:20" in lines[1]["progress"]
     assert "\r" not in logs.getvalue()
     assert "\x1b" not in logs.getvalue()
 

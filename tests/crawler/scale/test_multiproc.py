@@ -8,7 +8,10 @@ loopback, with one process and with two, and stop or kill the processes of a run
 from __future__ import annotations
 
 import asyncio
+import io
 import json
+import os
+import re
 import signal
 import sqlite3
 import subprocess
@@ -24,11 +27,16 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from crawler.cli import main
-from crawler.config import load_config
+from crawler.config import Site, load_config
+from crawler.core.logs import ScanProgress, configure
 from crawler.demo import DemoServer, demo_config, serve
+from crawler.scale.child import Snapshot
 from crawler.scale.partition import partition, plan, size_weights
+from crawler.scale.processes import summed
+from tests.crawler.core.test_scan_progress import FakeClock, Terminal, assert_logged_at_30_and_60
 from tests.support.paths import REPO_ROOT
 from tests.support.pgserver import PG, rows
+from tests.support.terminal import read_terminal
 
 ROOT = REPO_ROOT
 SITE = ROOT / "crawler" / "demo" / "site"
@@ -101,6 +109,62 @@ def test_plan_of_the_demo_keeps_its_shared_host_in_one_process(tmp_path: Path) -
     assert size_weights(config.sites, {}) == [1, 1, 1, 1]
 
 
+# -- the progress display: the children's reports summed into a one-process scan's ----------
+
+
+def _sites(*ids: str) -> tuple[Site, ...]:
+    return tuple(
+        Site(id=i, name=i, unit="区政府办", kind="portal", url=f"http://127.0.0.1:9/{i}/",
+             scope=(f"http://127.0.0.1:9/{i}/",))
+        for i in ids
+    )  # fmt: skip
+
+
+def test_summed_adds_up_the_children_and_keeps_the_config_order() -> None:
+    one = Snapshot(80, 100, 30, 2, 1, (("fgj", 50), ("portal", 30)))
+    two = Snapshot(20, 40, 5, 1, 0, (("town", 20),))
+    total = summed([one, two, Snapshot()], _sites("portal", "fgj", "jyj", "town"))
+    s = total.stats
+    assert (s.pages, s.requests, s.broken, s.blocked) == (100, 140, 3, 1)
+    assert total.frontier.queued + total.frontier.delayed == 35
+    assert [(st.site.id, st.pages) for st in total.sites] == [
+        ("portal", 30), ("fgj", 50), ("jyj", 0), ("town", 20),
+    ]  # fmt: skip
+
+
+def test_several_processes_show_the_one_process_bar(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "200")
+    clock, out, sites = FakeClock(), Terminal(), _sites("portal", "town")
+    show = ScanProgress(out, expected=400, clock=clock)
+    show(summed([Snapshot(), Snapshot()], sites))  # the first report: no rate yet
+    assert "left estimating" in out.getvalue()
+    clock.now += 20
+    show(summed([Snapshot(50, 60, 20, 1, 0, (("portal", 50),)),
+                 Snapshot(30, 40, 30, 0, 2, (("town", 30),))], sites))  # fmt: skip
+    show.done()
+    text = out.getvalue()
+    assert "elapsed 0:00:20" in text
+    assert "left ~0:01:00" in text  # 400 - 100 requests at 5 a second, summed
+    assert "25%" in text  # 100 of 400
+    assert "pages 80  queued 50" in text
+    assert "broken 1  blocked 2  [portal:50 town:30]" in text
+
+
+def test_several_processes_off_a_terminal_log_plain_lines() -> None:
+    clock, out, logs, sites = FakeClock(), io.StringIO(), io.StringIO(), _sites("portal", "town")
+    configure("info", stream=logs)
+    try:
+        show = ScanProgress(out, clock=clock, log_every=30.0)
+        for k in range(7):  # every 10 s from 0 s: a line at 30 s and at 60 s
+            show(summed([Snapshot(requests=25 * k, queued=60),
+                         Snapshot(requests=25 * k, queued=40)], sites))  # fmt: skip
+            clock.now += 10
+        show.done()
+    finally:
+        configure("warning")
+    assert_logged_at_30_and_60(out, logs)  # 100 queued at 5 requests a second, summed
+
+
 # -- end to end -----------------------------------------------------------------------------------
 
 
@@ -167,6 +231,11 @@ def test_two_processes_give_the_single_process_findings(
     assert two.returncode == 0, two.stderr
     assert " complete: " in two.stdout
     assert "(2 processes)" in two.stdout
+    # stderr is a pipe: no progress drawn, only log lines, and no control characters
+    for text in (two.stdout, two.stderr):
+        assert "\r" not in text
+        assert "\x1b" not in text
+    assert all(json.loads(line)["event"] for line in two.stderr.splitlines())
     got = _report(multi)
     assert got["scan"]["status"] == "complete"
     assert _findings(got) == _findings(single)
@@ -181,6 +250,33 @@ def test_two_processes_give_the_single_process_findings(
     assert _query(multi, "SELECT count(*) FROM frontier") == [(0,)]
     start = next(json.loads(line) for line in two.stderr.splitlines() if "multiproc.start" in line)
     assert start["groups"] == [["portal", "fgj", "jyj"], ["town"]]
+
+
+@pytest.mark.timeout(120)
+def test_two_processes_draw_the_progress_bar_on_a_terminal(
+    demo: DemoServer, tmp_path: Path
+) -> None:
+    config, db = _config(tmp_path, demo), tmp_path / "multi.db"
+    leader, follower = os.openpty()  # a real terminal for stderr
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "crawler", "scan", str(config), "--db", str(db),
+         "--processes", "2"],
+        stdout=subprocess.PIPE, stderr=follower, text=True, cwd=ROOT,
+        env={**os.environ, "COLUMNS": "200"},
+    )  # fmt: skip
+    os.close(follower)
+    try:
+        drawn = read_terminal(leader).decode("utf-8")
+    finally:
+        out, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 0
+    assert "(2 processes)" in out
+    assert "scan " in drawn
+    assert "elapsed 0:00:" in drawn
+    assert "req/s" in drawn
+    # both processes' sites in one line, in the config's order
+    assert re.search(r"\[portal:\d+ fgj:\d+ jyj:\d+ town:\d+\]", drawn), drawn
+    assert "\r" in drawn or "\x1b[" in drawn  # redrawn in place
 
 
 @pytest.mark.timeout(120)
