@@ -3,8 +3,9 @@
 :func:`make_store` writes a store of ``sites`` sites (1,000 by default) in ``units`` units with
 four complete scans a quarter apart, a handful of findings per site and a week of availability
 samples, through the store's own API. :func:`measure` serves it in-process and returns the size
-in bytes of each page a clerk opens first: the dashboard, a scan, a site, the scan list and a
-filtered scan page. Sizes, not times: they do not depend on the machine.
+in bytes of each page a clerk opens first: the dashboard, a scan, a site, the scan list, a
+filtered scan page, the comparison of the last two scans and a filtered comparison. Sizes, not
+times: they do not depend on the machine.
 """
 
 from __future__ import annotations
@@ -42,6 +43,8 @@ PAGES = {
     "site /scans/latest/sites/s0001": "/scans/latest/sites/s0001",
     "scans /scans": "/scans",
     "filtered scan (unqualified, one unit)": "/scans/latest?verdict=unqualified&unit=单位007",
+    "compare /scans/4/compare/3": "/scans/4/compare/3",
+    "filtered compare (new, one unit)": "/scans/4/compare/3?change=new&unit=单位007",
 }
 
 

@@ -12,6 +12,7 @@ from typing import Any
 from aiohttp import web
 
 from crawler.reports import FindingEntry, ReportError, build_report, render, report_context
+from crawler.reports.words import CHANGES
 from crawler.service.web import charts
 from crawler.service.web.common import (
     CLOCK_KEY,
@@ -343,7 +344,36 @@ async def site_page(request: web.Request) -> web.Response:
     )
 
 
+def compare_filters(
+    request: web.Request, view: Mapping[str, Any]
+) -> tuple[dict[str, Any], list[tuple[str, str, list[Any]]], int]:
+    """The comparison's filters (unit, change 变化, check) as the request chose them, and the
+    chosen findings: per group of ``view["groups"]``, each ``(key, heading, findings)``."""
+    selected = {k: _wanted(request, k) for k in ("unit", "change", "check")}
+    unit, change, check = selected["unit"], selected["change"], selected["check"]
+    groups = [(key, label, list(items)) for key, label, items in view["groups"]]
+    every = [f for _, _, items in groups for f in items]
+    chosen = [
+        (key, label, [f for f in items if (not unit or f["unit"] in unit)
+                      and (not check or _matches_check([f["check"]], check))])
+        for key, label, items in groups if not change or key in change
+    ]  # fmt: skip
+    filters = {
+        "selected": selected,
+        "options": {
+            "unit": sorted({str(u["unit"]) for u in view["per_unit"]} | set(unit)),
+            "change": [key for key, _, _ in CHANGES],
+            "names": {key: word for key, _, word in CHANGES},
+            "check": sorted({str(f["check"]) for f in every if f["check"]} | set(check)),
+        },
+        "active": any(selected.values()),
+    }
+    return filters, chosen, len(every)
+
+
 async def compare_page(request: web.Request) -> web.Response:
+    """``/scans/{scan}/compare/{other}``: the per-unit table whole, then the new, persisting and
+    resolved findings paged (:data:`FINDINGS_PER_PAGE`) and filtered by unit, change and check."""
     async with open_read_store(request) as store:
         info = await scan_or_404(store, request.match_info["scan"])
         other = await scan_or_404(store, request.match_info["other"])
@@ -351,11 +381,28 @@ async def compare_page(request: web.Request) -> web.Response:
             built = await build_report(store, info.id, compare=other.id)
         except ReportError as exc:
             raise web.HTTPBadRequest(text=str(exc)) from None
+    context = report_context(built)
+    view = context["comparison"]
+    filters, chosen, total = compare_filters(request, view)
+    flat = [(key, f) for key, _, items in chosen for f in items]
+    shown, pager = paged(flat, _page_number(request), FINDINGS_PER_PAGE)
+    path = f"/scans/{info.id}/compare/{other.id}"
+    groups = [
+        (key, label, len(items), [f for k, f in shown if k == key]) for key, label, items in chosen
+    ]
+    href = href_for(request)
     return render_page(
         request,
         "compare.html",
-        site_href=lambda site: href_for(request)(site_path(info.id, site)),
-        **report_context(built),
+        site_href=lambda site: href(site_path(info.id, site)),
+        unit_href=lambda unit: href(path, unit=unit),
+        groups=[g for g in groups if g[3]],
+        matching=len(flat),
+        total=total,
+        pager=pager,
+        path=path,
+        **filters,
+        **context,
     )
 
 

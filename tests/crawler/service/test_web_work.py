@@ -22,6 +22,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from benchmarks.web_pages import make_store, measure
 from checks.base import Finding
+from crawler.reports import build_report
 from crawler.service.web import make_app
 from crawler.service.web.summary import STALE_AFTER
 from storage.sqlite import SQLiteStore
@@ -250,3 +251,59 @@ async def test_pages_stay_small_at_a_province_size(tmp_path: Path) -> None:
             r.cells()[2] for r in one.find("table", id="verdicts").find("tbody").find_all("tr")
         }
         assert units == {"单位007"}
+
+
+def _change_rows(root: Any) -> dict[str, list[Any]]:
+    """The finding rows of the comparison page, per change (new, persisting, resolved)."""
+    out: dict[str, list[Any]] = {}
+    for key in ("new", "persisting", "resolved"):
+        for table in root.find_all("table", id=f"comparison-{key}-table"):
+            out[key] = [r for r in table.find("tbody").find_all("tr") if "data-id" in r.attrs]
+    return out
+
+
+async def test_comparison_stays_small_at_a_province_size(tmp_path: Path) -> None:
+    """1,000 sites: the comparison page was 1,691,457 bytes before it was paged and filtered."""
+    db = tmp_path / "province.db"
+    await make_store(db, sites=1000)
+    sizes = await measure(db)
+    assert 0 < sizes["compare /scans/4/compare/3"] < 100_000, sizes
+    assert 0 < sizes["filtered compare (new, one unit)"] < 50_000, sizes
+    store = await SQLiteStore.open(db)
+    try:
+        built = await build_report(store, 4, compare=3)
+    finally:
+        await store.close()
+    comp = built["comparison"]
+    checks = {f["id"]: f["check"] for f in (*built["findings"], *comp["resolved"])}
+    units = list(comp["per_unit"])
+    async with client_for(db) as client:
+        root = parse_html(await (await client.get("/scans/4/compare/3?page=2")).text())
+        rows = _change_rows(root)
+        assert sum(len(r) for r in rows.values()) == 100
+        total = len(comp["new"]) + len(comp["persisting"]) + len(comp["resolved"])
+        pages = -(-total // 100)
+        assert f"第 2/{pages} 页" in root.find("nav", class_="pager").text()
+        # one unit's resolved findings: all of them, only them, and the unit table stays whole
+        path = "/scans/4/compare/3?change=resolved&unit=单位007"
+        one = parse_html(await (await client.get(path)).text())
+        rows = _change_rows(one)
+        assert list(rows) == ["resolved"]
+        assert {r.cells()[3] for r in rows["resolved"]} == {"单位007"}
+        assert len(rows["resolved"]) == comp["per_unit"]["单位007"]["resolved"]
+        table = one.find("table", id="comparison-units").find("tbody")
+        assert [r.attrs["data-unit"] for r in table.find_all("tr")] == units
+        select = one.find("select", name="change")
+        assert [o.attrs["value"] for o in select.find_all("option") if "selected" in o.attrs] == [
+            "resolved"
+        ]
+        # a check family: every row shown is of it, and as many as the report has
+        fam = parse_html(await (await client.get("/scans/4/compare/3?check=column")).text())
+        shown = [r.attrs["data-id"] for rs in _change_rows(fam).values() for r in rs]
+        ids = [*comp["new"], *comp["persisting"], *(f["id"] for f in comp["resolved"])]
+        family = [i for i in ids if checks[i].startswith("column.")]
+        assert shown == family[:100]
+        assert (
+            f"符合条件的问题 {len(family)} 个，共 {total} 个"
+            in fam.find("p", id="shown-count").text()
+        )
