@@ -41,11 +41,11 @@ from crawler import scale
 from crawler.config import Config
 from crawler.core import Resume, Scan, config_digest
 from crawler.reports import Report, build_report
+from crawler.scale.partition import previous_sizes
 from crawler.service.alerts import AlertError, Event, resolve_channels, veto_events, warnings
 from crawler.service.metrics import Metrics, MetricsServer
 from crawler.service.planner import Plan, daily_intervals, plan_scans, sample_times, site_sizes
 from crawler.service.probe import SystemClock, run_sampling
-from crawler.service.scans import last_sizes
 from storage.base import Store
 from storage.dburl import shown
 from storage.open import is_server_url, open_store
@@ -196,7 +196,7 @@ class Daemon:
 
     async def plan(self, store: Store, window: tuple[dt.datetime, dt.datetime]) -> Plan:
         """The plan of the next scans, logged; a window too short is said in plain words."""
-        sizes = await last_sizes(store)
+        sizes = await previous_sizes(store)
         schedule = self.config.schedule
         crawl = self.config.crawl
         plan = plan_scans(

@@ -24,7 +24,8 @@ from crawler.core import Resume, Scan, config_digest
 from crawler.core.logs import ScanProgress
 from crawler.recordings import WarcError, WarcRecorder
 from crawler.reports.build import ReportError
-from storage.base import NotInStore, Store, StoreError
+from crawler.scale.partition import previous_sizes
+from storage.base import NotInStore, StoreError
 from storage.dburl import shown
 from storage.open import open_store
 
@@ -39,7 +40,6 @@ __all__ = [
     "command_line",
     "exit_status",
     "finish_scan",
-    "last_sizes",
     "run_coroutine",
     "run_scan",
     "scan_summary",
@@ -97,7 +97,7 @@ async def run_scan(
     loop = asyncio.get_running_loop()
     recording_error: str | None = None
     try:
-        sizes = await last_sizes(store)
+        sizes = await previous_sizes(store)
         progress.expected = sum(sizes.get(site.id, 0) for site in chosen) or None
         resumed = None
         if resume:
@@ -144,15 +144,6 @@ async def run_scan(
         stopped_by=stopped_by[0] if stopped_by else None,
         recording_error=recording_error,
     )
-
-
-async def last_sizes(store: Store) -> dict[str, int]:
-    """Each site's size in the store's newest complete scan, in requests (pages fetched and
-    targets checked): what the next scan of it may need."""
-    for info in await store.scans():
-        if info.status == "complete":
-            return await store.site_sizes(info.id)
-    return {}
 
 
 def finish_scan(outcome: ScanOutcome, *, config_path: str, db: str, record: str | None) -> int:
