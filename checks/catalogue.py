@@ -122,7 +122,10 @@ def _link(name: str, d: Detail) -> str:
     kind = _KINDS.get(str(d.get("kind")), str(d.get("kind") or ""))
     where = "，在首页" if d.get("on_homepage") else ""
     pages = len(d.get("pages") or [])
-    return f"{name}：{kind}（{reason_words(d.get('reason'))}）{where}，{pages} 个页面引用"
+    reason = reason_words(d.get("reason"))
+    why = f"（{reason}）" if reason else ""
+    cited = f"，{pages} 个页面引用" if pages else ""
+    return f"{name}：{kind}{why}{where}{cited}"
 
 
 def _stale(name: str, d: Detail) -> str:

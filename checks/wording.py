@@ -117,7 +117,9 @@ def _http_words(status: int) -> str:
 
 def reason_words(reason: object) -> str:
     """A reason (``timeout``, ``http 404``, ``no AAAA record`` ...) in Chinese; text that is
-    not a known reason is returned as it is (a plug-in's own words)."""
+    not a known reason is returned as it is (a plug-in's own words); no reason, no words."""
+    if reason is None:
+        return ""
     text = str(reason).strip()
     if text in REASON_WORDS:
         return REASON_WORDS[text]

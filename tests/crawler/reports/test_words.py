@@ -15,7 +15,7 @@ import pytest
 from checks import catalogue
 from checks.wording import REASON_WORDS, cn_date, reason_words
 from crawler.reports.evidence import evidence, evidence_text
-from crawler.reports.words import cn_time, display_url, indicator_name, unit_count
+from crawler.reports.words import cn_time, describe, display_url, indicator_name, unit_count
 from tests.crawler.reports.test_chinese_first import offenders
 
 
@@ -131,3 +131,14 @@ def test_headings_count_what_they_list() -> None:
     assert unit_count(unit) == "3 个问题，涉及 1 个栏目"  # type: ignore[arg-type]
     assert indicator_name("功能 search, IPv6, 找错") == "功能"
     assert indicator_name("链接可用性 links") == "链接可用性"
+
+
+def test_a_link_finding_without_reason_or_pages_never_reads_none() -> None:
+    """A finding whose detail lacks fields (an old store, a plug-in) is described without
+    'None' or '0 个页面引用'."""
+    text = describe({"check": "link.broken", "detail": {"kind": "attachment"}})
+    assert "None" not in text
+    assert "0 个页面引用" not in text
+    assert text.startswith("错链断链：")
+    full = {"kind": "page", "reason": "http 404", "pages": ["http://h/a"]}
+    assert describe({"check": "link.broken", "detail": full}).endswith("，1 个页面引用")
