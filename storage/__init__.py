@@ -3,35 +3,30 @@ server many workers share). :func:`open_store` opens the one a ``--db`` names.""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from crawler import lazy_api
-
-if TYPE_CHECKING:
-    from storage.base import (
-        BodyRow,
-        ColumnRecord,
-        ColumnRow,
-        CoverageRecord,
-        CoverageRow,
-        FindingRecord,
-        FindingRow,
-        FrontierRow,
-        ItemRow,
-        Journal,
-        LinkRow,
-        PageRow,
-        Progress,
-        Record,
-        RefRow,
-        SampleRow,
-        ScanInfo,
-        Store,
-        StoredFinding,
-        StoreError,
-        resumable_alone,
-    )
-    from storage.open import is_server_url, open_store
+from storage.base import (
+    BodyRow,
+    ColumnRecord,
+    ColumnRow,
+    CoverageRecord,
+    CoverageRow,
+    FindingRecord,
+    FindingRow,
+    FrontierRow,
+    ItemRow,
+    Journal,
+    LinkRow,
+    PageRow,
+    Progress,
+    Record,
+    RefRow,
+    SampleRow,
+    ScanInfo,
+    Store,
+    StoredFinding,
+    StoreError,
+    resumable_alone,
+)
+from storage.open import is_server_url, open_store
 
 __all__ = [
     "BodyRow",
@@ -58,36 +53,3 @@ __all__ = [
     "open_store",
     "resumable_alone",
 ]
-
-__getattr__ = lazy_api(
-    __name__,
-    {
-        "storage.base": (
-            "BodyRow",
-            "ColumnRecord",
-            "ColumnRow",
-            "CoverageRecord",
-            "CoverageRow",
-            "FindingRecord",
-            "FindingRow",
-            "FrontierRow",
-            "ItemRow",
-            "Journal",
-            "LinkRow",
-            "PageRow",
-            "Progress",
-            "Record",
-            "RefRow",
-            "SampleRow",
-            "ScanInfo",
-            "Store",
-            "StoredFinding",
-            "StoreError",
-            "resumable_alone",
-        ),
-        "storage.open": (
-            "is_server_url",
-            "open_store",
-        ),
-    },
-)

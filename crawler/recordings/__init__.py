@@ -69,42 +69,4 @@ __all__ = [
     "warc_date",
 ]
 
-__getattr__ = lazy_api(
-    __name__,
-    {
-        "crawler.recordings.framing": ("MAX_BLOCK",),
-        "crawler.recordings.model": (
-            "FAILURE_TYPE",
-            "TRUNCATED_HEADER",
-            "RecordedFailure",
-            "RecordedResponse",
-            "WarcError",
-            "body_digest",
-            "honest_headers",
-        ),
-        "crawler.recordings.reader": (
-            "Located",
-            "index_records",
-            "read_exchanges",
-            "read_response_at",
-        ),
-        "crawler.recordings.replay": (
-            "INDEX",
-            "REPLAY_HEADER",
-            "ReplayIndex",
-            "make_app",
-            "parse_listen",
-            "run_replay",
-        ),
-        "crawler.recordings.stream": (
-            "CHECKPOINT_EVERY",
-            "MAX_CHECKPOINTS",
-            "StreamIndex",
-        ),
-        "crawler.recordings.writer": (
-            "SOFTWARE",
-            "WarcRecorder",
-            "warc_date",
-        ),
-    },
-)
+__getattr__ = lazy_api(__name__, __file__)

@@ -31,31 +31,4 @@ __all__ = [
     "report_context",
 ]
 
-__getattr__ = lazy_api(
-    __name__,
-    {
-        "crawler.reports.build": (
-            "ReportError",
-            "assemble",
-            "availability",
-            "build_report",
-            "comparison",
-        ),
-        "crawler.reports.formats": (
-            "FORMATS",
-            "render",
-        ),
-        "crawler.reports.htmlpage": (
-            "environment",
-            "report_context",
-        ),
-        "crawler.reports.model": (
-            "FindingEntry",
-            "Report",
-        ),
-        "crawler.reports.words": (
-            "CHECK_NAMES",
-            "describe",
-        ),
-    },
-)
+__getattr__ = lazy_api(__name__, __file__)

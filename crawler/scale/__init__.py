@@ -47,28 +47,4 @@ __all__ = [
     "wait_for_scan",
 ]
 
-__getattr__ = lazy_api(
-    __name__,
-    {
-        "crawler.scale.jobqueue": (
-            "POOL_MAX",
-            "pool_size",
-            "run_worker",
-            "submit",
-        ),
-        "crawler.scale.leadership": ("Leadership",),
-        "crawler.scale.processes": ("scan_command",),
-        "crawler.scale.queuedb": (
-            "QueueError",
-            "require_postgres",
-        ),
-        "crawler.scale.status": (
-            "ScanStatus",
-            "estimate_finish",
-            "format_status",
-            "parse_duration",
-            "queued_scan",
-            "wait_for_scan",
-        ),
-    },
-)
+__getattr__ = lazy_api(__name__, __file__)

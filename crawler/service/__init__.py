@@ -49,41 +49,4 @@ __all__ = [
     "warnings",
 ]
 
-__getattr__ = lazy_api(
-    __name__,
-    {
-        "crawler.service.alerts": (
-            "WebhookError",
-            "build_payload",
-            "send",
-            "veto_events",
-            "warnings",
-        ),
-        "crawler.service.daemon": (
-            "Daemon",
-            "run_daemon",
-        ),
-        "crawler.service.metrics": (
-            "Metrics",
-            "MetricsServer",
-        ),
-        "crawler.service.planner": (
-            "Plan",
-            "PlannedScan",
-            "SiteSize",
-            "plan_scans",
-            "site_sizes",
-        ),
-        "crawler.service.probe": (
-            "SystemClock",
-            "probe_round",
-            "run_rounds",
-            "run_sampling",
-            "sample",
-        ),
-        "crawler.service.web": (
-            "ServeError",
-            "run_server",
-        ),
-    },
-)
+__getattr__ = lazy_api(__name__, __file__)

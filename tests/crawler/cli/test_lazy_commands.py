@@ -11,13 +11,13 @@ import pytest
 
 from crawler.cli import COMMANDS, _parser
 
-HEAVY = ("openpyxl", "jinja2", "procrastinate", "psycopg")
+HEAVY = ("openpyxl", "jinja2", "procrastinate", "psycopg", "crawler.recordings.replay")
 
 PROBE = """
 import sys
 from crawler.cli import _parser
 _parser(sys.argv[1:]).parse_args(sys.argv[1:])
-print(" ".join(sorted({m.split(".")[0] for m in sys.modules})))
+print(" ".join(sorted({m.split(".")[0] for m in sys.modules} | set(sys.modules))))
 """
 
 
