@@ -43,7 +43,7 @@ from urllib.parse import quote
 from checks.base import Finding, PageView, ScanContext, SiteTools
 from checks.categories import classify_column, is_column_name
 from checks.readers.extract import ATTACHMENT_EXTENSIONS, IMAGE_EXTENSIONS
-from checks.readers.feeds import FeedRead, looks_like_feed, read_feed, rsshub_answer
+from checks.readers.feeds import FeedRead, judged, looks_like_feed, read_feed, rsshub_answer
 from checks.readers.listing import Item, extract_items, pagination
 from checks.readers.published import published_date
 from checks.readers.scripted import ScriptNote
@@ -267,18 +267,21 @@ class ColumnCheck:
 
     def _newmedia_read(self, page: PageView) -> list[dt.date] | FeedRead:
         """An account's page: its feed (:mod:`checks.readers.feeds`), or the dated items of a
-        list of posts."""
-        body = page.parsed.html[:_FEED_MAX_BODY].encode("utf-8")
-        if looks_like_feed(body):
+        list of posts; unread (never judged) when neither gives a dated post."""
+        head = page.parsed.html[:4096].encode("utf-8")
+        if looks_like_feed(head):
+            body = page.parsed.html[:_FEED_MAX_BODY].encode("utf-8")
             feed = read_feed(body, "application/xml; charset=utf-8", self.context.config.tz)
-            if feed is not None and not feed.entries:
-                return FeedRead(unread="订阅源没有任何条目，无从判断更新情况")
-            if feed is not None:
-                return FeedRead(feed=feed)
+            if feed is None:
+                return FeedRead(unread="订阅源无法解析，无从判断更新情况")
+            return judged(feed)
         tree = page.parsed.tree
         assert tree is not None
         reading = extract_items(tree, page.final_url, page.parsed.charset, as_of=self.as_of)
-        return [i.date for i in (*reading.items, *reading.extra) if i.date]
+        dates = [i.date for i in (*reading.items, *reading.extra) if i.date]
+        if not dates and page.script is not None and page.script.unreadable:
+            return FeedRead(unread="账号页面由脚本生成，未能读取，无从判断更新情况")
+        return dates
 
     # -- per site ---------------------------------------------------------------------------
 

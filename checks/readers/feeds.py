@@ -27,16 +27,22 @@ import email.utils
 import html
 import io
 import re
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import feedparser
 
+from checks.readers.dates import parse_date
+
 __all__ = ["Feed", "FeedRead", "looks_like_feed", "moment", "read_feed", "rsshub_answer"]
 
 _FEED_HEAD = re.compile(rb"<(rss|feed|rdf:rdf)[\s>]", re.IGNORECASE)
+# what may stand before a feed's first element: a BOM, the XML declaration, processing
+# instructions (a style sheet), comments, a DOCTYPE and white space
+_PROLOGUE = re.compile(
+    rb"\A(?:\xef\xbb\xbf|\s+|<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^>]*>)*", re.IGNORECASE | re.DOTALL
+)
 # RSSHub's error page: "Error Message:" then the message in a <code class="... details">
 _RSSHUB_MESSAGE = re.compile(
     r'<code[^>]*class="[^"]*details[^"]*"[^>]*>(.*?)</code>', re.IGNORECASE | re.DOTALL
@@ -72,7 +78,7 @@ def looks_like_feed(body: bytes, content_type: str = "") -> bool:
     ct = content_type.lower()
     if "rss" in ct or "atom" in ct or "rdf" in ct:
         return True
-    return _FEED_HEAD.search(body[:4096]) is not None and b"<html" not in body[:4096].lower()
+    return _FEED_HEAD.match(_PROLOGUE.sub(b"", body[:4096], count=1)) is not None
 
 
 def moment(text: str, tz: dt.tzinfo) -> dt.datetime | None:
@@ -97,14 +103,15 @@ def moment(text: str, tz: dt.tzinfo) -> dt.datetime | None:
 
 
 def _entry_moment(entry: Mapping[str, Any], tz: dt.tzinfo) -> dt.datetime | None:
+    present = set(entry.keys())  # never asked by name: feedparser maps a missing "updated"
     for key in ("published", "updated", "created"):
-        raw = entry.get(key)
+        raw = entry[key] if key in present else None
         if isinstance(raw, str) and (found := moment(raw, tz)) is not None:
             return found
-        # a form only feedparser knows (W3C-DTF with a week, an old RSS 0.9x form): its UTC time
-        parsed = entry.get(f"{key}_parsed")
-        if isinstance(parsed, time.struct_time):
-            return dt.datetime(*parsed[:6], tzinfo=dt.UTC).astimezone(tz)
+        # another written form (2024/01/02 10:00, 2024年1月2日): the day, read as list rows are
+        day = parse_date(raw) if isinstance(raw, str) else None
+        if day is not None:
+            return dt.datetime(day.year, day.month, day.day, tzinfo=tz)
     return None
 
 
@@ -157,6 +164,14 @@ def rsshub_answer(
     if feed is None:
         said = "RSSHub 返回的不是订阅源（路由可能被上游平台拦截）"
         return FeedRead(unread=said, status=status, detail={"message": _error_text(body)})
+    return judged(feed, status)
+
+
+def judged(feed: Feed, status: int | None = None) -> FeedRead:
+    """A feed that was read, as far as it can be judged: one with no post, or with no post
+    whose date could be read, is unread (no verdict on it), never an account without posts."""
     if not feed.entries:
         return FeedRead(unread="订阅源没有任何条目，无从判断更新情况", status=status)
+    if not feed.dates():
+        return FeedRead(unread="订阅源的条目没有可识别的发布日期，无从判断更新情况", status=status)
     return FeedRead(feed=feed, status=status)

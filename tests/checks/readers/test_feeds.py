@@ -113,3 +113,33 @@ def test_rsshub_answers() -> None:
     ok = rsshub_answer(200, None, "application/xml", RSS2, TZ)
     assert ok.feed is not None
     assert not ok.unread
+
+
+def _rss(*items: str) -> bytes:
+    body = "".join(f"<item><title>t</title>{i}</item>" for i in items)
+    return f'<?xml version="1.0"?><rss version="2.0"><channel>{body}</channel></rss>'.encode()
+
+
+def test_written_dates_are_read_as_list_rows_are_never_invented() -> None:
+    """Date forms that are neither RFC 822 nor ISO are read by the project's date reader (the
+    day as written), never by a guess that turns 2024/01/02 into a December day."""
+    for text in ("2024/01/02 10:00:00", "2024年1月2日", "2024.01.02"):
+        feed = read_feed(_rss(f"<pubDate>{text}</pubDate>"), "application/rss+xml", TZ)
+        assert feed is not None
+        assert feed.dates() == [dt.date(2024, 1, 2)], text
+
+
+def test_a_feed_whose_posts_have_no_readable_date_is_unread() -> None:
+    body = _rss("<pubDate>三天前</pubDate>", "")
+    read = rsshub_answer(200, None, "application/xml", body, TZ)
+    assert read.feed is None
+    assert "没有可识别的发布日期" in read.unread
+
+
+def test_html_inside_a_post_does_not_make_a_feed_a_page() -> None:
+    body = _rss("<description><![CDATA[<html><body>正文</body></html>]]></description>"
+                "<pubDate>Fri, 12 Jun 2020 09:00:00 +0800</pubDate>")  # fmt: skip
+    assert looks_like_feed(body)
+    read = rsshub_answer(200, None, "application/xml", body, TZ)
+    assert read.feed is not None
+    assert read.feed.dates() == [dt.date(2020, 6, 12)]
