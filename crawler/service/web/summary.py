@@ -89,19 +89,24 @@ def summarise(report: Report) -> dict[str, Any]:
     }
 
 
+async def ignore_state(store: Store) -> str:
+    """A digest of everything that sets findings aside in a report (single ignores and the
+    rules by URL pattern, with their changes): a summary built under another one is stale."""
+    rules = [(r["id"], r.get("changed")) for r in await store.ignore_rules()]
+    state = {"ignores": sorted(await store.ignores()), "rules": rules}
+    return hashlib.sha256(json.dumps(state, ensure_ascii=False).encode("utf-8")).hexdigest()
+
+
 class Summaries:
-    """Scan summaries kept in memory, keyed by the scan's state and the ignore list, so that
-    a scan that changed (or a finding ignored) is summarised anew."""
+    """Scan summaries kept in memory, keyed by the scan's state and the ignores (findings and
+    rules), so that a scan that changed, or a finding set aside, is summarised anew."""
 
     def __init__(self) -> None:
         self._cache: OrderedDict[tuple[Any, ...], dict[str, Any]] = OrderedDict()
 
     @staticmethod
-    def key(info: ScanInfo, ignores: Mapping[str, Any]) -> tuple[Any, ...]:
-        digest = hashlib.sha256(
-            json.dumps(sorted(ignores), ensure_ascii=False).encode("utf-8")
-        ).hexdigest()
-        return (info.id, info.status, info.finished_at, info.pages, digest)
+    def key(info: ScanInfo, ignoring: str) -> tuple[Any, ...]:
+        return (info.id, info.status, info.finished_at, info.pages, ignoring)
 
     def put(self, key: tuple[Any, ...], summary: dict[str, Any]) -> None:
         self._cache[key] = summary
@@ -110,9 +115,10 @@ class Summaries:
             self._cache.popitem(last=False)
 
     async def get(
-        self, store: Store, info: ScanInfo, ignores: Mapping[str, Any], now: dt.datetime
+        self, store: Store, info: ScanInfo, ignoring: str, now: dt.datetime
     ) -> dict[str, Any]:
-        key = self.key(info, ignores)
+        """``ignoring``: :func:`ignore_state` of the store, read once for the request."""
+        key = self.key(info, ignoring)
         found = self._cache.get(key)
         if found is None:
             found = summarise(await build_report(store, info.id, now=now))
@@ -125,9 +131,9 @@ async def history(
 ) -> list[dict[str, Any]]:
     """The summaries of the last :data:`HISTORY_SCANS` scans up to the first of ``scans``
     (newest first), oldest first."""
-    ignores = await store.ignores()
+    ignoring = await ignore_state(store)
     chosen = list(scans[:HISTORY_SCANS])
-    return [await cache.get(store, info, ignores, now) for info in reversed(chosen)]
+    return [await cache.get(store, info, ignoring, now) for info in reversed(chosen)]
 
 
 def scan_label(summary: Mapping[str, Any], zone: dt.tzinfo) -> str:
@@ -153,8 +159,8 @@ async def quarters(
         if info.status == "complete":
             last.setdefault(_quarter(info.as_of, zone), info)
     labels = sorted(last)[-QUARTERS:]
-    ignores = await store.ignores()
-    per = [(await cache.get(store, last[q], ignores, now))["units"] for q in labels]
+    ignoring = await ignore_state(store)
+    per = [(await cache.get(store, last[q], ignoring, now))["units"] for q in labels]
     units = {u for p in per for u, n in p.items() if n}
     ranked = sorted(units, key=lambda u: (-(per[-1].get(u, 0) if per else 0), u))[:top]
     return ranked, labels, {u: [p.get(u, 0) for p in per] for u in ranked}

@@ -86,6 +86,20 @@ async def test_dashboard_counts_state_and_charts(crafted: Path) -> None:
         assert [r.attrs["data-site"] for r in rows] == ["b"]
 
 
+async def test_a_rule_added_while_serving_changes_the_dashboard_at_once(crafted: Path) -> None:
+    """The dashboard's summaries are cached: a rule by URL pattern (``govmon ignore --url``)
+    set while the view runs must make them stale, as an ignored finding does."""
+    async with client_for(crafted) as client:
+        assert _counts(await (await client.get("/")).text())["unqualified"] == "1"
+        store = await SQLiteStore.open(crafted)
+        try:
+            await store.ignore_rule("http://a.test/*", "栏目已停用", by="测试")
+        finally:
+            await store.close()
+        counts = _counts(await (await client.get("/")).text())
+        assert counts == {"qualified": "2", "unqualified": "0", "unchecked": "0"}
+
+
 async def _running_scan(db: Path, finish: str | None) -> str:
     """A scan left as a process leaves it: one link checked at a known time."""
     store = await SQLiteStore.open(db)
