@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 from checks.ipv6 import Ipv6Probe
 from checks.readers.encoding import decode_html
-from checks.readers.extract import parse_html
+from checks.readers.extract import parse_html_off_loop
 from checks.readers.scripted import ScriptedPages
 from crawler.core.ipv6probe import probe_home
 from crawler.core.state import ScanState
@@ -54,7 +54,7 @@ class ScanSiteTools:
         if always:
             return await self.scripted.rendered(url, result)
         decoded = decode_html(result.body, result.content_type)
-        parsed = parse_html(result.final_url, decoded.text, decoded.charset)
+        parsed = await parse_html_off_loop(result.final_url, decoded.text, decoded.charset)
         read = await self.scripted.read(url, result, parsed, important=True)
         if read is None:
             return decoded.text, ""

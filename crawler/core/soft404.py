@@ -15,7 +15,7 @@ import uuid
 
 from checks.links import Fingerprint, LinkVerdict, is_soft_404, shingles
 from checks.readers.encoding import decode_html
-from checks.readers.extract import ParsedPage, UnreadablePage, parse_html
+from checks.readers.extract import ParsedPage, UnreadablePage, parse_html_off_loop
 from crawler.core.frontier import Kind, Request
 from crawler.core.state import ScanState
 from crawler.net.fetcher import SNIFF_BYTES, FetchResult
@@ -84,7 +84,7 @@ class Soft404:
             return LinkVerdict("ok")
         decoded = decode_html(got.body, got.content_type)
         try:
-            parsed = parse_html(got.final_url, decoded.text, decoded.charset)
+            parsed = await parse_html_off_loop(got.final_url, decoded.text, decoded.charset)
         except UnreadablePage:
             return LinkVerdict("ok")  # it answered; what it says cannot be read
         soft = is_soft_404(
@@ -115,7 +115,7 @@ class Soft404:
                 if result.status < 400 and result.body:
                     d = decode_html(result.body, result.content_type)
                     with contextlib.suppress(UnreadablePage):  # then: no title, no text
-                        page = parse_html(result.final_url, d.text, d.charset)
+                        page = await parse_html_off_loop(result.final_url, d.text, d.charset)
                         title = page.title
                         sh = text_shingles(page)
                 final = result.final_url if result.redirects else None

@@ -4,6 +4,7 @@ unit (责任单位), verdict (结论) and check (检查项), so that a province'
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import math
 from collections.abc import Mapping, Sequence
@@ -411,7 +412,7 @@ async def report(request: web.Request) -> web.Response:
     async with open_read_store(request) as store:
         info = await scan_or_404(store, request.match_info["scan"])
         built = await build_report(store, info.id)
-    body = render(built, fmt)
+    body = await asyncio.to_thread(render, built, fmt)  # openpyxl or Jinja: off the event loop
     data = body.encode("utf-8") if isinstance(body, str) else body
     response = web.Response(body=data, content_type=_REPORT_TYPES[fmt])
     if fmt in ("html", "json", "csv", "md"):
