@@ -239,6 +239,30 @@ def test_a_cycle_through_type_checking_is_found() -> None:
     assert cycles([a, b]) == [["checks.base", "storage.base"]]
 
 
+def test_the_parser_sees_type_checking_function_level_and_relative_imports(
+    tmp_path: Path,
+) -> None:
+    """The rules above read what :func:`imports_of` finds: it must see an import under
+    ``if TYPE_CHECKING:``, one inside a function (marked so) and a relative one."""
+    source = tmp_path / "mod.py"
+    source.write_text(
+        "from typing import TYPE_CHECKING\n"
+        "if TYPE_CHECKING:\n"
+        "    from storage import base\n"
+        "from . import sibling\n"
+        "def f() -> None:\n"
+        "    import checks.base\n",
+        encoding="utf-8",
+    )
+    modules = dict.fromkeys(("storage.base", "checks.base", "crawler.core.sibling"), source)
+    found = {(i.target, i.in_function) for i in imports_of("crawler.core.mod", source, modules)}
+    assert found == {
+        ("storage.base", False),
+        ("crawler.core.sibling", False),
+        ("checks.base", True),
+    }
+
+
 def test_the_longest_prefix_decides_the_layer() -> None:
     assert layer_of("checks.readers.dates") > layer_of("checks.columns")
     assert layer_of("crawler.config.model") > layer_of("crawler.config")

@@ -133,6 +133,9 @@ def test_the_scanner_sees_what_it_must_refuse() -> None:
         '{"reason": "redated_earlier"}',
         "超时 timeout",
         "2020-06-16 08:00:00Z",
+        # letter-free: only the UTC/ISO rule catches these
+        "开始时间 2026-12-06 23:15:30+00:00",
+        "结束时间 2020-06-16 08:00",
     ]
     for line in seen:
         assert offenders([line], set()) == [line] or offenders([line], set())[0].endswith(line)

@@ -45,6 +45,9 @@ def test_sampling_after_a_time_of_the_day_is_now(tmp_path: Path) -> None:
     # in UTC, as the clock gives it: still said in the config's zone
     late = dt.datetime(2020, 6, 16, 10, 0, tzinfo=dt.UTC)
     assert sampling_plan(config, late).endswith("the next round now")
+    # 00:10 in Beijing is still the day before in UTC: the day's times are the config zone's
+    past_midnight = dt.datetime(2020, 6, 16, 16, 10, tzinfo=dt.UTC)
+    assert sampling_plan(config, past_midnight).endswith("at 2020-06-17 00:30 (Asia/Shanghai)")
 
 
 def _plan(start: dt.datetime, finish: dt.datetime) -> Plan:
