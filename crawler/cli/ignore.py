@@ -18,7 +18,6 @@ import shlex
 import unicodedata
 from collections.abc import Sequence
 from typing import Any, cast
-from zoneinfo import ZoneInfo
 
 from checks.catalogue import all_specs, spec
 from checks.registry import declare_checks
@@ -30,6 +29,7 @@ from crawler.reports.ignores import (
     normalise_pattern,
 )
 from crawler.reports.model import IgnoreNote
+from crawler.reports.words import cn_time, zone_named
 from crawler.service.scans import run_coroutine
 from storage.base import IgnoreError, Store, StoreError
 from storage.dburl import shown
@@ -339,7 +339,7 @@ async def _history(store: Store, db: str) -> str:
     rows = [["时间 at", "操作人 by", "操作 action", "编号 id", "对象 subject", "理由 reason",
              "原理由 previous"]]  # fmt: skip
     for e in log:
-        rows.append([_when(e["at"], tz), e["by"], words.get(e["action"], e["action"]),
+        rows.append([cn_time(e["at"], tz), e["by"], words.get(e["action"], e["action"]),
                      e["target"], e["subject"], e["reason"], e["previous"] or ""])  # fmt: skip
     return _table(rows, wrap=(5, 6))
 
@@ -349,21 +349,13 @@ async def _zone(store: Store) -> dt.tzinfo:
     try:
         info = await store.scan_info("latest")
     except StoreError:
-        return ZoneInfo("Asia/Shanghai")
-    return ZoneInfo((info.settings or {}).get("timezone") or "Asia/Shanghai")
+        return zone_named(None)
+    return zone_named((info.settings or {}).get("timezone"))
 
 
 def _dates(note: dict[str, Any], tz: dt.tzinfo) -> str:
-    text = _when(note["since"], tz)
-    return text + (f"（{_when(note['changed'], tz)} 改）" if note.get("changed") else "")
-
-
-def _when(iso: str, tz: dt.tzinfo) -> str:
-    try:
-        moment = dt.datetime.fromisoformat(iso).astimezone(tz)
-    except (TypeError, ValueError):
-        return str(iso)
-    return f"{moment.year}年{moment.month}月{moment.day}日 {moment:%H:%M}"
+    text = cn_time(note["since"], tz)
+    return text + (f"（{cn_time(note['changed'], tz)} 改）" if note.get("changed") else "")
 
 
 def _table(rows: list[list[str]], wrap: tuple[int, ...] = ()) -> str:

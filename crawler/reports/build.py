@@ -14,7 +14,6 @@ from collections import Counter, defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import cast
-from zoneinfo import ZoneInfo
 
 from checks.availability import UNREACHABLE, Period, judge_period, scan_period, to_finding
 from checks.catalogue import declare_checks
@@ -37,7 +36,7 @@ from crawler.reports.model import (
     UnitChanges,
     UnitEntry,
 )
-from crawler.reports.words import describe
+from crawler.reports.words import describe, zone_named
 from storage.base import ScanInfo, Store
 
 
@@ -131,7 +130,7 @@ async def availability(
     outside it never change the report. A site the scan itself found unreachable keeps that
     finding (its attempts are the evidence)."""
     settings = info.settings or {}
-    tz = ZoneInfo(settings.get("timezone") or "Asia/Shanghai")
+    tz = zone_named(settings.get("timezone"))
     period = scan_period(info.started_at, settings, tz)
     moment = now or dt.datetime.now(dt.UTC)
     # the store compares ISO texts, whose offsets may differ: ask a day wider, judge exactly
@@ -213,7 +212,7 @@ def assemble(
     by_site: dict[str, list[FindingEntry]] = defaultdict(list)
     for f in kept:
         by_site[f["site"]].append(f)
-    tz = ZoneInfo((info.settings or {}).get("timezone") or "Asia/Shanghai")
+    tz = zone_named((info.settings or {}).get("timezone"))
     sites: list[SiteEntry] = []
     for s in info.sites:
         mine = by_site.get(s["id"], [])

@@ -76,13 +76,18 @@ def verdict_text(site: SiteEntry) -> str:
     return text
 
 
-def report_zone(report: Report) -> dt.tzinfo:
-    """The time zone a report's times are shown in: its config's (``[schedule] timezone``)."""
-    name = str(report["scan"].get("timezone") or DEFAULT_ZONE)
+def zone_named(name: object) -> dt.tzinfo:
+    """The time zone a config named (``timezone``), else 北京时间: also for a name this machine
+    does not know, so that a report or a page is never refused for it."""
     try:
-        return ZoneInfo(name)
+        return ZoneInfo(str(name or DEFAULT_ZONE))
     except (ValueError, KeyError):
         return ZoneInfo(DEFAULT_ZONE)
+
+
+def report_zone(report: Report) -> dt.tzinfo:
+    """The time zone a report's times are shown in: its config's (``[schedule] timezone``)."""
+    return zone_named(report["scan"].get("timezone"))
 
 
 def cn_time(value: str | dt.datetime | None, zone: dt.tzinfo) -> str:

@@ -19,8 +19,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
+from checks.wording import cn_date
 from crawler.reports import Report
-from crawler.reports.words import CHECK_NAMES, STATUSES, describe
+from crawler.reports.words import CHECK_NAMES, STATUSES, cn_time, describe
 from crawler.service.alerts.events import Event
 
 __all__ = ["Item", "Message", "chinese_date", "chinese_time", "compose", "html_page", "markdown",
@@ -32,14 +33,12 @@ BRAND = "政府网站监测"  # in every title: a 钉钉 robot's 自定义关键
 def chinese_time(value: str | dt.datetime, tz: dt.tzinfo) -> str:
     """``2026年12月7日 08:00``: a moment in ``tz`` (a naive one is taken as in ``tz``)."""
     moment = dt.datetime.fromisoformat(value) if isinstance(value, str) else value
-    moment = moment.replace(tzinfo=tz) if moment.tzinfo is None else moment.astimezone(tz)
-    return f"{chinese_date(moment)} {moment:%H:%M}"
+    return cn_time(moment.replace(tzinfo=tz) if moment.tzinfo is None else moment, tz)
 
 
 def chinese_date(day: dt.date | str) -> str:
     """``2026年12月7日``."""
-    d = dt.date.fromisoformat(day[:10]) if isinstance(day, str) else day
-    return f"{d.year}年{d.month}月{d.day}日"
+    return cn_date(str(day)[:10])
 
 
 @dataclass(frozen=True, slots=True)

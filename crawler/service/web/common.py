@@ -9,13 +9,12 @@ import datetime as dt
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 from urllib.parse import quote
-from zoneinfo import ZoneInfo
 
 from aiohttp import web
 from yarl import URL
 
 from crawler.reports import environment
-from crawler.reports.words import cn_time
+from crawler.reports.words import cn_time, zone_named
 from storage.base import ScanInfo, Store, StoreError
 from storage.open import is_server_url, open_store
 from storage.sqlite import ReadOnlyStore
@@ -51,7 +50,6 @@ QUERY_TOKEN: contextvars.ContextVar[str | None] = contextvars.ContextVar(
 SESSION: contextvars.ContextVar[dict[str, str] | None] = contextvars.ContextVar(
     "govmon_session", default=None
 )
-DEFAULT_ZONE = "Asia/Shanghai"
 
 
 class NotFound(Exception):
@@ -137,11 +135,7 @@ def site_path(scan_id: int, site: str) -> str:
 
 def scan_zone(info: ScanInfo | None) -> dt.tzinfo:
     """The time zone of the config a scan ran (``[schedule] timezone``), else 北京时间."""
-    name = str((info.settings or {}).get("timezone") or DEFAULT_ZONE) if info else DEFAULT_ZONE
-    try:
-        return ZoneInfo(name)
-    except (ValueError, KeyError):
-        return ZoneInfo(DEFAULT_ZONE)
+    return zone_named((info.settings or {}).get("timezone") if info else None)
 
 
 def cn_duration(seconds: float) -> str:
