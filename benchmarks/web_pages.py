@@ -32,7 +32,7 @@ _CHECKS = (
     ("link.broken", "deduction", {"status": 404, "kind": "page"}),
     ("column.stale", "deduction", {"newest": "2020-01-02", "days_since": 166, "max_age_days": 90}),
     ("content.typo", "deduction", {"text": "中华人民共和国", "suggestion": "中华人民共和国"}),
-    ("column.empty", "veto", {"items": 0}),
+    ("column.blank", "veto", {"items": 0}),
     ("link.broken", "deduction", {"status": 500, "kind": "attachment"}),
 )
 TZ = dt.timezone(dt.timedelta(hours=8))
